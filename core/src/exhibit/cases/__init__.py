@@ -1,0 +1,1 @@
+"""Cases: the investigation that evidence requests and items belong to."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the core schema (plugins add their own branches)."""

@@ -1,0 +1,1 @@
+"""Evidence items (originals as received) and their derivatives (previews, redactions)."""

@@ -1,0 +1,1 @@
+"""Forces: the tenants of Exhibit, their settings and the plugins each one enables."""

@@ -1,0 +1,1 @@
+"""Media processing: the processor contract for metadata, previews and other derivatives."""

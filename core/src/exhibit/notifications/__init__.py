@@ -1,0 +1,1 @@
+"""Messages to witnesses and officers: the notifier contract, delivery records, the outbox."""

@@ -1,0 +1,1 @@
+"""Built-in plugin: the outbox notifier (placeholder until written)."""

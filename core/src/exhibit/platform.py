@@ -1,0 +1,54 @@
+"""The running platform: settings, database, plugins and secrets, shared by app, CLI and worker."""
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.db.engine import create_engine, create_session_factory
+from exhibit.db.scoping import force_session
+from exhibit.plugins.context import ForceInfo, ProviderContext
+from exhibit.plugins.manager import Plugins
+from exhibit.secrets import SecretBox, load_secret_box
+from exhibit.settings import Settings
+from exhibit.storage.backend import StorageBackend
+
+
+class ProviderUnavailable(LookupError):
+    """A force names a provider that no installed plugin offers, or whose plugin it disabled."""
+
+
+class Platform:
+    """One process's view of Exhibit. Holds nothing another process would need."""
+
+    def __init__(self, settings: Settings, plugins: Plugins) -> None:
+        self.settings = settings
+        self.plugins = plugins
+        self.engine = create_engine(settings.database_url)
+        self.sessions = create_session_factory(self.engine)
+        self.secret_box: SecretBox = load_secret_box(settings.secret_key, settings.data_dir)
+
+    def force_session(self, force_id: int) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session that sees and writes only the rows of ``force_id``."""
+        return force_session(self.sessions, force_id)
+
+    @asynccontextmanager
+    async def system_session(self) -> AsyncIterator[AsyncSession]:
+        """An unscoped session, for work across forces (CLI, sweeps, the job queue)."""
+        async with self.sessions() as session:
+            yield session
+
+    def storage(self, force: ForceInfo, backend_key: str, config: object = None) -> StorageBackend:
+        """An instance of the storage backend ``backend_key`` for ``force``."""
+        provided = self.plugins.storage_backends.get(backend_key)
+        if provided is None:
+            raise ProviderUnavailable(f"no installed plugin offers storage backend {backend_key!r}")
+        context = ProviderContext(
+            settings=self.settings, force=force, plugin_id=provided.plugin_id, config=config
+        )
+        backend: StorageBackend = provided.provider(context)
+        return backend
+
+    async def close(self) -> None:
+        """Release database connections."""
+        await self.engine.dispose()

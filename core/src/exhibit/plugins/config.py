@@ -1,0 +1,85 @@
+"""Per-force plugin configuration: strict validation, and secrets kept out of plain text.
+
+A configuration arrives as JSON-like data (from the admin form, the API or the CLI). Each
+``Secret`` field may be given as ``{"value": "..."}`` (encrypted before it is stored),
+``{"env": "VARIABLE"}`` (a reference, read when used) or, when an unchanged form is saved
+again, its stored ``{"encrypted": "..."}`` form.
+"""
+
+import re
+from typing import Any
+
+import msgspec
+
+from exhibit.secrets import Secret, SecretBox, SecretUnavailable
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class InvalidPluginConfig(ValueError):
+    """A force's configuration for a plugin does not fit the plugin's Struct.
+
+    The message names the plugin and the field path (``$.field``).
+    """
+
+
+def check_config_type(plugin_id: str, config_type: object) -> type[msgspec.Struct]:
+    """Ensure a plugin's declared configuration is a Struct that forbids unknown fields."""
+    if not (isinstance(config_type, type) and issubclass(config_type, msgspec.Struct)):
+        raise InvalidPluginConfig(
+            f"plugin {plugin_id!r}: exhibit_plugin_config must return a msgspec.Struct class"
+        )
+    if not config_type.__struct_config__.forbid_unknown_fields:
+        raise InvalidPluginConfig(
+            f"plugin {plugin_id!r}: {config_type.__name__} must be declared with "
+            "forbid_unknown_fields=True so that a misspelt setting is refused"
+        )
+    return config_type
+
+
+def load_config(
+    plugin_id: str, config_type: type[msgspec.Struct], raw: Any, box: SecretBox
+) -> msgspec.Struct:
+    """Convert raw configuration to the plugin's Struct, strictly; secrets become ``Secret``."""
+
+    def dec_hook(target: type, value: Any) -> Any:
+        if target is Secret:
+            return _secret_from(value, box)
+        raise NotImplementedError(f"unsupported configuration type {target!r}")
+
+    try:
+        return msgspec.convert(raw, type=config_type, strict=True, dec_hook=dec_hook)
+    except msgspec.ValidationError as exc:
+        raise InvalidPluginConfig(f"plugin {plugin_id!r}: {exc}") from None
+
+
+def stored_config(config: msgspec.Struct) -> dict[str, Any]:
+    """The JSON-ready form of a validated configuration, with every secret in stored form."""
+
+    def enc_hook(value: Any) -> Any:
+        if isinstance(value, Secret):
+            return value.stored_form()
+        raise NotImplementedError(f"cannot store {type(value).__name__} in a configuration")
+
+    stored = msgspec.to_builtins(config, enc_hook=enc_hook)
+    assert isinstance(stored, dict)
+    return stored
+
+
+def _secret_from(value: Any, box: SecretBox) -> Secret:
+    if isinstance(value, dict) and len(value) == 1:
+        (form, content), = value.items()
+        if isinstance(content, str) and content:
+            if form == "value":
+                return Secret.from_value(content, box)
+            if form == "encrypted":
+                try:
+                    box.decrypt(content)  # refuse ciphertext this deployment cannot read
+                except SecretUnavailable as exc:
+                    raise ValueError(str(exc)) from None
+                return Secret(ciphertext=content, box=box)
+            if form == "env":
+                if not _ENV_NAME.match(content):
+                    raise ValueError(f"{content!r} is not an environment variable name")
+                return Secret.from_env(content)
+    raise ValueError('a secret is given as {"value": ...} or {"env": "VARIABLE"}')

@@ -1,0 +1,60 @@
+"""Process-wide settings, read once from the environment."""
+
+import os
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_DATA_DIR = Path("exhibit-data")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Where Exhibit keeps its data and how it reaches its database.
+
+    ``data_dir`` holds the SQLite file, the local evidence store and the trial secret key.
+    ``database_url`` is an SQLAlchemy async URL; SQLite under ``data_dir`` when not given.
+    ``secret_key`` encrypts plugin secrets at rest (a Fernet key); see ``exhibit.secrets``.
+    ``run_worker_in_app`` runs the job worker inside the web process (the SQLite trial set-up).
+    """
+
+    data_dir: Path
+    database_url: str
+    secret_key: str | None = None
+    run_worker_in_app: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def storage_dir(self) -> Path:
+        """Root folder of the built-in local-disk evidence store."""
+        return self.data_dir / "storage"
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The SQLAlchemy URL of the embedded database inside ``data_dir``."""
+    return f"sqlite+aiosqlite:///{(data_dir / 'exhibit.sqlite3').resolve()}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``EXHIBIT_*`` environment variables (or the mapping given)."""
+    env = dict(os.environ if environ is None else environ)
+    data_dir = Path(env.get("EXHIBIT_DATA_DIR", str(DEFAULT_DATA_DIR))).resolve()
+    database_url = env.get("EXHIBIT_DATABASE_URL") or sqlite_url(data_dir)
+    is_sqlite = database_url.startswith("sqlite")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=env.get("EXHIBIT_SECRET_KEY") or None,
+        run_worker_in_app=_flag(env.get("EXHIBIT_WORKER_IN_APP"), default=is_sqlite),
+        public_url=env.get("EXHIBIT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+    )
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}

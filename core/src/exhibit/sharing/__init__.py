@@ -1,0 +1,1 @@
+"""Sharing evidence with partners: the share-target contract and share records."""

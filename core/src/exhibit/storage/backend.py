@@ -1,0 +1,111 @@
+"""The storage-backend contract every store (local disk, S3, ...) implements.
+
+Like tusd's DataStore, the contract knows nothing of HTTP: the upload protocol drives it.
+An object is written in three steps so that an upload can span many requests and many app
+processes: ``begin`` (returns state the core keeps in the database), ``append`` at a known
+offset (any number of times, possibly from another process), then ``complete``, which makes
+the object visible under its key atomically and reports the SHA-256 of the bytes stored.
+Completed objects are never overwritten.
+"""
+
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import msgspec
+
+
+
+class StoredObject(msgspec.Struct, frozen=True):
+    """A completed object: its key, size in bytes and the SHA-256 of the stored bytes."""
+
+    key: str
+    size: int
+    sha256: str
+
+
+class StorageError(Exception):
+    """The store could not do what was asked; the message says why."""
+
+
+class ObjectExists(StorageError):
+    """An object already exists under that key; originals are never overwritten."""
+
+
+class ObjectNotFound(StorageError):
+    """No object (or no upload in progress) under that key."""
+
+
+class OffsetMismatch(StorageError):
+    """An append started at an offset other than the upload's current size."""
+
+    def __init__(self, expected: int, given: int) -> None:
+        super().__init__(f"upload is at offset {expected}, append given offset {given}")
+        self.expected = expected
+        self.given = given
+
+
+class RetentionActive(StorageError):
+    """The object is under write-once retention or legal hold and cannot be deleted yet."""
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """A place to keep evidence objects. Instances are made per force, per use.
+
+    ``key`` names the backend in a force's settings (``local``, ``s3``). The constructor
+    takes one ``ProviderContext``.
+    """
+
+    key: ClassVar[str]
+
+    async def begin(self, object_key: str) -> dict[str, Any]:
+        """Start writing ``object_key``; return state the core stores with the upload."""
+        ...
+
+    async def append(
+        self, object_key: str, state: dict[str, Any], offset: int, chunks: AsyncIterable[bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """Write ``chunks`` starting at ``offset``; return the new size and updated state.
+
+        Raises ``OffsetMismatch`` without writing if ``offset`` is not the current size.
+        If the stream breaks part way, the bytes written so far are kept and the returned
+        size tells the caller where to resume; the method still raises for a broken stream.
+        """
+        ...
+
+    async def size(self, object_key: str, state: dict[str, Any]) -> int:
+        """How many bytes an upload in progress holds."""
+        ...
+
+    async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
+        """Make the object visible under its key and return its size and SHA-256."""
+        ...
+
+    async def abort(self, object_key: str, state: dict[str, Any]) -> None:
+        """Discard an upload in progress and everything it wrote."""
+        ...
+
+    def read(self, object_key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Stream bytes ``start`` to ``end`` (exclusive; None for the end) of an object."""
+        ...
+
+    async def stat(self, object_key: str) -> StoredObject:
+        """Size and SHA-256 of a completed object, re-read from the store."""
+        ...
+
+    async def delete(self, object_key: str) -> None:
+        """Remove a completed object (disposal). Raises ``RetentionActive`` when locked."""
+        ...
+
+
+async def put_object(
+    backend: StorageBackend, object_key: str, chunks: AsyncIterable[bytes]
+) -> StoredObject:
+    """Write a whole object in one go (derivatives, exports) and return it."""
+    state = await backend.begin(object_key)
+    try:
+        _, state = await backend.append(object_key, state, 0, chunks)
+        return await backend.complete(object_key, state)
+    except BaseException:
+        await backend.abort(object_key, state)
+        raise

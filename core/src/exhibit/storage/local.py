@@ -1,0 +1,1 @@
+"""Built-in plugin: evidence on the local disk (placeholder until written)."""

@@ -1,0 +1,1 @@
+"""The witness's path: evidence requests (the link), submissions and resumable uploads."""

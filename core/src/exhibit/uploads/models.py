@@ -1,0 +1,64 @@
+"""Evidence requests (the upload link sent to a witness) and the submissions they receive."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exhibit.db.base import Base, ForceOwned, utcnow
+
+
+class RequestState(enum.StrEnum):
+    """Where an evidence request is in its life."""
+
+    CREATED = "created"
+    SENT = "sent"
+    OPENED = "opened"
+    UPLOADING = "uploading"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class EvidenceRequest(ForceOwned, Base):
+    """A request for evidence sent to one witness: the link and its limits.
+
+    The link's token is never stored, only its SHA-256 (``token_hash``). The recipient's
+    contact details are purged once the request no longer needs them.
+    """
+
+    __tablename__ = "evidence_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    recipient_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    channels: Mapped[list[str]] = mapped_column(default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    incident_at: Mapped[datetime | None] = mapped_column(default=None)
+    incident_place: Mapped[str] = mapped_column(String(300), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    max_files: Mapped[int] = mapped_column(default=25)
+    max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    expires_at: Mapped[datetime]
+    state: Mapped[RequestState] = mapped_column(
+        Enum(RequestState, native_enum=False, length=16), default=RequestState.CREATED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Submission(ForceOwned, Base):
+    """What a witness sent through one request: files plus an optional statement."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("evidence_request.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)

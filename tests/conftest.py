@@ -1,0 +1,60 @@
+"""Fixtures every test can use: databases on both engines, a platform, an app client."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from exhibit.platform import Platform
+from exhibit.plugins.manager import Plugins, load_builtin_plugins
+from exhibit.secrets import SecretBox
+from exhibit.settings import Settings
+from tests.fixtures.databases import DatabaseTemplates
+
+
+@pytest.fixture(scope="session")
+def builtin_plugins() -> Plugins:
+    """Only the core's built-in plugins (local storage, outbox)."""
+    return load_builtin_plugins()
+
+
+@pytest.fixture(scope="session")
+async def database_templates(
+    tmp_path_factory: pytest.TempPathFactory, builtin_plugins: Plugins
+) -> AsyncIterator[DatabaseTemplates]:
+    """Migrated template databases for the session."""
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("db-templates"), builtin_plugins)
+    yield templates
+    await templates.drop_all()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(
+    request: pytest.FixtureRequest, database_templates: DatabaseTemplates, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test: each test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield await database_templates.sqlite_copy(tmp_path / "db")
+        return
+    url = await database_templates.postgres_copy()
+    yield url
+    await database_templates.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test's database and a private data folder."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key=SecretBox.generate_key(),
+        run_worker_in_app=False,
+    )
+
+
+@pytest.fixture
+async def platform(settings: Settings, builtin_plugins: Plugins) -> AsyncIterator[Platform]:
+    """A platform with the built-in plugins over the test's database."""
+    platform = Platform(settings, builtin_plugins)
+    yield platform
+    await platform.close()
