@@ -101,7 +101,8 @@ class Secret:
             if value is None:
                 raise SecretUnavailable(f"environment variable {self._env} is not set")
             return value
-        assert self._ciphertext is not None and self._box is not None
+        assert self._ciphertext is not None
+        assert self._box is not None
         return self._box.decrypt(self._ciphertext)
 
     def stored_form(self) -> dict[str, str]:

@@ -63,8 +63,9 @@ def _refuse_foreign_writes(session: Session, _context: Any, _instances: Any) -> 
         if isinstance(obj, ForceOwned):
             owner = getattr(obj, "force_id", None)
             if owner is None and obj in session.new:
-                obj.force_id = force_id  # type: ignore[misc]
+                obj.force_id = force_id
             elif owner != force_id:
+                name = type(obj).__name__
                 raise CrossForceWrite(
-                    f"{type(obj).__name__} of force {owner} written in a session of force {force_id}"
+                    f"{name} of force {owner} written in force {force_id}'s session"
                 )

@@ -68,7 +68,7 @@ def stored_config(config: msgspec.Struct) -> dict[str, Any]:
 
 def _secret_from(value: Any, box: SecretBox) -> Secret:
     if isinstance(value, dict) and len(value) == 1:
-        (form, content), = value.items()
+        ((form, content),) = value.items()
         if isinstance(content, str) and content:
             if form == "value":
                 return Secret.from_value(content, box)

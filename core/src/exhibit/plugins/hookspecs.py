@@ -225,9 +225,7 @@ async def exhibit_submission_completed(
 
 
 @hookspec
-async def exhibit_item_accepted(
-    force: ForceInfo, config: Any, item: ItemInfo, actor: str
-) -> None:
+async def exhibit_item_accepted(force: ForceInfo, config: Any, item: ItemInfo, actor: str) -> None:
     """An officer accepted an item as an exhibit (``item.exhibit_reference`` is set).
 
     ``actor`` identifies the officer (``"user:<id>"``). After commit. ``async def`` required.
@@ -253,9 +251,7 @@ async def exhibit_share_created(force: ForceInfo, config: Any, share: ShareInfo)
 
 
 @hookspec
-async def exhibit_audit_event_written(
-    force: ForceInfo, config: Any, event: AuditEventInfo
-) -> None:
+async def exhibit_audit_event_written(force: ForceInfo, config: Any, event: AuditEventInfo) -> None:
     """An event was appended to the force's audit chain (e.g. to mirror it to a SIEM).
 
     After commit. ``async def`` required. Must not itself cause audit events in a loop.

@@ -136,8 +136,10 @@ def load_plugins(extra: Iterable[tuple[str, object]] = ()) -> Plugins:
 def load_builtin_plugins(extra: Iterable[tuple[str, object]] = ()) -> Plugins:
     """Only the built-ins, plus the (id, module-or-object) pairs given: for tests and tools."""
     return build_plugins(
-        [(plugin_id, obj, InstalledPlugin(plugin_id, "(embedded)", "?", False))
-         for plugin_id, obj in extra]
+        [
+            (plugin_id, obj, InstalledPlugin(plugin_id, "(embedded)", "?", False))
+            for plugin_id, obj in extra
+        ]
     )
 
 
@@ -147,8 +149,11 @@ def build_plugins(found: Sequence[tuple[str, object, InstalledPlugin]]) -> Plugi
     pm.add_hookspecs(hookspecs)
     plugins = Plugins(manager=pm)
     builtins = [
-        (plugin_id, importlib.import_module(module),
-         InstalledPlugin(plugin_id, "exhibit", __version__, True))
+        (
+            plugin_id,
+            importlib.import_module(module),
+            InstalledPlugin(plugin_id, "exhibit", __version__, True),
+        )
         for plugin_id, module in BUILTIN_PLUGINS
     ]
     for plugin_id, obj, info in [*builtins, *found]:
@@ -274,9 +279,7 @@ def _provider_key(plugin_id: str, cls: object, methods: Sequence[str]) -> str:
     return key
 
 
-def _claim(
-    registry: dict[K, Provided[type]], key: K, plugin_id: str, cls: type, what: str
-) -> None:
+def _claim(registry: dict[K, Provided[type]], key: K, plugin_id: str, cls: type, what: str) -> None:
     if key in registry:
         other = registry[key].plugin_id
         raise PluginError(

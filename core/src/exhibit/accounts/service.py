@@ -1,0 +1,92 @@
+"""Creating users and personal API tokens, and recognising a token on a request."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.accounts.models import ApiToken, Role, User
+from exhibit.accounts.passwords import hash_password
+from exhibit.audit import log as audit
+from exhibit.db.base import utcnow
+
+TOKEN_PREFIX = "exh_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+
+
+class UserExists(ValueError):
+    """A user with that email address already exists (in any force)."""
+
+
+async def create_user(
+    session: AsyncSession,
+    force_id: int,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    actor: str,
+) -> User:
+    """Create a user of one force with an argon2id password hash, audited. Not committed."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"{email!r} is not an email address")
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserExists(f"a user {email} already exists")
+    user = User(
+        force_id=force_id, email=email, name=name, role=role, password_hash=hash_password(password)
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        force_id,
+        actor=actor,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        details={"role": role.value},
+    )
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_api_token(
+    session: AsyncSession, user: User, *, name: str, actor: str
+) -> tuple[ApiToken, str]:
+    """Issue a personal API token; returns the row and the token, which is shown only once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        force_id=user.force_id, user_id=user.id, name=name, token_hash=_token_hash(token)
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        user.force_id,
+        actor=actor,
+        action="api_token.created",
+        object_type="api_token",
+        object_id=row.id,
+        details={"user_id": user.id, "name": name},
+    )
+    return row, token
+
+
+async def user_for_token(session: AsyncSession, token: str) -> User | None:
+    """The active user a live token belongs to, or None. Records when it was last used."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = utcnow()
+    await session.commit()
+    return user

@@ -1,0 +1,55 @@
+"""The caller's own force, and the check of its audit chain."""
+
+import msgspec
+from litestar import Controller, get
+
+from exhibit.accounts.models import Role, User
+from exhibit.audit.verify import verify_force_chain
+from exhibit.forces.transaction import force_info
+from exhibit.platform import Platform
+from exhibit.web.auth import require_role
+
+
+class ForceOut(msgspec.Struct):
+    """The force the caller belongs to."""
+
+    id: int
+    slug: str
+    name: str
+
+
+class ChainOut(msgspec.Struct):
+    """Whether the force's audit chain verifies, and where it breaks if not."""
+
+    ok: bool
+    events: int
+    broken_at_seq: int | None
+    problem: str | None
+
+
+class ForceController(Controller):
+    """``/api/v1/force``: the caller's force."""
+
+    path = "/force"
+    tags = ["force"]
+
+    @get("/")
+    async def show(self, platform: Platform, user: User) -> ForceOut:
+        """The caller's force."""
+        async with platform.force_session(user.force_id) as session:
+            info = await force_info(session, user.force_id)
+        return ForceOut(id=info.id, slug=info.slug, name=info.name)
+
+    @get("/audit/verify")
+    async def verify_audit(self, platform: Platform, user: User) -> ChainOut:
+        """Verify the force's audit chain (supervisors and above)."""
+        require_role(user, Role.SUPERVISOR)
+        async with platform.force_session(user.force_id) as session:
+            report = await verify_force_chain(session, user.force_id)
+        broken = report.broken
+        return ChainOut(
+            ok=report.ok,
+            events=report.events,
+            broken_at_seq=broken.seq if broken else None,
+            problem=broken.problem if broken else None,
+        )

@@ -1,0 +1,109 @@
+"""The plugins installed, and the ones the caller's force has enabled and how."""
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, get, put
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import Body
+from sqlalchemy import select
+
+from exhibit.accounts.models import Role, User
+from exhibit.forces.models import ForcePlugin
+from exhibit.forces.plugin_settings import UnknownPlugin, configure_plugin
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.plugins.config import InvalidPluginConfig
+from exhibit.web.auth import require_role
+
+
+class InstalledPluginOut(msgspec.Struct):
+    """A plugin installed in this deployment."""
+
+    id: str
+    distribution: str
+    version: str
+    builtin: bool
+    configurable: bool
+
+
+class ForcePluginOut(msgspec.Struct):
+    """A plugin's settings for the caller's force; secrets show only how they are held."""
+
+    plugin_id: str
+    enabled: bool
+    config: dict[str, Any]
+
+
+class ForcePluginIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Enable or disable a plugin and give its configuration.
+
+    A secret field is given as ``{"value": "..."}`` (stored encrypted) or
+    ``{"env": "VARIABLE"}``; an unchanged stored form may be sent back as it was read.
+    """
+
+    enabled: bool
+    config: dict[str, Any] = {}
+
+
+def _redacted(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {"encrypted": "********"}
+        if isinstance(value, dict) and "encrypted" in value
+        else value
+        for key, value in config.items()
+    }
+
+
+class PluginsController(Controller):
+    """``/api/v1/plugins``: installed plugins and the force's plugin settings."""
+
+    path = "/plugins"
+    tags = ["plugins"]
+
+    @get("/")
+    async def list_installed(self, platform: Platform, user: User) -> list[InstalledPluginOut]:
+        """Every installed plugin with its distribution and version."""
+        return [
+            InstalledPluginOut(
+                id=p.id,
+                distribution=p.distribution,
+                version=p.version,
+                builtin=p.builtin,
+                configurable=p.id in platform.plugins.config_types,
+            )
+            for p in platform.plugins.installed.values()
+        ]
+
+    @get("/force")
+    async def list_force_settings(self, platform: Platform, user: User) -> list[ForcePluginOut]:
+        """The plugins the caller's force has configured, enabled or not."""
+        async with platform.force_session(user.force_id) as session:
+            rows = (
+                await session.scalars(select(ForcePlugin).order_by(ForcePlugin.plugin_id))
+            ).all()
+        return [ForcePluginOut(r.plugin_id, r.enabled, _redacted(r.config)) for r in rows]
+
+    @put("/force/{plugin_id:str}")
+    async def configure(
+        self, platform: Platform, user: User, plugin_id: str, data: ForcePluginIn = Body()
+    ) -> ForcePluginOut:
+        """Enable or disable a plugin for the caller's force (force admins only), audited."""
+        require_role(user, Role.FORCE_ADMIN)
+        try:
+            async with force_transaction(platform, user.force_id) as tx:
+                row = await configure_plugin(
+                    tx.session,
+                    platform.plugins,
+                    platform.secret_box,
+                    user.force_id,
+                    plugin_id,
+                    enabled=data.enabled,
+                    config=data.config,
+                    actor=f"user:{user.id}",
+                )
+        except UnknownPlugin as exc:
+            raise NotFoundException(str(exc)) from None
+        except InvalidPluginConfig as exc:
+            raise ValidationException(str(exc)) from None
+        return ForcePluginOut(row.plugin_id, row.enabled, _redacted(row.config))

@@ -1,0 +1,18 @@
+"""The ``/api/v1`` router: every route in it needs an API token."""
+
+from litestar import Router
+from litestar.di import Provide
+
+from exhibit.api.force import ForceController
+from exhibit.api.plugins import PluginsController
+from exhibit.web.auth import current_user
+
+
+def api_router() -> Router:
+    """The version 1 JSON API."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[ForceController, PluginsController],
+        dependencies={"user": Provide(current_user)},
+        security=[{"BearerToken": []}],
+    )

@@ -1,0 +1,1 @@
+"""The ``exhibit`` command line: serve, work, migrate, administer, verify."""

@@ -1,0 +1,280 @@
+"""``exhibit``: the command-line entry point and its commands."""
+
+import asyncio
+import json
+import logging
+import signal
+from typing import Any
+
+import click
+import uvicorn
+from sqlalchemy import select
+
+from exhibit import __version__
+from exhibit.accounts.models import Role
+from exhibit.accounts.service import create_api_token, create_user
+from exhibit.audit.verify import verify_force_chain
+from exhibit.cli.demo import run_demo
+from exhibit.cli.runtime import run_with_platform
+from exhibit.db.migrate import upgrade_to_head
+from exhibit.forces.models import Force
+from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.service import create_force
+from exhibit.forces.transaction import force_by_slug, force_transaction
+from exhibit.platform import Platform
+from exhibit.plugins.manager import PluginError, load_plugins
+from exhibit.secrets import SecretBox
+from exhibit.settings import load_settings
+
+CLI_ACTOR = "cli"
+
+
+@click.group(help="Exhibit: receive evidence from the public inside an evidential chain.")
+@click.version_option(__version__, prog_name="exhibit")
+def cli() -> None:
+    """The ``exhibit`` command group."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Serve the web app and API (and run the job worker in-process on SQLite)."""
+    from exhibit.web.app import create_app
+
+    try:
+        app = create_app(load_settings())
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@cli.command()
+def worker() -> None:
+    """Run background jobs until stopped (any number of workers may share PostgreSQL)."""
+    from exhibit.jobs.worker import run_worker_until_stopped
+    from exhibit.startup import check_ready
+
+    async def work(platform: Platform) -> None:
+        await check_ready(platform)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        click.echo("worker started; Ctrl+C stops it after the current job")
+        await run_worker_until_stopped(platform, stop)
+
+    run_with_platform(work)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (core and every installed plugin)."""
+
+    async def work(platform: Platform) -> None:
+        platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade_to_head(platform.engine, platform.plugins)
+
+    run_with_platform(work)
+    click.echo("database is up to date")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def demo(host: str, port: int) -> None:
+    """Set up a demo force with an officer and an admin, print how to sign in, then serve."""
+    settings = load_settings()
+    click.echo(run_with_platform(run_demo, settings))
+    serve.callback(host=host, port=port)  # type: ignore[misc]
+
+
+@cli.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for EXHIBIT_SECRET_KEY."""
+    click.echo(SecretBox.generate_key())
+
+
+@cli.group()
+def force() -> None:
+    """Create forces and configure their plugins."""
+
+
+@force.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The force's name as witnesses see it.")
+@click.option("--contact", default="", help="Contact details shown to witnesses.")
+def force_create(slug: str, name: str, contact: str) -> None:
+    """Create the force SLUG."""
+
+    async def work(platform: Platform) -> int:
+        async with platform.system_session() as session:
+            created = await create_force(
+                session, slug=slug, name=name, contact_details=contact, actor=CLI_ACTOR
+            )
+            await session.commit()
+            return created.id
+
+    click.echo(f"force {slug} created (id {run_with_platform(work)})")
+
+
+@force.command("plugin")
+@click.argument("slug")
+@click.argument("plugin_id")
+@click.option("--enable/--disable", default=True, help="Enable (default) or disable it.")
+@click.option("--config", "config_json", default="{}", help="The configuration, as JSON.")
+def force_plugin(slug: str, plugin_id: str, enable: bool, config_json: str) -> None:
+    """Enable or disable PLUGIN_ID for force SLUG, with its configuration."""
+    try:
+        config: Any = json.loads(config_json)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
+
+    async def work(platform: Platform) -> None:
+        async with platform.system_session() as session:
+            force_id = (await force_by_slug(session, slug)).id
+        async with force_transaction(platform, force_id) as tx:
+            await configure_plugin(
+                tx.session,
+                platform.plugins,
+                platform.secret_box,
+                force_id,
+                plugin_id,
+                enabled=enable,
+                config=config,
+                actor=CLI_ACTOR,
+            )
+
+    run_with_platform(work)
+    click.echo(f"plugin {plugin_id} {'enabled' if enable else 'disabled'} for {slug}")
+
+
+@cli.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--force", "force_slug", required=True, help="The force the user belongs to.")
+@click.option("--name", required=True, help="The user's full name.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.OFFICER.value,
+    show_default=True,
+    help="The user's role in the force.",
+)
+@click.password_option(help="The password (asked for when not given).")
+def user_create(email: str, force_slug: str, name: str, role: str, password: str) -> None:
+    """Create a user EMAIL in a force."""
+
+    async def work(platform: Platform) -> None:
+        async with platform.system_session() as session:
+            force_id = (await force_by_slug(session, force_slug)).id
+        async with force_transaction(platform, force_id) as tx:
+            await create_user(
+                tx.session,
+                force_id,
+                email=email,
+                name=name,
+                role=Role(role),
+                password=password,
+                actor=CLI_ACTOR,
+            )
+
+    run_with_platform(work)
+    click.echo(f"user {email} created in {force_slug} as {role}")
+
+
+@cli.group()
+def token() -> None:
+    """Manage personal API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def token_create(email: str, name: str) -> None:
+    """Create an API token for the user EMAIL; it is shown once only."""
+    from exhibit.accounts.models import User
+
+    async def work(platform: Platform) -> str:
+        async with platform.system_session() as session:
+            found = await session.scalar(select(User).where(User.email == email.lower()))
+        if found is None:
+            raise LookupError(f"no user {email}")
+        async with force_transaction(platform, found.force_id) as tx:
+            _, secret = await create_api_token(tx.session, found, name=name, actor=CLI_ACTOR)
+        return secret
+
+    click.echo(run_with_platform(work))
+
+
+@cli.group()
+def plugins() -> None:
+    """Inspect installed plugins."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """List the core and every installed plugin with its version."""
+    try:
+        found = load_plugins()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'exhibit (core)':<24} {__version__}")
+    for info in found.installed.values():
+        origin = "built in" if info.builtin else info.distribution
+        click.echo(f"{info.id:<24} {info.version:<10} {origin}")
+
+
+@cli.group()
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command("verify")
+@click.option("--force", "force_slug", default=None, help="Only this force (default: all).")
+def audit_verify(force_slug: str | None) -> None:
+    """Verify each force's audit hash chain; name the first broken event."""
+
+    async def work(platform: Platform) -> list[tuple[str, Any]]:
+        async with platform.system_session() as session:
+            query = select(Force.id, Force.slug).order_by(Force.slug)
+            if force_slug:
+                query = query.where(Force.slug == force_slug)
+            forces = (await session.execute(query)).all()
+        if not forces:
+            raise LookupError(f"no force {force_slug!r}" if force_slug else "no forces yet")
+        reports = []
+        for force_id, slug in forces:
+            async with platform.force_session(force_id) as session:
+                reports.append((slug, await verify_force_chain(session, force_id)))
+        return reports
+
+    failed = False
+    for slug, report in run_with_platform(work):
+        if report.ok:
+            click.echo(f"{slug}: ok ({report.events} events)")
+        else:
+            failed = True
+            click.echo(
+                f"{slug}: BROKEN at event {report.broken.seq}: {report.broken.problem}", err=True
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    """Run the CLI, with every installed plugin's commands under ``exhibit <plugin id>``."""
+    try:
+        for plugin_id, commands in load_plugins().cli_commands.items():
+            group = click.Group(plugin_id, help=f"Commands of the {plugin_id} plugin.")
+            for command in commands:
+                group.add_command(command)
+            cli.add_command(group)
+    except PluginError:
+        pass  # the command run will report it; `exhibit plugins list` says which plugin
+    cli()

@@ -1,0 +1,1 @@
+"""The Litestar application: app factory, health check, security headers, plugin routes."""

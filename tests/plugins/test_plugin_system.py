@@ -1,0 +1,293 @@
+"""The plugin system as a third party meets it: install, enable per force, hooks, errors."""
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from exhibit.forces.models import ForcePlugin, PluginFailure
+from exhibit.forces.plugin_settings import configure_plugin, enabled_plugins
+from exhibit.forces.service import create_force
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.plugins import events
+from exhibit.plugins.config import InvalidPluginConfig
+from exhibit.plugins.context import ForceInfo
+from exhibit.plugins.manager import PluginError, load_plugins
+from exhibit.audit import log as audit
+from exhibit.settings import Settings
+from tests.fixtures.third_party import installed_plugin
+
+LISTENER = """
+import msgspec
+from exhibit.plugins import Secret, hookimpl
+
+calls = []
+
+class Config(msgspec.Struct, forbid_unknown_fields=True):
+    threshold: int
+    api_key: Secret | None = None
+
+@hookimpl
+def exhibit_plugin_config():
+    return Config
+
+@hookimpl
+async def exhibit_audit_event_written(force, config, event):
+    calls.append((force.slug, event.action, config.threshold))
+
+@hookimpl
+async def exhibit_item_declined(force, reason):
+    calls.append((force.slug, "declined", reason))
+"""
+
+
+async def _two_forces(platform: Platform) -> tuple[int, int]:
+    async with platform.system_session() as session:
+        a = await create_force(session, slug="force-a", name="Force A", actor="test")
+        b = await create_force(session, slug="force-b", name="Force B", actor="test")
+        await session.commit()
+        return a.id, b.id
+
+
+@pytest.fixture
+async def listener_platform(settings: Settings, tmp_path: Path):
+    with installed_plugin(tmp_path / "site", "listener", LISTENER) as module_name:
+        platform = Platform(settings, load_plugins())
+        yield platform, sys.modules[module_name]
+        await platform.close()
+
+
+async def _audited_change(platform: Platform, force_id: int, action: str) -> None:
+    async with force_transaction(platform, force_id) as tx:
+        await audit.record(
+            tx.session, force_id, actor="test", action=action, object_type="case", object_id=1
+        )
+        tx.emit("exhibit_item_declined", item=None, actor="user:1", reason="blurred")
+
+
+async def test_a_third_party_plugin_is_found_through_its_entry_point(listener_platform) -> None:
+    platform, _ = listener_platform
+    info = platform.plugins.installed["listener"]
+    assert (info.distribution, info.version, info.builtin) == (
+        "exhibit_test_listener",
+        "0.1.0",
+        False,
+    )
+    # The five plugins of this workspace are installed the same way.
+    for plugin_id in ("notify_sms", "notify_email", "storage_s3", "share_cps", "media_tools"):
+        assert not platform.plugins.installed[plugin_id].builtin
+
+
+async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(listener_platform) -> None:
+    platform, module = listener_platform
+    force_a, force_b = await _two_forces(platform)
+    async with force_transaction(platform, force_a) as tx:
+        await configure_plugin(
+            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+            enabled=True, config={"threshold": 7}, actor="test",
+        )
+    module.calls.clear()
+
+    await _audited_change(platform, force_a, "case.created")
+    await _audited_change(platform, force_b, "case.created")
+
+    assert sorted(module.calls) == [
+        ("force-a", "case.created", 7),
+        ("force-a", "declined", "blurred"),
+    ]
+
+
+async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
+    platform, module = listener_platform
+    force_a, _ = await _two_forces(platform)
+    for enabled in (True, False):
+        async with force_transaction(platform, force_a) as tx:
+            await configure_plugin(
+                tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+                enabled=enabled, config={"threshold": 1}, actor="test",
+            )
+    module.calls.clear()
+    await _audited_change(platform, force_a, "case.created")
+    assert module.calls == []
+
+
+async def test_a_rolled_back_change_is_never_announced(listener_platform) -> None:
+    platform, module = listener_platform
+    force_a, _ = await _two_forces(platform)
+    async with force_transaction(platform, force_a) as tx:
+        await configure_plugin(
+            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+            enabled=True, config={"threshold": 1}, actor="test",
+        )
+    module.calls.clear()
+    with pytest.raises(RuntimeError):
+        async with force_transaction(platform, force_a) as tx:
+            await audit.record(
+                tx.session, force_a, actor="t", action="case.created", object_type="case",
+                object_id=1,
+            )
+            raise RuntimeError("the change failed")
+    assert module.calls == []
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"threshold": "high"}, "$.threshold"),
+        ({"threshold": 1, "treshold": 2}, "treshold"),
+        ({}, "threshold"),
+        ({"threshold": 1, "api_key": "in plain text"}, "$.api_key"),
+    ],
+)
+async def test_an_invalid_configuration_is_refused_naming_the_field(
+    listener_platform, config, field
+) -> None:
+    platform, _ = listener_platform
+    force_a, _ = await _two_forces(platform)
+    with pytest.raises(InvalidPluginConfig, match="listener") as refused:
+        async with force_transaction(platform, force_a) as tx:
+            await configure_plugin(
+                tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+                enabled=True, config=config, actor="test",
+            )
+    assert field in str(refused.value)
+    async with platform.force_session(force_a) as session:
+        assert (await session.scalars(select(ForcePlugin))).all() == []
+
+
+async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
+    listener_platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform, _ = listener_platform
+    force_a, _ = await _two_forces(platform)
+    caplog.set_level(logging.DEBUG)
+    async with force_transaction(platform, force_a) as tx:
+        await configure_plugin(
+            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+            enabled=True, config={"threshold": 1, "api_key": {"value": "sk-live-0123456789"}},
+            actor="test",
+        )
+    rows = []
+    async with platform.system_session() as session:
+        for table in ("force_plugin", "audit_event"):
+            rows += (await session.execute(text(f"SELECT * FROM {table}"))).all()
+    stored = " ".join(map(str, rows))
+    assert "sk-live-0123456789" not in stored
+    assert "encrypted" in stored
+    assert "sk-live-0123456789" not in caplog.text
+
+    async with platform.force_session(force_a) as session:
+        config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
+            "listener"
+        ]
+    assert config.api_key.reveal() == "sk-live-0123456789"
+    assert "sk-live" not in repr(config)
+
+
+async def test_a_secret_may_be_a_reference_to_the_environment(
+    listener_platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform, _ = listener_platform
+    force_a, _ = await _two_forces(platform)
+    monkeypatch.setenv("LISTENER_KEY", "from-the-environment")
+    async with force_transaction(platform, force_a) as tx:
+        row = await configure_plugin(
+            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
+            enabled=True, config={"threshold": 1, "api_key": {"env": "LISTENER_KEY"}},
+            actor="test",
+        )
+    assert row.config["api_key"] == {"env": "LISTENER_KEY"}
+    async with platform.force_session(force_a) as session:
+        config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
+            "listener"
+        ]
+    assert config.api_key.reveal() == "from-the-environment"
+
+
+FAILING = """
+from exhibit.plugins import hookimpl
+
+@hookimpl
+async def exhibit_audit_event_written(force, event):
+    raise ConnectionError("SIEM unreachable")
+
+@hookimpl
+async def exhibit_validate_upload(upload):
+    raise ConnectionError("scanner unreachable")
+"""
+
+
+async def test_a_failing_plugin_is_recorded_and_the_change_stands(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with installed_plugin(tmp_path / "site", "flaky", FAILING):
+        platform = Platform(settings, load_plugins())
+        try:
+            force_a, _ = await _two_forces(platform)
+            async with force_transaction(platform, force_a) as tx:
+                await configure_plugin(
+                    tx.session, platform.plugins, platform.secret_box, force_a, "flaky",
+                    enabled=True, config=None, actor="test",
+                )
+            async with platform.force_session(force_a) as session:
+                failures = (await session.scalars(select(PluginFailure))).all()
+                assert [(f.plugin_id, f.hook) for f in failures] == [
+                    ("flaky", "exhibit_audit_event_written")
+                ]
+                assert "SIEM unreachable" in failures[0].error
+                assert (await session.scalars(select(ForcePlugin))).one().enabled
+
+            refusals = await events.refusals(
+                platform.plugins, "exhibit_validate_upload",
+                ForceInfo(force_a, "force-a", "Force A"), {"flaky": None}, upload=None,
+            )
+            assert [r.plugin_id for r in refusals] == ["flaky"]  # fails closed
+        finally:
+            await platform.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "from exhibit.plugins import hookimpl\n"
+            "@hookimpl\nasync def exhibit_evidence_recieved(force, item): pass\n",
+            "plugin 'broken' implements unknown hook 'exhibit_evidence_recieved' "
+            "(did you mean 'exhibit_evidence_received'?)",
+        ),
+        (
+            "from exhibit.plugins import hookimpl\n"
+            "@hookimpl\nasync def exhibit_evidence_received(force, item, colour): pass\n",
+            "plugin 'broken' is invalid",
+        ),
+        (
+            "from exhibit.plugins import hookimpl\n"
+            "@hookimpl\ndef exhibit_evidence_received(force, item): pass\n",
+            "plugin 'broken': exhibit_evidence_received must be declared `async def`",
+        ),
+        (
+            "import msgspec\nfrom exhibit.plugins import hookimpl\n"
+            "class Config(msgspec.Struct):\n    x: int\n"
+            "@hookimpl\ndef exhibit_plugin_config(): return Config\n",
+            "plugin 'broken': Config must be declared with forbid_unknown_fields=True",
+        ),
+        (
+            "from exhibit.plugins import hookimpl\n"
+            "class Disk:\n    key = 'local'\n"
+            "    def begin(self): ...\n    def append(self): ...\n    def complete(self): ...\n"
+            "    def read(self): ...\n    def delete(self): ...\n"
+            "@hookimpl\ndef exhibit_storage_backends(): return [Disk]\n",
+            "storage backend 'local' is offered by both plugin 'local_storage' and plugin 'broken'",
+        ),
+        ("raise ImportError('missing native library')\n", "plugin 'broken' failed to import"),
+    ],
+)
+def test_a_broken_plugin_stops_start_up_with_a_message_naming_it(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    with installed_plugin(tmp_path / "site", "broken", source), pytest.raises(PluginError) as err:
+        load_plugins()
+    assert message in str(err.value)
