@@ -6,7 +6,6 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import msgspec
 
 
-
 class DerivativeOutput(msgspec.Struct, frozen=True, kw_only=True):
     """A file a processor made, with the provenance needed to reproduce it."""
 
@@ -48,4 +47,3 @@ class MediaProcessor(Protocol):
     ) -> ProcessingResult:
         """Read the original, write derivatives under ``workdir``, return what was found."""
         ...
-

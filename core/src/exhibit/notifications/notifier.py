@@ -6,7 +6,6 @@ from typing import ClassVar, Protocol, runtime_checkable
 import msgspec
 
 
-
 class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A message to send. ``recipient`` is an E.164 number or an email address.
 

@@ -32,4 +32,3 @@ class ShareTarget(Protocol):
     async def revoke(self, share: ShareInfo) -> None:
         """Withdraw the share at once."""
         ...
-
