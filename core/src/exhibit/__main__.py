@@ -1,0 +1,5 @@
+"""``python -m exhibit`` runs the command line."""
+
+from exhibit.cli.main import main
+
+main()
