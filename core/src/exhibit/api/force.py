@@ -2,6 +2,7 @@
 
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from exhibit.accounts.models import Role, User
 from exhibit.audit.verify import verify_force_chain
@@ -34,14 +35,18 @@ class ForceController(Controller):
     tags = ["force"]
 
     @get("/")
-    async def show(self, platform: Platform, user: User) -> ForceOut:
+    async def show(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> ForceOut:
         """The caller's force."""
         async with platform.force_session(user.force_id) as session:
             info = await force_info(session, user.force_id)
         return ForceOut(id=info.id, slug=info.slug, name=info.name)
 
     @get("/audit/verify")
-    async def verify_audit(self, platform: Platform, user: User) -> ChainOut:
+    async def verify_audit(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> ChainOut:
         """Verify the force's audit chain (supervisors and above)."""
         require_role(user, Role.SUPERVISOR)
         async with platform.force_session(user.force_id) as session:

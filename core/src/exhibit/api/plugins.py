@@ -4,8 +4,9 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get, put
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import Body
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role, User
@@ -62,7 +63,9 @@ class PluginsController(Controller):
     tags = ["plugins"]
 
     @get("/")
-    async def list_installed(self, platform: Platform, user: User) -> list[InstalledPluginOut]:
+    async def list_installed(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> list[InstalledPluginOut]:
         """Every installed plugin with its distribution and version."""
         return [
             InstalledPluginOut(
@@ -76,7 +79,9 @@ class PluginsController(Controller):
         ]
 
     @get("/force")
-    async def list_force_settings(self, platform: Platform, user: User) -> list[ForcePluginOut]:
+    async def list_force_settings(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> list[ForcePluginOut]:
         """The plugins the caller's force has configured, enabled or not."""
         async with platform.force_session(user.force_id) as session:
             rows = (
@@ -86,7 +91,11 @@ class PluginsController(Controller):
 
     @put("/force/{plugin_id:str}")
     async def configure(
-        self, platform: Platform, user: User, plugin_id: str, data: ForcePluginIn = Body()
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        plugin_id: FromPath[str],
+        data: JSONBody[ForcePluginIn],
     ) -> ForcePluginOut:
         """Enable or disable a plugin for the caller's force (force admins only), audited."""
         require_role(user, Role.FORCE_ADMIN)

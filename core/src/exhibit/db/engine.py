@@ -16,7 +16,8 @@ def create_engine(database_url: str) -> AsyncEngine:
 
     On SQLite every transaction starts with ``BEGIN IMMEDIATE`` so that two writers queue on
     the database lock instead of failing with "database is locked" when both try to upgrade
-    a read lock; WAL mode lets readers continue meanwhile.
+    a read lock. The price: code must not open a second session while its first one is inside
+    a transaction, or it waits on itself (up to the 30 s busy timeout).
     """
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})

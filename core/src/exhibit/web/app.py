@@ -6,15 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
-from litestar import Litestar, Request, Response, get
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar import Litestar, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
@@ -32,8 +31,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-@get("/", include_in_schema=False, sync_to_thread=False)
-async def home(platform: Platform) -> Template:
+@get("/", include_in_schema=False)
+async def home(platform: NamedDependency[Platform]) -> Template:
     """The landing page."""
     return Template("core/home.html", context={"version": __version__})
 
@@ -78,14 +77,8 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
                 }
             ),
         ),
-        exception_handlers={ValueError: _bad_input},
         state=State({"platform": platform}),
     )
-
-
-def _bad_input(request: Request[Any, Any, Any], exc: ValueError) -> Response[dict[str, str]]:
-    """A domain rule refused the input: say why, as a 400, never a 500."""
-    return Response({"detail": str(exc)}, status_code=400)
 
 
 def _template_engine(plugins: Plugins) -> JinjaTemplateEngine:

@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from exhibit.accounts.models import Role, User
@@ -13,7 +14,9 @@ from exhibit.platform import Platform
 ROLE_ORDER = [Role.AUDITOR, Role.OFFICER, Role.SUPERVISOR, Role.EVIDENCE_MANAGER, Role.FORCE_ADMIN]
 
 
-async def current_user(request: Request[Any, Any, Any], platform: Platform) -> User:
+async def current_user(
+    request: Request[Any, Any, Any], platform: NamedDependency[Platform]
+) -> User:
     """The user whose API token is on the request; 401 without a valid one."""
     return await user_from_headers(request, platform)
 

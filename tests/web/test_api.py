@@ -1,0 +1,171 @@
+"""The app over HTTP: health, OpenAPI, token authentication, plugin settings per force."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from exhibit.accounts.models import Role
+from exhibit.accounts.service import create_api_token, create_user
+from exhibit.audit.models import AuditEvent
+from exhibit.forces.service import create_force
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.plugins.manager import load_plugins
+from exhibit.settings import Settings
+from exhibit.web.app import create_app
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    app = create_app(settings, load_plugins())
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+async def _token(platform: Platform, force_slug: str, role: Role) -> str:
+    async with platform.system_session() as session:
+        from exhibit.forces.models import Force
+
+        force = await session.scalar(select(Force).where(Force.slug == force_slug))
+        if force is None:
+            force = await create_force(session, slug=force_slug, name=force_slug, actor="test")
+            await session.commit()
+    async with force_transaction(platform, force.id) as tx:
+        user = await create_user(
+            tx.session,
+            force.id,
+            email=f"{role.value}@{force_slug}.test",
+            name=role.value,
+            role=role,
+            password="correct horse battery",
+            actor="test",
+        )
+        _, token = await create_api_token(tx.session, user, name="test", actor="test")
+    return token
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_health_and_security_headers(client: AsyncTestClient, platform: Platform) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_openapi_schema_describes_the_api(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/plugins" in schema["paths"]
+    assert "/api/v1/plugins/force/{plugin_id}" in schema["paths"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer exh_forged", "Basic dXNlcjpwYXNz", "Bearer "])
+async def test_the_api_refuses_callers_without_a_valid_token(
+    client: AsyncTestClient, platform: Platform, header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = await client.get("/api/v1/plugins", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_installed_plugins_are_listed_with_versions(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    token = await _token(platform, "kent", Role.OFFICER)
+    response = await client.get("/api/v1/plugins", headers=_auth(token))
+    assert response.status_code == 200
+    listed = {p["id"]: p for p in response.json()}
+    assert {
+        "local_storage",
+        "outbox",
+        "notify_sms",
+        "notify_email",
+        "storage_s3",
+        "share_cps",
+        "media_tools",
+    } <= set(listed)
+    assert listed["notify_sms"]["version"] == "0.1.0"
+    assert listed["outbox"]["builtin"] is True
+
+
+async def test_only_a_force_admin_may_enable_a_plugin_and_it_is_audited(
+    client: AsyncTestClient,
+    platform: Platform,
+) -> None:
+    officer = await _token(platform, "kent", Role.OFFICER)
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    other_admin = await _token(platform, "essex", Role.FORCE_ADMIN)
+    body = {"enabled": True, "config": {}}
+
+    refused = await client.put("/api/v1/plugins/force/share_cps", json=body, headers=_auth(officer))
+    assert refused.status_code == 403
+
+    done = await client.put("/api/v1/plugins/force/share_cps", json=body, headers=_auth(admin))
+    assert done.status_code == 200, done.text
+    assert done.json() == {"plugin_id": "share_cps", "enabled": True, "config": {}}
+
+    mine = await client.get("/api/v1/plugins/force", headers=_auth(admin))
+    theirs = await client.get("/api/v1/plugins/force", headers=_auth(other_admin))
+    assert [p["plugin_id"] for p in mine.json()] == ["share_cps"]
+    assert theirs.json() == []
+
+    async with platform.system_session() as session:
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+    assert "plugin.enabled" in actions
+
+
+@pytest.mark.parametrize(
+    ("plugin_id", "body", "status", "detail"),
+    [
+        ("no_such_plugin", {"enabled": True}, 404, "no_such_plugin"),
+        ("outbox", {"enabled": False}, 404, "outbox"),
+        ("share_cps", {"enabled": True, "config": {"unexpected": 1}}, 400, "takes no config"),
+        ("share_cps", {"enabled": "yes"}, 400, "enabled"),
+        ("share_cps", {"enabled": True, "colour": "blue"}, 400, "colour"),
+    ],
+)
+async def test_bad_plugin_settings_get_a_clear_error(
+    client: AsyncTestClient,
+    platform: Platform,
+    plugin_id: str,
+    body: dict[str, object],
+    status: int,
+    detail: str,
+) -> None:
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    response = await client.put(
+        f"/api/v1/plugins/force/{plugin_id}", json=body, headers=_auth(admin)
+    )
+    assert response.status_code == status
+    assert detail in response.text
+
+
+async def test_malformed_json_is_a_400_not_a_500(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    response = await client.put(
+        "/api/v1/plugins/force/share_cps",
+        content=b"{not json",
+        headers={**_auth(admin), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+async def test_audit_verify_needs_a_supervisor(client: AsyncTestClient, platform: Platform) -> None:
+    officer = await _token(platform, "kent", Role.OFFICER)
+    supervisor = await _token(platform, "kent", Role.SUPERVISOR)
+    assert (
+        await client.get("/api/v1/force/audit/verify", headers=_auth(officer))
+    ).status_code == 403
+    report = (await client.get("/api/v1/force/audit/verify", headers=_auth(supervisor))).json()
+    assert report["ok"] is True
+    assert report["events"] >= 5
