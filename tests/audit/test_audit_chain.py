@@ -1,6 +1,7 @@
 """The audit log: append-only, hash-chained per force, and tampering is found and named."""
 
 import asyncio
+import itertools
 
 import pytest
 from sqlalchemy import select, text
@@ -26,8 +27,14 @@ async def _force(platform: Platform, slug: str = "kent") -> int:
 async def _record(platform: Platform, force_id: int, n: int, *, reason: str = "") -> None:
     async with force_transaction(platform, force_id) as tx:
         await audit.record(
-            tx.session, force_id, actor="user:1", action="item.viewed", object_type="item",
-            object_id=n, reason=reason, details={"n": n, "nested": {"b": 2, "a": [1, "x"]}},
+            tx.session,
+            force_id,
+            actor="user:1",
+            action="item.viewed",
+            object_type="item",
+            object_id=n,
+            reason=reason,
+            details={"n": n, "nested": {"b": 2, "a": [1, "x"]}},
         )
 
 
@@ -53,7 +60,7 @@ async def test_events_chain_from_genesis_and_verify(platform: Platform) -> None:
         report = await verify_force_chain(session, force_id)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6]  # force.created first
     assert events[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert report.ok
     assert report.events == 6
 

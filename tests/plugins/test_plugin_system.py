@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from exhibit.audit import log as audit
 from exhibit.forces.models import ForcePlugin, PluginFailure
 from exhibit.forces.plugin_settings import configure_plugin, enabled_plugins
 from exhibit.forces.service import create_force
@@ -16,7 +17,6 @@ from exhibit.plugins import events
 from exhibit.plugins.config import InvalidPluginConfig
 from exhibit.plugins.context import ForceInfo
 from exhibit.plugins.manager import PluginError, load_plugins
-from exhibit.audit import log as audit
 from exhibit.settings import Settings
 from tests.fixtures.third_party import installed_plugin
 
@@ -86,8 +86,14 @@ async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(listene
     force_a, force_b = await _two_forces(platform)
     async with force_transaction(platform, force_a) as tx:
         await configure_plugin(
-            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-            enabled=True, config={"threshold": 7}, actor="test",
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_a,
+            "listener",
+            enabled=True,
+            config={"threshold": 7},
+            actor="test",
         )
     module.calls.clear()
 
@@ -106,8 +112,14 @@ async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
     for enabled in (True, False):
         async with force_transaction(platform, force_a) as tx:
             await configure_plugin(
-                tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-                enabled=enabled, config={"threshold": 1}, actor="test",
+                tx.session,
+                platform.plugins,
+                platform.secret_box,
+                force_a,
+                "listener",
+                enabled=enabled,
+                config={"threshold": 1},
+                actor="test",
             )
     module.calls.clear()
     await _audited_change(platform, force_a, "case.created")
@@ -119,14 +131,24 @@ async def test_a_rolled_back_change_is_never_announced(listener_platform) -> Non
     force_a, _ = await _two_forces(platform)
     async with force_transaction(platform, force_a) as tx:
         await configure_plugin(
-            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-            enabled=True, config={"threshold": 1}, actor="test",
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_a,
+            "listener",
+            enabled=True,
+            config={"threshold": 1},
+            actor="test",
         )
     module.calls.clear()
     with pytest.raises(RuntimeError):
         async with force_transaction(platform, force_a) as tx:
             await audit.record(
-                tx.session, force_a, actor="t", action="case.created", object_type="case",
+                tx.session,
+                force_a,
+                actor="t",
+                action="case.created",
+                object_type="case",
                 object_id=1,
             )
             raise RuntimeError("the change failed")
@@ -150,8 +172,14 @@ async def test_an_invalid_configuration_is_refused_naming_the_field(
     with pytest.raises(InvalidPluginConfig, match="listener") as refused:
         async with force_transaction(platform, force_a) as tx:
             await configure_plugin(
-                tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-                enabled=True, config=config, actor="test",
+                tx.session,
+                platform.plugins,
+                platform.secret_box,
+                force_a,
+                "listener",
+                enabled=True,
+                config=config,
+                actor="test",
             )
     assert field in str(refused.value)
     async with platform.force_session(force_a) as session:
@@ -166,8 +194,13 @@ async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
     caplog.set_level(logging.DEBUG)
     async with force_transaction(platform, force_a) as tx:
         await configure_plugin(
-            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-            enabled=True, config={"threshold": 1, "api_key": {"value": "sk-live-0123456789"}},
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_a,
+            "listener",
+            enabled=True,
+            config={"threshold": 1, "api_key": {"value": "sk-live-0123456789"}},
             actor="test",
         )
     rows = []
@@ -195,8 +228,13 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
     monkeypatch.setenv("LISTENER_KEY", "from-the-environment")
     async with force_transaction(platform, force_a) as tx:
         row = await configure_plugin(
-            tx.session, platform.plugins, platform.secret_box, force_a, "listener",
-            enabled=True, config={"threshold": 1, "api_key": {"env": "LISTENER_KEY"}},
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_a,
+            "listener",
+            enabled=True,
+            config={"threshold": 1, "api_key": {"env": "LISTENER_KEY"}},
             actor="test",
         )
     assert row.config["api_key"] == {"env": "LISTENER_KEY"}
@@ -229,8 +267,14 @@ async def test_a_failing_plugin_is_recorded_and_the_change_stands(
             force_a, _ = await _two_forces(platform)
             async with force_transaction(platform, force_a) as tx:
                 await configure_plugin(
-                    tx.session, platform.plugins, platform.secret_box, force_a, "flaky",
-                    enabled=True, config=None, actor="test",
+                    tx.session,
+                    platform.plugins,
+                    platform.secret_box,
+                    force_a,
+                    "flaky",
+                    enabled=True,
+                    config=None,
+                    actor="test",
                 )
             async with platform.force_session(force_a) as session:
                 failures = (await session.scalars(select(PluginFailure))).all()
@@ -241,8 +285,11 @@ async def test_a_failing_plugin_is_recorded_and_the_change_stands(
                 assert (await session.scalars(select(ForcePlugin))).one().enabled
 
             refusals = await events.refusals(
-                platform.plugins, "exhibit_validate_upload",
-                ForceInfo(force_a, "force-a", "Force A"), {"flaky": None}, upload=None,
+                platform.plugins,
+                "exhibit_validate_upload",
+                ForceInfo(force_a, "force-a", "Force A"),
+                {"flaky": None},
+                upload=None,
             )
             assert [r.plugin_id for r in refusals] == ["flaky"]  # fails closed
         finally:

@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import msgspec
 
 
-
 class StoredObject(msgspec.Struct, frozen=True):
     """A completed object: its key, size in bytes and the SHA-256 of the stored bytes."""
 
@@ -44,6 +43,21 @@ class OffsetMismatch(StorageError):
         self.given = given
 
 
+class InvalidKey(StorageError):
+    """The object key is not acceptable to the store (characters, length, shape)."""
+
+
+class UploadBusy(StorageError):
+    """Another request (possibly in another process) is writing to this upload right now.
+
+    Nothing was written; the caller may retry once the other request has finished.
+    """
+
+
+class InvalidRange(StorageError):
+    """A read asked for bytes outside the object (``0 <= start <= end <= size`` must hold)."""
+
+
 class RetentionActive(StorageError):
     """The object is under write-once retention or legal hold and cannot be deleted yet."""
 
@@ -59,7 +73,11 @@ class StorageBackend(Protocol):
     key: ClassVar[str]
 
     async def begin(self, object_key: str) -> dict[str, Any]:
-        """Start writing ``object_key``; return state the core stores with the upload."""
+        """Start writing ``object_key``; return state the core stores with the upload.
+
+        Raises ``InvalidKey`` for a key the store cannot hold. May raise ``ObjectExists``
+        already here when the key is taken (``complete`` checks again in any case).
+        """
         ...
 
     async def append(
@@ -67,9 +85,10 @@ class StorageBackend(Protocol):
     ) -> tuple[int, dict[str, Any]]:
         """Write ``chunks`` starting at ``offset``; return the new size and updated state.
 
-        Raises ``OffsetMismatch`` without writing if ``offset`` is not the current size.
-        If the stream breaks part way, the bytes written so far are kept and the returned
-        size tells the caller where to resume; the method still raises for a broken stream.
+        Raises ``OffsetMismatch`` without writing if ``offset`` is not the current size, and
+        ``UploadBusy`` without writing if another append to the same upload is under way.
+        If the stream breaks part way, the bytes written so far are kept and the method
+        re-raises the stream's exception; ``size`` then tells the caller where to resume.
         """
         ...
 
@@ -82,11 +101,19 @@ class StorageBackend(Protocol):
         ...
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
-        """Discard an upload in progress and everything it wrote."""
+        """Discard an upload in progress and everything it wrote.
+
+        Discarding an upload that is already gone is not an error. Raises ``UploadBusy`` if an
+        append to it is under way.
+        """
         ...
 
     def read(self, object_key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Stream bytes ``start`` to ``end`` (exclusive; None for the end) of an object."""
+        """Stream bytes ``start`` to ``end`` (exclusive; None for the end) of an object.
+
+        Raises ``InvalidRange`` unless ``0 <= start <= end <= size``, and ``ObjectNotFound``
+        for an unknown key (both when iteration starts).
+        """
         ...
 
     async def stat(self, object_key: str) -> StoredObject:
