@@ -23,7 +23,7 @@ def test_every_hook_has_a_docstring_and_a_place_in_the_guide(name: str) -> None:
     assert f"`{name}" in GUIDE.read_text(), f"{name} is missing from docs/plugins.md"
 
 
-@pytest.mark.parametrize("name", (*hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS))
+@pytest.mark.parametrize("name", [*hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS])
 def test_event_and_veto_hooks_are_async_and_take_force_and_config(name: str) -> None:
     spec = getattr(hookspecs, name)
     assert inspect.iscoroutinefunction(spec)

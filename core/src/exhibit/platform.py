@@ -5,6 +5,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import exhibit.db.models  # noqa: F401  (every table mapped before the first flush)
 from exhibit.db.engine import create_engine, create_session_factory
 from exhibit.db.scoping import force_session
 from exhibit.plugins.context import ForceInfo, ProviderContext

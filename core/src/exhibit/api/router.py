@@ -4,6 +4,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from exhibit.api.force import ForceController
+from exhibit.api.outbox import OutboxController
 from exhibit.api.plugins import PluginsController
 from exhibit.web.auth import current_user
 
@@ -12,7 +13,7 @@ def api_router() -> Router:
     """The version 1 JSON API."""
     return Router(
         path="/api/v1",
-        route_handlers=[ForceController, PluginsController],
+        route_handlers=[ForceController, OutboxController, PluginsController],
         dependencies={"user": Provide(current_user)},
         security=[{"BearerToken": []}],
     )

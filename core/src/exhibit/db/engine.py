@@ -18,12 +18,17 @@ def create_engine(database_url: str) -> AsyncEngine:
     the database lock instead of failing with "database is locked" when both try to upgrade
     a read lock. The price: code must not open a second session while its first one is inside
     a transaction, or it waits on itself (up to the 30 s busy timeout).
+
+    Bound parameters are hidden from SQLAlchemy's error messages: they may hold personal
+    data or secrets, and those messages end up in logs.
     """
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, hide_parameters=True
+        )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True)
+    return create_async_engine(database_url, pool_pre_ping=True, hide_parameters=True)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,68 @@
+"""Queueing a message: an encrypted notification record plus a delivery job, in one transaction."""
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.jobs.queue import enqueue
+from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
+from exhibit.secrets import SecretBox
+
+DELIVER_JOB = "core.deliver_notification"
+CHANNELS = ("sms", "email")
+
+
+class MessageContent(msgspec.Struct, frozen=True, kw_only=True):
+    """What a message says; stored encrypted on its notification record."""
+
+    subject: str = ""
+    body: str
+    html_body: str | None = None
+
+
+def seal(box: SecretBox, content: MessageContent) -> str:
+    """The encrypted form of a message's content."""
+    return box.encrypt(msgspec.json.encode(content).decode())
+
+
+def unseal(box: SecretBox, sealed: str) -> MessageContent:
+    """The content of a message from its encrypted form."""
+    return msgspec.json.decode(box.decrypt(sealed), type=MessageContent)
+
+
+async def queue_message(
+    session: AsyncSession,
+    box: SecretBox,
+    force_id: int,
+    *,
+    channel: str,
+    recipient: str,
+    content: MessageContent,
+    purpose: str,
+    request_id: int | None = None,
+) -> Notification:
+    """Record a message and queue its delivery; both commit (or not) with the caller's change.
+
+    The recipient and the content are encrypted at rest; the notifier is chosen when the job
+    runs, from the plugins the force has enabled then.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    notification = Notification(
+        force_id=force_id,
+        request_id=request_id,
+        channel=channel,
+        provider="",
+        purpose=purpose,
+        recipient_encrypted=box.encrypt(recipient),
+        body_encrypted=seal(box, content),
+        status=DeliveryStatus.QUEUED,
+    )
+    session.add(notification)
+    await session.flush()
+    session.add(
+        NotificationStatusChange(
+            force_id=force_id, notification_id=notification.id, status=DeliveryStatus.QUEUED
+        )
+    )
+    await enqueue(session, DELIVER_JOB, {"notification_id": notification.id}, force_id=force_id)
+    return notification
