@@ -169,3 +169,44 @@ async def test_audit_verify_needs_a_supervisor(client: AsyncTestClient, platform
     report = (await client.get("/api/v1/force/audit/verify", headers=_auth(supervisor))).json()
     assert report["ok"] is True
     assert report["events"] >= 5
+
+
+async def test_the_outbox_shows_a_forces_messages_to_its_officers_only(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    from exhibit.forces.models import Force
+    from exhibit.jobs.worker import Worker
+    from exhibit.notifications.service import MessageContent, queue_message
+
+    officer = await _token(platform, "kent", Role.OFFICER)
+    auditor = await _token(platform, "kent", Role.AUDITOR)
+    other = await _token(platform, "essex", Role.FORCE_ADMIN)
+    async with platform.system_session() as session:
+        kent = await session.scalar(select(Force.id).where(Force.slug == "kent"))
+    assert kent is not None
+    async with force_transaction(platform, kent) as tx:
+        await queue_message(
+            tx.session,
+            platform.secret_box,
+            kent,
+            channel="email",
+            recipient="witness@example.org",
+            content=MessageContent(subject="Your footage", body="Upload here: https://x/u/t"),
+            purpose="upload_link",
+        )
+    while await Worker(platform).run_once():
+        pass
+
+    shown = await client.get("/api/v1/outbox", headers=_auth(officer))
+    assert shown.status_code == 200
+    [message] = shown.json()
+    assert (message["recipient"], message["subject"], message["status"]) == (
+        "witness@example.org",
+        "Your footage",
+        "delivered",
+    )
+    assert (await client.get("/api/v1/outbox", headers=_auth(auditor))).status_code == 403
+    assert (await client.get("/api/v1/outbox", headers=_auth(other))).json() == []
+    async with platform.force_session(kent) as session:
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+    assert "outbox.viewed" in actions

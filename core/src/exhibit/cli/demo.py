@@ -21,11 +21,11 @@ DEMO_USERS = (
 )
 
 
-async def run_demo(platform: Platform) -> str:
+async def run_demo(platform: Platform, url: str) -> str:
     """Migrate, create (or refresh) the demo force and its users; return sign-in instructions.
 
-    Passwords are random and set anew on every run, so the printed ones always work and no
-    fixed demo password exists anywhere.
+    ``url`` is where the demo will be served. Passwords are random and set anew on every
+    run, so the printed ones always work and no fixed demo password exists anywhere.
     """
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
     await upgrade_to_head(platform.engine, platform.plugins)
@@ -73,7 +73,6 @@ async def run_demo(platform: Platform) -> str:
                 f"  {'':<12} password:  {password}",
                 f"  {'':<12} API token: {token}",
             ]
-    url = platform.settings.public_url
     lines += [
         "",
         f"Open {url}/ in a browser. Try the API with a token:",

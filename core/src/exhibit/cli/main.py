@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import os
 import signal
 from typing import Any
 
@@ -29,11 +30,14 @@ from exhibit.settings import load_settings
 CLI_ACTOR = "cli"
 
 
-@click.group(help="Exhibit: receive evidence from the public inside an evidential chain.")
+@click.group(
+    name="exhibit", help="Exhibit: receive evidence from the public inside an evidential chain."
+)
 @click.version_option(__version__, prog_name="exhibit")
 def cli() -> None:
     """The ``exhibit`` command group."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @cli.command()
@@ -86,7 +90,8 @@ def migrate() -> None:
 def demo(host: str, port: int) -> None:
     """Set up a demo force with an officer and an admin, print how to sign in, then serve."""
     settings = load_settings()
-    click.echo(run_with_platform(run_demo, settings))
+    url = settings.public_url if os.environ.get("EXHIBIT_PUBLIC_URL") else f"http://{host}:{port}"
+    click.echo(run_with_platform(lambda platform: run_demo(platform, url), settings))
     serve.callback(host=host, port=port)  # type: ignore[misc]
 
 
@@ -277,4 +282,4 @@ def main() -> None:
             cli.add_command(group)
     except PluginError:
         pass  # the command run will report it; `exhibit plugins list` says which plugin
-    cli()
+    cli(prog_name="exhibit")

@@ -1,0 +1,209 @@
+"""Messages go through the force's own notifier, or the outbox; failures are recorded."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+
+from exhibit.db.base import utcnow
+from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.service import create_force
+from exhibit.forces.transaction import force_transaction
+from exhibit.jobs.models import Job, JobStatus
+from exhibit.jobs.worker import Worker
+from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
+from exhibit.notifications.service import MessageContent, queue_message
+from exhibit.platform import Platform
+from exhibit.plugins.manager import load_plugins
+from exhibit.settings import Settings
+from tests.fixtures.third_party import installed_plugin
+
+# A text-message provider that behaves as the test tells it to, and remembers what it got.
+PAGER = """
+from exhibit.plugins import DeliveryFailed, Outcome, SendResult, hookimpl
+
+received = []
+script = []
+
+class Pager:
+    channel = "sms"
+    key = "pager"
+
+    def __init__(self, context):
+        self.context = context
+
+    async def send(self, message):
+        outcome = script.pop(0) if script else "sent"
+        if outcome == "busy":
+            raise DeliveryFailed("provider answered 503", permanent=False)
+        if outcome == "invalid":
+            raise DeliveryFailed("invalid number", permanent=True)
+        received.append((self.context.force.slug, message.recipient, message.body))
+        return SendResult(Outcome.SENT, reference="pager-1")
+
+@hookimpl
+def exhibit_notifiers():
+    return [Pager]
+"""
+
+LINK_MESSAGE = "Kent Police asks for your footage: https://exhibit.test/u/secret-token-123"
+
+
+@pytest.fixture
+async def pager_platform(settings: Settings, tmp_path: Path):
+    with installed_plugin(tmp_path / "site", "pager", PAGER) as module_name:
+        platform = Platform(settings, load_plugins())
+        yield platform, sys.modules[module_name]
+        await platform.close()
+
+
+async def _force(platform: Platform, slug: str, *, pager: bool) -> int:
+    async with platform.system_session() as session:
+        force = await create_force(session, slug=slug, name=slug.title(), actor="test")
+        await session.commit()
+    if pager:
+        async with force_transaction(platform, force.id) as tx:
+            await configure_plugin(
+                tx.session,
+                platform.plugins,
+                platform.secret_box,
+                force.id,
+                "pager",
+                enabled=True,
+                config=None,
+                actor="test",
+            )
+    return force.id
+
+
+async def _queue(platform: Platform, force_id: int, recipient: str = "+447700900123") -> int:
+    async with force_transaction(platform, force_id) as tx:
+        notification = await queue_message(
+            tx.session,
+            platform.secret_box,
+            force_id,
+            channel="sms",
+            recipient=recipient,
+            content=MessageContent(body=LINK_MESSAGE),
+            purpose="upload_link",
+        )
+    return notification.id
+
+
+async def _history(platform: Platform, force_id: int, notification_id: int) -> list[str]:
+    async with platform.force_session(force_id) as session:
+        changes = await session.scalars(
+            select(NotificationStatusChange.status)
+            .where(NotificationStatusChange.notification_id == notification_id)
+            .order_by(NotificationStatusChange.id)
+        )
+        return [status.value for status in changes]
+
+
+async def _make_due(platform: Platform) -> None:
+    async with platform.system_session() as session:
+        await session.execute(update(Job).values(run_at=utcnow()))
+        await session.commit()
+
+
+async def test_only_the_force_that_enabled_a_notifier_sends_through_it(pager_platform) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    essex = await _force(platform, "essex", pager=False)
+    kent_message = await _queue(platform, kent)
+    essex_message = await _queue(platform, essex, "+447700900456")
+
+    worker = Worker(platform)
+    while await worker.run_once():
+        pass
+
+    assert pager.received == [("kent", "+447700900123", LINK_MESSAGE)]
+    async with platform.system_session() as session:
+        rows = {n.id: n for n in await session.scalars(select(Notification))}
+    assert (rows[kent_message].provider, rows[kent_message].status) == (
+        "pager:pager",
+        DeliveryStatus.SENT,
+    )
+    assert (rows[essex_message].provider, rows[essex_message].status) == (
+        "outbox:outbox",
+        DeliveryStatus.DELIVERED,
+    )
+    assert await _history(platform, kent, kent_message) == ["queued", "sending", "sent"]
+
+
+async def test_recipient_and_body_are_encrypted_at_rest(pager_platform) -> None:
+    platform, _ = pager_platform
+    essex = await _force(platform, "essex", pager=False)
+    await _queue(platform, essex)
+    async with platform.system_session() as session:
+        raw = " ".join(
+            str(row) for row in (await session.execute(text("SELECT * FROM notification"))).all()
+        )
+        raw += " ".join(
+            str(row) for row in (await session.execute(text("SELECT * FROM job"))).all()
+        )
+    assert "secret-token-123" not in raw
+    assert "+447700900123" not in raw
+
+
+async def test_a_temporary_failure_is_retried_and_then_sent(pager_platform) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    pager.script[:] = ["busy"]
+    message = await _queue(platform, kent)
+
+    worker = Worker(platform)
+    assert await worker.run_once()
+    async with platform.system_session() as session:
+        job = (await session.scalars(select(Job))).one()
+    assert (job.status, job.attempts) == (JobStatus.QUEUED, 1)
+    assert job.run_at > utcnow()  # backing off
+
+    await _make_due(platform)
+    assert await worker.run_once()
+    assert await _history(platform, kent, message) == [
+        "queued",
+        "sending",
+        "failed_temporarily",
+        "sending",
+        "sent",
+    ]
+    assert len(pager.received) == 1
+
+
+async def test_a_permanent_failure_is_recorded_once_and_not_retried(pager_platform) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    pager.script[:] = ["invalid"]
+    message = await _queue(platform, kent)
+
+    worker = Worker(platform)
+    assert await worker.run_once()
+    assert not await worker.run_once()
+    assert await _history(platform, kent, message) == ["queued", "sending", "failed_permanently"]
+    async with platform.force_session(kent) as session:
+        detail = await session.scalar(
+            select(NotificationStatusChange.detail).where(
+                NotificationStatusChange.status == DeliveryStatus.FAILED_PERMANENTLY
+            )
+        )
+    assert detail == "invalid number"
+    assert pager.received == []
+
+
+async def test_an_unknown_channel_is_refused(platform: Platform) -> None:
+    async with platform.system_session() as session:
+        force = await create_force(session, slug="kent", name="Kent", actor="test")
+        await session.commit()
+    with pytest.raises(ValueError, match="unknown channel"):
+        async with force_transaction(platform, force.id) as tx:
+            await queue_message(
+                tx.session,
+                platform.secret_box,
+                force.id,
+                channel="pigeon",
+                recipient="x",
+                content=MessageContent(body="hi"),
+                purpose="test",
+            )
