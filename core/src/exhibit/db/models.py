@@ -8,8 +8,9 @@ from exhibit.evidence.models import Derivative, EvidenceItem
 from exhibit.forces.models import Force, ForcePlugin, PluginFailure
 from exhibit.jobs.models import Job
 from exhibit.notifications.models import Notification, NotificationStatusChange
+from exhibit.ratelimit.models import RateLimitWindow
 from exhibit.sharing.models import Share, ShareItem
-from exhibit.uploads.models import EvidenceRequest, Submission
+from exhibit.uploads.models import EvidenceRequest, Submission, Upload
 
 __all__ = [
     "ApiToken",
@@ -25,8 +26,10 @@ __all__ = [
     "Notification",
     "NotificationStatusChange",
     "PluginFailure",
+    "RateLimitWindow",
     "Share",
     "ShareItem",
     "Submission",
+    "Upload",
     "User",
 ]

@@ -50,6 +50,7 @@ class EvidenceItem(ForceOwned, Base):
     exhibit_reference: Mapped[str | None] = mapped_column(String(64), default=None)
     tags: Mapped[list[str]] = mapped_column(default=list)
     sensitive: Mapped[bool] = mapped_column(default=False)
+    quarantine_reason: Mapped[str] = mapped_column(String(500), default="")
     retain_until: Mapped[datetime | None] = mapped_column(default=None)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 

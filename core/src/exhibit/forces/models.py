@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
@@ -19,6 +19,11 @@ class Force(Base):
     name: Mapped[str] = mapped_column(String(200))
     contact_details: Mapped[str] = mapped_column(String(1000), default="")
     storage_backend: Mapped[str] = mapped_column(String(64), default="local")
+    privacy_notice: Mapped[str] = mapped_column(Text, default="")
+    welsh_enabled: Mapped[bool] = mapped_column(default=False)
+    default_max_files: Mapped[int] = mapped_column(default=25)
+    default_max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    default_expiry_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

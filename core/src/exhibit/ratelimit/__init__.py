@@ -1,0 +1,1 @@
+"""Rate limits shared by every app process (counters in the database, not in memory)."""

@@ -1,0 +1,240 @@
+"""Evidence requests: an officer asks a witness for evidence, and manages the link afterwards.
+
+Every change is audited in the same transaction, and every message to the witness is queued
+as a job in that transaction too, so a request is never created without its message nor a
+message sent for a request that was rolled back. Nothing here commits.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.audit import log as audit
+from exhibit.cases.models import Case, CaseStatus
+from exhibit.db.base import utcnow
+from exhibit.forces.models import Force
+from exhibit.notifications.service import MessageContent, queue_message
+from exhibit.secrets import SecretBox
+from exhibit.uploads.contacts import normalise_email, normalise_mobile
+from exhibit.uploads.links import link_url, new_link_token
+from exhibit.uploads.models import EvidenceRequest, RequestState
+
+MAX_EXPIRY_DAYS = 90
+MAX_FILES = 500
+CLOSED_STATES = {RequestState.SUBMITTED, RequestState.EXPIRED, RequestState.REVOKED}
+
+
+class RequestClosed(ValueError):
+    """The request is submitted, expired or revoked, so the action no longer applies."""
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What an officer gives to ask for evidence; limits default to the force's."""
+
+    recipient_name: str
+    channels: tuple[str, ...]
+    phone: str | None = None
+    email: str | None = None
+    message: str = ""
+    incident_at: datetime | None = None
+    incident_place: str = ""
+    max_files: int | None = None
+    max_file_bytes: int | None = None
+    expires_in_days: int | None = None
+
+
+async def create_request(
+    session: AsyncSession,
+    box: SecretBox,
+    force: Force,
+    case: Case,
+    new: NewRequest,
+    *,
+    officer_id: int | None,
+    actor: str,
+    public_url: str,
+) -> tuple[EvidenceRequest, str]:
+    """Create the request and its link, queue the message; return the request and token.
+
+    The token is returned for the caller's own use (tests, the outbox) and is stored
+    nowhere but inside the encrypted message.
+    """
+    if case.status != CaseStatus.OPEN:
+        raise ValueError(f"case {case.reference} is closed")
+    if not new.recipient_name.strip():
+        raise ValueError("the recipient's name is required")
+    channels = _channels(new)
+    phone = normalise_mobile(new.phone) if new.phone else None
+    email = normalise_email(new.email) if new.email else None
+    max_files = _within("max_files", new.max_files, force.default_max_files, 1, MAX_FILES)
+    max_bytes = _within(
+        "max_file_bytes", new.max_file_bytes, force.default_max_file_bytes, 1, 1024**4
+    )
+    days = _within(
+        "expires_in_days", new.expires_in_days, force.default_expiry_days, 1, MAX_EXPIRY_DAYS
+    )
+    token, token_hash = new_link_token()
+    request = EvidenceRequest(
+        force_id=force.id,
+        case_id=case.id,
+        officer_id=officer_id,
+        recipient_name=new.recipient_name.strip(),
+        recipient_phone=phone,
+        recipient_email=email,
+        channels=list(channels),
+        message=new.message.strip(),
+        incident_at=new.incident_at,
+        incident_place=new.incident_place.strip(),
+        token_hash=token_hash,
+        max_files=max_files,
+        max_file_bytes=max_bytes,
+        expires_at=utcnow() + timedelta(days=days),
+        state=RequestState.CREATED,
+    )
+    session.add(request)
+    await session.flush()
+    await audit.record(
+        session,
+        force.id,
+        actor=actor,
+        action="request.created",
+        object_type="request",
+        object_id=request.id,
+        details={"case_id": case.id, "channels": list(channels), "expires_in_days": days},
+    )
+    await _send_link(session, box, force, request, token, public_url)
+    return request, token
+
+
+async def resend_request(
+    session: AsyncSession,
+    box: SecretBox,
+    force: Force,
+    request: EvidenceRequest,
+    *,
+    actor: str,
+    public_url: str,
+) -> str:
+    """Send the link again. Only the token's hash is kept, so this issues a new link and the
+    old one stops working at once. Returns the new token."""
+    _require_open(request)
+    token, request.token_hash = new_link_token()
+    await audit.record(
+        session,
+        force.id,
+        actor=actor,
+        action="request.resent",
+        object_type="request",
+        object_id=request.id,
+        details={"previous_link": "invalidated"},
+    )
+    await _send_link(session, box, force, request, token, public_url)
+    return token
+
+
+async def extend_request(
+    session: AsyncSession, request: EvidenceRequest, *, days: int, actor: str
+) -> None:
+    """Push the expiry ``days`` further from now (a request that already expired reopens)."""
+    if request.state in (RequestState.SUBMITTED, RequestState.REVOKED):
+        raise RequestClosed(f"a {request.state.value} request cannot be extended")
+    days = _within("days", days, days, 1, MAX_EXPIRY_DAYS)
+    previous = request.expires_at
+    request.expires_at = utcnow() + timedelta(days=days)
+    if request.state == RequestState.EXPIRED:
+        request.state = RequestState.SENT
+    await audit.record(
+        session,
+        request.force_id,
+        actor=actor,
+        action="request.extended",
+        object_type="request",
+        object_id=request.id,
+        details={"from": previous.isoformat(), "to": request.expires_at.isoformat()},
+    )
+
+
+async def revoke_request(
+    session: AsyncSession, request: EvidenceRequest, *, reason: str, actor: str
+) -> None:
+    """Stop the link working at once; uploads in progress can no longer continue."""
+    if request.state == RequestState.REVOKED:
+        return
+    if not reason.strip():
+        raise ValueError("a reason is required to revoke a request")
+    request.state = RequestState.REVOKED
+    request.revoked_at = utcnow()
+    await audit.record(
+        session,
+        request.force_id,
+        actor=actor,
+        action="request.revoked",
+        object_type="request",
+        object_id=request.id,
+        reason=reason.strip(),
+    )
+
+
+def _require_open(request: EvidenceRequest) -> None:
+    if request.state in CLOSED_STATES or request.expires_at <= utcnow():
+        raise RequestClosed(f"the request is {request.state.value}; create a new one instead")
+
+
+def _channels(new: NewRequest) -> tuple[str, ...]:
+    channels = tuple(dict.fromkeys(new.channels))
+    if not channels:
+        raise ValueError("choose at least one channel: sms or email")
+    for channel in channels:
+        if channel == "sms" and not new.phone:
+            raise ValueError("a mobile number is needed to send by sms")
+        if channel == "email" and not new.email:
+            raise ValueError("an email address is needed to send by email")
+        if channel not in ("sms", "email"):
+            raise ValueError(f"unknown channel {channel!r}")
+    return channels
+
+
+def _within(name: str, value: int | None, default: int, low: int, high: int) -> int:
+    chosen = default if value is None else value
+    if not low <= chosen <= high:
+        raise ValueError(f"{name} must be between {low} and {high}")
+    return chosen
+
+
+async def _send_link(
+    session: AsyncSession,
+    box: SecretBox,
+    force: Force,
+    request: EvidenceRequest,
+    token: str,
+    public_url: str,
+) -> None:
+    content = link_message(force, request, link_url(public_url, token))
+    for channel in request.channels:
+        recipient = request.recipient_phone if channel == "sms" else request.recipient_email
+        assert recipient is not None
+        await queue_message(
+            session,
+            box,
+            force.id,
+            channel=channel,
+            recipient=recipient,
+            content=content,
+            purpose="upload_link",
+            request_id=request.id,
+        )
+
+
+def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageContent:
+    """The message that carries the link: the force, the officer's words, the link, contact."""
+    expires = request.expires_at.strftime("%d %B %Y")
+    lines = [f"{force.name} is asking you to send photos or videos as evidence."]
+    if request.message:
+        lines.append(request.message)
+    lines.append(f"Upload them securely here: {url}")
+    lines.append(f"The link works until {expires}. Do not share it.")
+    if force.contact_details:
+        lines.append(f"Questions: {force.contact_details}")
+    return MessageContent(subject=f"{force.name}: please send your evidence", body="\n".join(lines))
