@@ -3,9 +3,11 @@
 from litestar import Router
 from litestar.di import Provide
 
+from exhibit.api.cases import CasesController
 from exhibit.api.force import ForceController
 from exhibit.api.outbox import OutboxController
 from exhibit.api.plugins import PluginsController
+from exhibit.api.requests import RequestsController
 from exhibit.web.auth import current_user
 
 
@@ -13,7 +15,13 @@ def api_router() -> Router:
     """The version 1 JSON API."""
     return Router(
         path="/api/v1",
-        route_handlers=[ForceController, OutboxController, PluginsController],
+        route_handlers=[
+            CasesController,
+            ForceController,
+            OutboxController,
+            PluginsController,
+            RequestsController,
+        ],
         dependencies={"user": Provide(current_user)},
         security=[{"BearerToken": []}],
     )

@@ -15,15 +15,28 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from exhibit.jobs.handlers import JobContext, JobHandler
+from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.queue import ClaimedJob, claim, complete, fail, renew_lease
 from exhibit.notifications.delivery import deliver_notification
 from exhibit.notifications.service import DELIVER_JOB
 from exhibit.platform import Platform
+from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
+from exhibit.uploads.expiry import EXPIRE_JOB, expire_requests
 
 log = logging.getLogger(__name__)
 
 # The core's own background work; plugins add theirs through exhibit_job_handlers.
-CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {DELIVER_JOB: deliver_notification}
+CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
+    DELIVER_JOB: deliver_notification,
+    EXPIRE_JOB: expire_requests,
+    SWEEP_JOB: sweep_rate_limits,
+}
+# Sweeps the core runs on its own, and how often.
+PERIODIC_JOBS: Mapping[str, timedelta] = {
+    EXPIRE_JOB: timedelta(minutes=5),
+    SWEEP_JOB: timedelta(hours=1),
+}
+SCHEDULE_EVERY = 60.0
 
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL_INTERVAL = 1.0
@@ -65,8 +78,13 @@ class Worker:
 
         Once ``stop`` is set the job in hand is finished and the method returns.
         """
+        next_schedule = 0.0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
+                if loop.time() >= next_schedule:
+                    await schedule_periodic(self.platform.sessions, PERIODIC_JOBS)
+                    next_schedule = loop.time() + SCHEDULE_EVERY
                 ran = await self.run_once()
             except Exception as exc:
                 # The queue itself is unreachable (database down): wait, then try again.

@@ -13,9 +13,11 @@ from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMes
 from exhibit.notifications.routing import notifier_for
 from exhibit.notifications.service import unseal
 from exhibit.plugins.context import ProviderContext
+from exhibit.uploads.models import EvidenceRequest, RequestState
 
 log = logging.getLogger(__name__)
 
+LINK_PURPOSE = "upload_link"
 FINAL = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENTLY}
 
 
@@ -80,7 +82,15 @@ async def deliver_notification(job: JobContext) -> None:
             return
         notification.provider_reference = result.reference
         _set_status(session, notification, DeliveryStatus(result.outcome.value), "")
+        if notification.request_id is not None and notification.purpose == LINK_PURPOSE:
+            await _mark_sent(session, notification.request_id)
         await session.commit()
+
+
+async def _mark_sent(session: AsyncSession, request_id: int) -> None:
+    request = await session.get(EvidenceRequest, request_id)
+    if request is not None and request.state == RequestState.CREATED:
+        request.state = RequestState.SENT
 
 
 def _set_status(

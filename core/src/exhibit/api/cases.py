@@ -1,0 +1,208 @@
+"""``/api/v1/cases``: cases, the evidence requests on them, and the items that arrived."""
+
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import FromPath, JSONBody
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.accounts.models import Role, User
+from exhibit.api.requests import RequestOut, request_out
+from exhibit.cases.models import Case
+from exhibit.cases.service import open_case
+from exhibit.evidence.models import EvidenceItem
+from exhibit.forces.models import Force
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.uploads.models import EvidenceRequest
+from exhibit.uploads.requests import NewRequest, create_request
+from exhibit.web.auth import require_role
+
+
+class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A case to open, under the force's own reference."""
+
+    reference: str
+    title: str = ""
+
+
+class CaseOut(msgspec.Struct):
+    """A case."""
+
+    id: int
+    reference: str
+    title: str
+    status: str
+    created_at: datetime
+
+
+class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask a witness for evidence. Limits and expiry default to the force's."""
+
+    recipient_name: str
+    channels: list[str]
+    phone: str | None = None
+    email: str | None = None
+    message: str = ""
+    incident_at: datetime | None = None
+    incident_place: str = ""
+    max_files: int | None = None
+    max_file_bytes: int | None = None
+    expires_in_days: int | None = None
+
+
+class ItemOut(msgspec.Struct):
+    """An evidence item as received."""
+
+    id: int
+    original_filename: str
+    size: int
+    sha256: str
+    sniffed_type: str
+    review_state: str
+    quarantine_reason: str
+    received_at: datetime
+
+
+def _case_out(case: Case) -> CaseOut:
+    return CaseOut(case.id, case.reference, case.title, case.status.value, case.created_at)
+
+
+class CasesController(Controller):
+    """Cases of the caller's force."""
+
+    path = "/cases"
+    tags = ["cases"]
+
+    @get("/")
+    async def list_cases(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> list[CaseOut]:
+        """The force's cases, newest first (at most 500)."""
+        async with platform.force_session(user.force_id) as session:
+            cases = await session.scalars(select(Case).order_by(Case.id.desc()).limit(500))
+            return [_case_out(c) for c in cases]
+
+    @post("/")
+    async def open(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        data: JSONBody[CaseIn],
+    ) -> CaseOut:
+        """Open a case (officers and above)."""
+        require_role(user, Role.OFFICER)
+        try:
+            async with force_transaction(platform, user.force_id) as tx:
+                case = await open_case(
+                    tx.session,
+                    user.force_id,
+                    reference=data.reference,
+                    title=data.title,
+                    officer_id=user.id,
+                    actor=f"user:{user.id}",
+                )
+        except HTTPException:
+            raise  # Litestar's HTTP errors are ValueErrors too; let them through
+        except ValueError as exc:
+            raise ValidationException(str(exc)) from None
+        return _case_out(case)
+
+    @get("/{case_id:int}")
+    async def show(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        case_id: FromPath[int],
+    ) -> CaseOut:
+        """One case of the force; 404 for any other."""
+        async with platform.force_session(user.force_id) as session:
+            return _case_out(await _case(session, case_id))
+
+    @get("/{case_id:int}/requests")
+    async def list_requests(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        case_id: FromPath[int],
+    ) -> list[RequestOut]:
+        """The evidence requests on a case, newest first."""
+        async with platform.force_session(user.force_id) as session:
+            await _case(session, case_id)
+            requests = await session.scalars(
+                select(EvidenceRequest)
+                .where(EvidenceRequest.case_id == case_id)
+                .order_by(EvidenceRequest.id.desc())
+            )
+            return [request_out(r) for r in requests]
+
+    @post("/{case_id:int}/requests")
+    async def create(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        case_id: FromPath[int],
+        data: JSONBody[RequestIn],
+    ) -> RequestOut:
+        """Ask a witness for evidence: creates the link and queues the message."""
+        require_role(user, Role.OFFICER)
+        try:
+            async with force_transaction(platform, user.force_id) as tx:
+                case = await _case(tx.session, case_id)
+                force = await tx.session.get(Force, user.force_id)
+                assert force is not None
+                request, _ = await create_request(
+                    tx.session,
+                    platform.secret_box,
+                    force,
+                    case,
+                    NewRequest(**msgspec.structs.asdict(data) | {"channels": tuple(data.channels)}),
+                    officer_id=user.id,
+                    actor=f"user:{user.id}",
+                    public_url=platform.settings.public_url,
+                )
+        except HTTPException:
+            raise  # Litestar's HTTP errors are ValueErrors too; let them through
+        except ValueError as exc:
+            raise ValidationException(str(exc)) from None
+        return request_out(request)
+
+    @get("/{case_id:int}/items")
+    async def list_items(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        case_id: FromPath[int],
+    ) -> list[ItemOut]:
+        """The evidence that arrived on a case, newest first."""
+        async with platform.force_session(user.force_id) as session:
+            await _case(session, case_id)
+            items = await session.scalars(
+                select(EvidenceItem)
+                .where(EvidenceItem.case_id == case_id)
+                .order_by(EvidenceItem.id.desc())
+            )
+            return [
+                ItemOut(
+                    i.id,
+                    i.original_filename,
+                    i.size,
+                    i.sha256,
+                    i.sniffed_type,
+                    i.review_state.value,
+                    i.quarantine_reason,
+                    i.received_at,
+                )
+                for i in items
+            ]
+
+
+async def _case(session: AsyncSession, case_id: int) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise NotFoundException(f"no case {case_id}")
+    return case
