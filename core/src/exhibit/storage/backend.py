@@ -96,6 +96,18 @@ class StorageBackend(Protocol):
         """How many bytes an upload in progress holds."""
         ...
 
+    async def truncate(self, object_key: str, state: dict[str, Any], offset: int) -> dict[str, Any]:
+        """Cut an upload in progress back to its first ``offset`` bytes; return updated state.
+
+        The upload protocol uses it to discard a chunk it refused (a failed checksum, bytes
+        past the declared length), so the upload resumes at ``offset``. Raises
+        ``OffsetMismatch`` without changing anything if ``offset`` is negative or past the
+        upload's size, ``UploadBusy`` if an append to it is under way, and
+        ``ObjectNotFound`` if the upload is gone. Truncating to the current size changes
+        nothing.
+        """
+        ...
+
     async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
         """Make the object visible under its key and return its size and SHA-256."""
         ...

@@ -220,6 +220,82 @@ class StorageContract:
         assert await resumed.complete(key, state) == stored(key, data)
         assert await read_all(resumed, key) == data
 
+    # --- cutting back a refused chunk ---------------------------------------------------
+
+    async def test_truncate_discards_a_refused_chunk(
+        self, backend_factory: BackendFactory, key: str
+    ) -> None:
+        kept, refused, rest = (
+            sample_bytes(n, seed=s) for n, s in ((MiB + 7, 20), (MiB, 21), (999, 22))
+        )
+        state = await backend_factory().begin(key)
+        _, state = await backend_factory().append(key, state, 0, chunks_of(kept))
+        _, state = await backend_factory().append(key, state, len(kept), chunks_of(refused))
+        state = await backend_factory().truncate(key, state, len(kept))
+        assert await backend_factory().size(key, state) == len(kept)
+        with pytest.raises(OffsetMismatch):
+            await backend_factory().append(key, state, len(kept) + len(refused), chunks_of(rest))
+        size, state = await backend_factory().append(key, state, len(kept), chunks_of(rest))
+        assert size == len(kept) + len(rest)
+        assert await backend_factory().complete(key, state) == stored(key, kept + rest)
+        assert await read_all(backend_factory(), key) == kept + rest
+
+    async def test_truncate_to_the_size_or_to_zero(self, backend: StorageBackend, key: str) -> None:
+        data = sample_bytes(70_000, seed=23)
+        state = await backend.begin(key)
+        state = await backend.truncate(key, state, 0)  # an empty upload: nothing to cut
+        _, state = await backend.append(key, state, 0, chunks_of(data))
+        state = await backend.truncate(key, state, len(data))
+        assert await backend.size(key, state) == len(data)
+        state = await backend.truncate(key, state, 0)
+        assert await backend.size(key, state) == 0
+        _, state = await backend.append(key, state, 0, chunks_of(data[:10]))
+        assert await backend.complete(key, state) == stored(key, data[:10])
+
+    @pytest.mark.parametrize("offset", [-1, 1001, 5000])
+    async def test_truncate_outside_the_upload_refused(
+        self, backend: StorageBackend, key: str, offset: int
+    ) -> None:
+        data = sample_bytes(1000, seed=24)
+        state = await backend.begin(key)
+        _, state = await backend.append(key, state, 0, chunks_of(data))
+        with pytest.raises(OffsetMismatch):
+            await backend.truncate(key, state, offset)
+        assert await backend.size(key, state) == len(data)
+        assert await backend.complete(key, state) == stored(key, data)
+
+    async def test_truncate_refused_while_an_append_is_under_way(
+        self, backend_factory: BackendFactory, key: str
+    ) -> None:
+        data = sample_bytes(200_000, seed=25)
+        first_chunk_taken, release = asyncio.Event(), asyncio.Event()
+
+        async def slow_stream() -> AsyncIterator[bytes]:
+            yield data[:100_000]
+            first_chunk_taken.set()
+            await release.wait()
+            yield data[100_000:]
+
+        backend = backend_factory()
+        state = await backend.begin(key)
+        appending = asyncio.create_task(backend.append(key, state, 0, slow_stream()))
+        try:
+            await asyncio.wait_for(first_chunk_taken.wait(), 10)
+            with pytest.raises(UploadBusy):
+                await asyncio.wait_for(backend_factory().truncate(key, state, 0), 10)
+        finally:
+            release.set()
+        size, state = await appending
+        assert size == len(data)
+        assert await backend.complete(key, state) == stored(key, data)
+
+    async def test_truncate_after_abort_not_found(self, backend: StorageBackend, key: str) -> None:
+        state = await backend.begin(key)
+        _, state = await backend.append(key, state, 0, chunks_of(b"partial"))
+        await backend.abort(key, state)
+        with pytest.raises(ObjectNotFound):
+            await backend.truncate(key, state, 0)
+
     # --- never overwriting --------------------------------------------------------------
 
     async def test_complete_refuses_an_existing_key(
