@@ -11,6 +11,9 @@ from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from tests.fixtures.databases import DatabaseTemplates
 
+# Fixtures shared by several test folders.
+pytest_plugins = ["tests.fixtures.browser"]
+
 
 @pytest.fixture(scope="session")
 def builtin_plugins() -> Plugins:

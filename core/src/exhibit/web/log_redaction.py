@@ -1,0 +1,47 @@
+"""Keeping upload links out of the logs.
+
+A witness's link is ``/u/<token>`` and the token is the whole capability, so uvicorn's access
+log must never print it. ``RedactUploadLinks`` rewrites such paths to ``/u/[link]`` in every
+record it sees; ``uvicorn_log_config`` is uvicorn's own logging set-up with that filter on
+both of its handlers.
+"""
+
+import copy
+import logging
+import re
+from typing import Any
+
+from uvicorn.config import LOGGING_CONFIG
+
+_UPLOAD_LINK = re.compile(r"/u/[^/?#\s\"']+")
+REDACTED = "/u/[link]"
+
+
+def redact(text: str) -> str:
+    """``text`` with every ``/u/<token>`` replaced by ``/u/[link]``."""
+    return _UPLOAD_LINK.sub(REDACTED, text)
+
+
+class RedactUploadLinks(logging.Filter):
+    """A logging filter that redacts upload links in a record's message and arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's default logging configuration with links redacted from every handler."""
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_upload_links"] = {"()": RedactUploadLinks}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_upload_links")
+    return config

@@ -1,0 +1,89 @@
+"""Upload links never reach the logs: uvicorn's access log shows ``/u/[link]``."""
+
+import asyncio
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from exhibit.web.log_redaction import RedactUploadLinks, redact
+from tests.fixtures.cli import exhibit_env
+from tests.fixtures.witness import make_scene
+
+
+def test_links_are_redacted_in_messages_and_arguments() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/u/s3cr3t-Token_x/files?lang=cy", "1.1", 200),
+        None,
+    )
+
+    assert RedactUploadLinks().filter(record) is True
+
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /u/[link]/files?lang=cy HTTP/1.1" 200'
+    assert redact("opened /u/abc and /u/def/receipt") == "opened /u/[link] and /u/[link]/receipt"
+    assert redact("/uploads/abc stays") == "/uploads/abc stays"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_and_visit(settings: Settings, paths: list[str], log_path: Path) -> list[int]:
+    """Run ``exhibit serve``, GET each path, stop it; its output goes to ``log_path``."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "exhibit", "serve", "--port", str(port)],
+            env=exhibit_env(settings),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(f"{base}/healthz"):
+                assert time.monotonic() < deadline, log_path.read_text()
+                assert process.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+            return [httpx.get(f"{base}{path}").status_code for path in paths]
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_exhibit_serve_logs_requests_without_the_token(
+    settings: Settings, platform: Platform, tmp_path: Path
+) -> None:
+    scene = await make_scene(platform)
+    log_path = tmp_path / "serve.log"
+
+    statuses = await asyncio.to_thread(
+        _serve_and_visit, settings, [f"/u/{scene.token}", f"/u/{scene.token}/files"], log_path
+    )
+
+    assert statuses == [200, 200]
+    output = log_path.read_text()
+    assert scene.token not in output
+    assert '"GET /u/[link] HTTP/1.1" 200' in output
+    assert '"GET /u/[link]/files HTTP/1.1" 200' in output
