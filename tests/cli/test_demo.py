@@ -97,7 +97,7 @@ def _signed_in_force(demo: DemoProcess) -> list[str]:
 def test_demo_serves_a_ready_force_on_a_fresh_data_folder(tmp_path: Path) -> None:
     data_dir, port = tmp_path / "exhibit-data", _free_port()
     with running_demo(data_dir, port) as demo:
-        assert "Exhibit" in httpx.get(f"{demo.base}/").text
+        assert "Sign in to Exhibit" in httpx.get(f"{demo.base}/", follow_redirects=True).text
         first_tokens = _signed_in_force(demo)
         assert re.search(r"officer@demo\.exhibit\.invalid\s+password:\s+\S{12,}", demo.output)
     assert (data_dir / "exhibit.sqlite3").exists()

@@ -1,5 +1,6 @@
 """Imports every core model so that the metadata is complete (for Alembic and tests)."""
 
+from exhibit.accounts.lockout import SignInLockout
 from exhibit.accounts.models import ApiToken, User
 from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
@@ -11,6 +12,7 @@ from exhibit.notifications.models import Notification, NotificationStatusChange
 from exhibit.ratelimit.models import RateLimitWindow
 from exhibit.sharing.models import Share, ShareItem
 from exhibit.uploads.models import EvidenceRequest, Submission, Upload
+from exhibit.web.sessions import WebSession
 
 __all__ = [
     "ApiToken",
@@ -29,7 +31,9 @@ __all__ = [
     "RateLimitWindow",
     "Share",
     "ShareItem",
+    "SignInLockout",
     "Submission",
     "Upload",
     "User",
+    "WebSession",
 ]

@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from exhibit import __version__
@@ -23,18 +22,20 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_plugins
 from exhibit.settings import Settings
 from exhibit.startup import check_ready
+from exhibit.uploads.tus.handlers import TusController
+from exhibit.web.assets import static_files_router
+from exhibit.web.citizen import CitizenPages
+from exhibit.web.csrf import csrf_config
 from exhibit.web.health import healthz
+from exhibit.web.officer import officer_router
+from exhibit.web.officer.errors import HTML_EXCEPTION_HANDLERS
 from exhibit.web.plugin_routes import plugin_routers
 from exhibit.web.security import SECURITY_HEADERS
+from exhibit.web.session_config import session_config
+from exhibit.web.sessions import DatabaseStore
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-@get("/", include_in_schema=False)
-async def home(platform: NamedDependency[Platform]) -> Template:
-    """The landing page."""
-    return Template("core/home.html", context={"version": __version__})
 
 
 def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
@@ -60,10 +61,22 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
             await platform.close()
 
     return Litestar(
-        route_handlers=[home, healthz, api_router(), *plugin_routers(platform.plugins)],
+        route_handlers=[
+            officer_router(),
+            healthz,
+            api_router(),
+            TusController,
+            CitizenPages,
+            static_files_router(),
+            *plugin_routers(platform.plugins),
+        ],
         dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         response_headers=SECURITY_HEADERS,
+        middleware=[session_config(settings).middleware],
+        stores={"sessions": DatabaseStore(platform.sessions)},
+        csrf_config=csrf_config(settings),
+        exception_handlers=HTML_EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(instance=_template_engine(platform.plugins)),
         openapi_config=OpenAPIConfig(
             title="Exhibit",

@@ -1,0 +1,63 @@
+"""What every officer page shares: the template response, flash messages, display formats."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from exhibit.web.assets import asset_url
+
+AnyRequest = Request[Any, Any, Any]
+FLASH = "flash"
+# GOV.UK Frontend as built for the citizen pages (web-assets/); officer pages share it.
+STYLESHEET = "citizen.css"
+
+try:
+    LOCAL_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # a system without time zone data shows UTC
+    LOCAL_TIME = None
+
+
+def when(moment: datetime | None) -> str:
+    """A time as officers read it: UK local time, to the minute."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LOCAL_TIME) if LOCAL_TIME else moment
+    return local.strftime("%d %b %Y %H:%M") + ("" if LOCAL_TIME else " UTC")
+
+
+def file_size(size: int) -> str:
+    """A byte count in the largest unit that keeps it readable (1,000-based, like phones)."""
+    value, unit = float(size), "bytes"
+    for bigger in ("kB", "MB", "GB", "TB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+
+
+def flash(request: AnyRequest, message: str, *, error: bool = False) -> None:
+    """Show ``message`` on the next page this officer sees."""
+    request.session[FLASH] = {"message": message, "error": error}
+
+
+def page(request: AnyRequest, name: str, *, status_code: int = 200, **context: Any) -> Template:
+    """Render ``officer/<name>`` with the helpers and any pending flash message."""
+    shared = {
+        "flash": request.session.pop(FLASH, None) if _has_session(request) else None,
+        "when": when,
+        "file_size": file_size,
+        "stylesheet": asset_url(STYLESHEET),
+    }
+    return Template(f"officer/{name}", context=shared | context, status_code=status_code)
+
+
+def see_other(path: str) -> Redirect:
+    """Send the browser on to ``path`` with a GET (after a form was handled)."""
+    return Redirect(path, status_code=303)
+
+
+def _has_session(request: AnyRequest) -> bool:
+    return "session" in request.scope

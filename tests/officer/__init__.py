@@ -1,0 +1,1 @@
+"""The officer web app, through HTTP against the real app."""

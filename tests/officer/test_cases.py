@@ -1,0 +1,146 @@
+"""The case list, opening a case, and a case's page with what arrived."""
+
+from datetime import timedelta
+
+from exhibit.accounts.models import Role
+from exhibit.db.base import utcnow
+from exhibit.evidence.models import EvidenceItem, ReviewState
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
+from tests.fixtures.witness import make_scene
+
+
+async def test_an_officer_opens_a_case_and_finds_it_by_reference(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        opened = await submit(client, "/cases", {"reference": "KENT/77/26", "title": "Theft"})
+        assert opened.status_code == 200
+        assert "Case KENT/77/26 opened." in opened.text
+        await submit(client, "/cases", {"reference": "KENT/78/26", "title": "Robbery"})
+
+        listed = await client.get("/cases")
+        assert listed.text.index("KENT/78/26") < listed.text.index("KENT/77/26")  # newest first
+        found = await client.get("/cases", params={"reference": "77/2"})
+        assert "KENT/77/26" in found.text
+        assert "KENT/78/26" not in found.text
+        none = await client.get("/cases", params={"reference": "100%"})
+        assert "No case has a reference containing" in none.text
+
+        again = await submit(client, "/cases", {"reference": "KENT/77/26"})
+        assert again.status_code == 400
+        assert "govuk-error-summary" in again.text
+        assert "already exists" in again.text
+        blank = await submit(client, "/cases", {"reference": "  "})
+        assert blank.status_code == 400
+
+    [event, _] = await audit_events(platform, officer.force_id, "case.opened")
+    assert event.actor == f"user:{officer.user_id}"
+
+
+async def test_the_case_page_lists_requests_and_evidence_newest_first(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    now = utcnow()
+    async with platform.force_session(scene.force_id) as session:
+        for name, state, reason, age in [
+            ("old.jpg", ReviewState.PENDING, "", 2),
+            ("odd.exe", ReviewState.QUARANTINED, "not an accepted kind of file", 1),
+        ]:
+            session.add(
+                EvidenceItem(
+                    case_id=scene.case_id,
+                    storage_backend="local",
+                    storage_key=f"originals/{name}",
+                    original_filename=name,
+                    size=2_500_000,
+                    sniffed_type="image/jpeg" if name.endswith("jpg") else "application/x-dosexec",
+                    sha256=name[:3] * 21 + "a",
+                    review_state=state,
+                    quarantine_reason=reason,
+                    received_at=now - timedelta(minutes=age),
+                )
+            )
+        await session.commit()
+
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        listed = await client.get("/cases")
+        assert ">1</td>" in listed.text.replace(" ", "")  # one request
+        page = await client.get(f"/cases/{scene.case_id}")
+        assert page.status_code == 200
+        assert "Sam Witness" in page.text
+        assert "text message: delivered" not in page.text  # not delivered yet: still queued
+        assert "sms: queued" in page.text
+        assert page.text.index("odd.exe") < page.text.index("old.jpg")
+        assert "not an accepted kind of file" in page.text
+        assert "quarantined" in page.text
+        assert "2.5 MB" in page.text
+        assert "old" * 21 + "a" in page.text
+        assert "/requests/new" in page.text
+
+
+async def test_another_forces_case_is_not_found(settings: Settings, platform: Platform) -> None:
+    scene = await make_scene(platform, "kent")
+    stranger = await make_user(platform, "essex")
+    async with browser(settings) as client:
+        await sign_in(client, stranger.email)
+        for path in (f"/cases/{scene.case_id}", f"/cases/{scene.case_id}/requests/new"):
+            response = await client.get(path)
+            assert response.status_code == 404, path
+            assert "Page not found" in response.text
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        for action in ("resend", "extend", "revoke"):
+            response = await submit(
+                client, f"/requests/{scene.request_id}/{action}", {"reason": "mine now"}
+            )
+            assert response.status_code == 404, action
+        assert "KENT/123/26" not in (await client.get("/cases")).text
+
+
+async def test_an_auditor_may_look_but_not_act(settings: Settings, platform: Platform) -> None:
+    scene = await make_scene(platform)
+    auditor = await make_user(platform, role=Role.AUDITOR)
+    async with browser(settings) as client:
+        await sign_in(client, auditor.email)
+        page = await client.get(f"/cases/{scene.case_id}")
+        assert page.status_code == 200
+        assert "Sam Witness" in page.text
+        assert "Resend link" not in page.text
+        assert "/requests/new" not in page.text
+        assert "Open a case" not in (await client.get("/cases")).text
+
+        assert (await client.get(f"/cases/{scene.case_id}/requests/new")).status_code == 403
+        refused = await submit(
+            client,
+            f"/cases/{scene.case_id}/requests/new",
+            {"recipient_name": "Ann", "channels": "sms", "phone": "07911 123456"},
+        )
+        assert refused.status_code == 403
+        assert "You cannot do that" in refused.text
+        assert (await submit(client, "/cases", {"reference": "X/1"})).status_code == 403
+        assert (await submit(client, f"/requests/{scene.request_id}/resend", {})).status_code == 403
+        assert (await client.get("/outbox")).status_code == 403
+
+
+async def test_anonymous_visitors_are_sent_to_sign_in(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    async with browser(settings) as client:
+        for path in ("/cases", f"/cases/{scene.case_id}", "/outbox"):
+            response = await client.get(path, follow_redirects=False)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/sign-in"), path
+        page = await client.get("/sign-in")
+        response = await client.post(
+            f"/requests/{scene.request_id}/revoke",
+            data={"reason": "x", "_csrf_token": client.cookies.get("exhibit_csrf")},
+            follow_redirects=False,
+        )
+        assert (response.status_code, response.headers["location"]) == (303, "/sign-in")
+        assert page.status_code == 200
