@@ -8,6 +8,7 @@ import signal
 from typing import Any
 
 import click
+import msgspec
 import uvicorn
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ from exhibit.forces.transaction import force_by_slug, force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.manager import PluginError, load_plugins
 from exhibit.secrets import SecretBox
-from exhibit.settings import load_settings
+from exhibit.settings import Settings, load_settings
 
 CLI_ACTOR = "cli"
 
@@ -46,12 +47,20 @@ def cli() -> None:
 def serve(host: str, port: int) -> None:
     """Serve the web app and API (and run the job worker in-process on SQLite)."""
     from exhibit.web.app import create_app
+    from exhibit.web.log_redaction import uvicorn_log_config
 
     try:
-        app = create_app(load_settings())
+        app = create_app(_served_settings(host, port))
     except PluginError as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        proxy_headers=False,
+    )
 
 
 @cli.command()
@@ -89,10 +98,18 @@ def migrate() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def demo(host: str, port: int) -> None:
     """Set up a demo force with an officer and an admin, print how to sign in, then serve."""
-    settings = load_settings()
-    url = settings.public_url if os.environ.get("EXHIBIT_PUBLIC_URL") else f"http://{host}:{port}"
+    settings = _served_settings(host, port)
+    url = settings.public_url
     click.echo(run_with_platform(lambda platform: run_demo(platform, url), settings))
     serve.callback(host=host, port=port)  # type: ignore[misc]
+
+
+def _served_settings(host: str, port: int) -> Settings:
+    """Settings whose public address follows ``--host``/``--port`` unless one is configured."""
+    settings = load_settings()
+    if os.environ.get("EXHIBIT_PUBLIC_URL"):
+        return settings
+    return msgspec.structs.replace(settings, public_url=f"http://{host}:{port}")
 
 
 @cli.command("secret-key")

@@ -22,6 +22,8 @@ from exhibit.notifications.service import DELIVER_JOB
 from exhibit.platform import Platform
 from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
 from exhibit.uploads.expiry import EXPIRE_JOB, expire_requests
+from exhibit.uploads.tus.sweep import SWEEP_JOB as UPLOAD_SWEEP_JOB
+from exhibit.uploads.tus.sweep import sweep_abandoned_uploads_job
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,13 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     DELIVER_JOB: deliver_notification,
     EXPIRE_JOB: expire_requests,
     SWEEP_JOB: sweep_rate_limits,
+    UPLOAD_SWEEP_JOB: sweep_abandoned_uploads_job,
 }
 # Sweeps the core runs on its own, and how often.
 PERIODIC_JOBS: Mapping[str, timedelta] = {
     EXPIRE_JOB: timedelta(minutes=5),
     SWEEP_JOB: timedelta(hours=1),
+    UPLOAD_SWEEP_JOB: timedelta(minutes=15),
 }
 SCHEDULE_EVERY = 60.0
 
