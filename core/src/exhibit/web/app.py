@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +33,6 @@ from exhibit.web.security import SECURITY_HEADERS
 from exhibit.web.session_config import session_config
 from exhibit.web.sessions import DatabaseStore
 
-log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 
 
