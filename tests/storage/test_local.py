@@ -339,3 +339,31 @@ async def test_hundred_megabytes_in_bounded_memory(backend: LocalDiskStorage) ->
     assert result == StoredObject("big", blocks * MiB, expected.hexdigest())
     assert size == read == blocks * MiB
     assert peak < 20 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+async def _stream(data: bytes):
+    yield data
+
+
+async def test_the_hash_is_right_when_another_process_appended_in_between(
+    backend: LocalDiskStorage,
+) -> None:
+    """The running hash covers only this process's appends; a gap makes complete re-read."""
+    first, theirs, last = b"a" * 1000, b"b" * 500, b"c" * 700
+    state = await backend.begin("gap/object")
+    size, state = await backend.append("gap/object", state, 0, _stream(first))
+    with backend._partial_path("gap/object", state).open("ab") as other_process:
+        other_process.write(theirs)
+    size, state = await backend.append("gap/object", state, size + len(theirs), _stream(last))
+    stored = await backend.complete("gap/object", state)
+    assert stored.sha256 == hashlib.sha256(first + theirs + last).hexdigest()
+
+
+async def test_the_hash_is_right_after_a_truncated_chunk(backend: LocalDiskStorage) -> None:
+    state = await backend.begin("cut/object")
+    size, state = await backend.append("cut/object", state, 0, _stream(b"x" * 4000))
+    await backend.append("cut/object", state, size, _stream(b"bad chunk"))
+    state = await backend.truncate("cut/object", state, size)
+    await backend.append("cut/object", state, size, _stream(b"good chunk"))
+    stored = await backend.complete("cut/object", state)
+    assert stored.sha256 == hashlib.sha256(b"x" * 4000 + b"good chunk").hexdigest()

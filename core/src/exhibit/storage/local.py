@@ -24,6 +24,7 @@ import re
 import secrets
 import stat
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -227,6 +228,45 @@ def exhibit_storage_backends() -> Sequence[type[StorageBackend]]:
     return [LocalDiskStorage]
 
 
+class _RunningHashes:
+    """SHA-256 states of partial files, kept while one process appends to them in order.
+
+    Hashing each batch as it is written saves re-reading the whole file at ``complete``.
+    A state is used only when it covers exactly the bytes before an append's offset (bytes
+    before an offset never change: files only grow, or are cut back by ``truncate``, which
+    drops the state). Anything else (another process appended, a write failed, the process
+    restarted) leaves no state, and ``complete`` hashes the file from disk as before.
+    """
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._lock = threading.Lock()
+        self._states: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._limit = limit
+
+    def take(self, path: Path, position: int) -> Any | None:
+        """The state covering ``position`` bytes of ``path`` (a new one at 0), or None."""
+        with self._lock:
+            found = self._states.pop(str(path), None)
+        if found is not None and found[1] == position:
+            return found[0]
+        return hashlib.sha256() if position == 0 else None
+
+    def keep(self, path: Path, hasher: Any, position: int) -> None:
+        """Remember ``hasher`` as covering the first ``position`` bytes of ``path``."""
+        with self._lock:
+            self._states[str(path)] = (hasher, position)
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+
+    def drop(self, path: Path) -> None:
+        """Forget ``path``'s state (truncated, discarded or published)."""
+        with self._lock:
+            self._states.pop(str(path), None)
+
+
+_running = _RunningHashes()
+
+
 class _PartialWriter:
     """One append's handle on a partial file, used from worker threads one job at a time.
 
@@ -245,6 +285,7 @@ class _PartialWriter:
         self._dirty = False
         self._batches_written = 0
         self._position = 0
+        self._hasher: Any | None = None
 
     def open(self, offset: int) -> None:
         """Open and lock the partial file; raise unless its size is ``offset``."""
@@ -261,6 +302,7 @@ class _PartialWriter:
                 raise
             self._fd = fd
             self._position = size
+            self._hasher = _running.take(self.path, size)
 
     def write(self, number: int, batch: list[bytes]) -> None:
         """Write batch ``number`` unless it (or a failure) came first."""
@@ -277,7 +319,10 @@ class _PartialWriter:
                 self._write(number, batch)
                 if self._dirty:
                     _datasync(self._fd)
-                return os.fstat(self._fd).st_size
+                size = os.fstat(self._fd).st_size
+                if self._hasher is not None and not self._failed and size == self._position:
+                    _running.keep(self.path, self._hasher, size)
+                return size
             finally:
                 os.close(self._fd)
                 self._closed = True
@@ -291,6 +336,8 @@ class _PartialWriter:
             for chunk in batch:
                 _write_all(self._fd, chunk)
                 self._position += len(chunk)
+                if self._hasher is not None:
+                    self._hasher.update(chunk)
         except OSError as exc:
             self._failed = True
             raise StorageError(f"writing {self.path.name}: {exc.strerror}") from exc
@@ -363,7 +410,9 @@ def _publish(partial: Path, final: Path, object_key: str) -> tuple[int, str]:
     fd = _open_locked(partial, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
-        digest = _sha256(fd)
+        hasher = _running.take(partial, size)
+        digest = hasher.hexdigest() if hasher is not None and size > 0 else _sha256(fd)
+        _running.drop(partial)
         os.fsync(fd)
         os.fchmod(fd, _PUBLISHED_MODE)
         try:
@@ -392,6 +441,7 @@ def _truncate(partial: Path, offset: int) -> None:
         if not 0 <= offset <= size:
             raise OffsetMismatch(expected=size, given=offset)
         if offset < size:
+            _running.drop(partial)
             os.ftruncate(fd, offset)
             os.fsync(fd)
     finally:
@@ -404,6 +454,7 @@ def _discard(partial: Path) -> None:
     except ObjectNotFound:
         return
     try:
+        _running.drop(partial)
         os.unlink(partial)
         _sync_dir(partial.parent)
     finally:
