@@ -29,7 +29,7 @@ def notifier_for(plugins: Plugins, enabled: Mapping[str, Any], channel: str) -> 
         return candidates[0]
     for provided in candidates:
         chosen = getattr(enabled[provided.plugin_id], "provider", None)
-        if chosen == provided.provider.key:  # type: ignore[attr-defined]
+        if chosen == getattr(provided.provider, "key", None):
             return provided
-    names = ", ".join(f"{p.plugin_id}:{p.provider.key}" for p in candidates)  # type: ignore[attr-defined]
+    names = ", ".join(f"{p.plugin_id}:{getattr(p.provider, 'key', '?')}" for p in candidates)
     raise NoNotifier(f"several {channel} notifiers are enabled ({names}); configure one provider")
