@@ -19,6 +19,7 @@ from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.platform import Platform
 from exhibit.storage.backend import ObjectNotFound
+from exhibit.uploads.links import UNKNOWN_LINK_LIMIT
 from exhibit.uploads.models import EvidenceRequest, RequestState, Upload
 from exhibit.uploads.requests import NewRequest, create_request, revoke_request
 from exhibit.uploads.tus import access
@@ -315,7 +316,11 @@ async def test_the_file_limit_counts_uploads_not_terminated(
 
 async def test_unknown_tokens_are_rate_limited_per_client(client: AsyncTestClient) -> None:
     headers = tus_headers("guess-" + "y" * 30, Upload_Length="10")
-    for _ in range(access.FAILURE_LIMIT):
+    # Guesses on the upload page and on the tus server share one allowance.
+    guesses_on_pages = UNKNOWN_LINK_LIMIT // 2
+    for _ in range(guesses_on_pages):
+        assert (await client.get("/u/guess-" + "z" * 30)).status_code == 404
+    for _ in range(UNKNOWN_LINK_LIMIT - guesses_on_pages):
         assert (await client.post("/uploads/", headers=headers)).status_code == 401
     limited = await client.post("/uploads/", headers=headers)
     assert limited.status_code == 429

@@ -9,14 +9,19 @@ case data.
 import enum
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exhibit.db.base import utcnow
+from exhibit.ratelimit.limiter import hit
 from exhibit.uploads.models import EvidenceRequest, RequestState
 
 TOKEN_BYTES = 24
+# Guessing a token is hopeless (192 bits), but a client that keeps trying is stopped early.
+UNKNOWN_LINK_LIMIT = 20
+UNKNOWN_LINK_WINDOW = timedelta(minutes=10)
 
 
 class LinkProblem(enum.StrEnum):
@@ -75,3 +80,14 @@ async def request_for_token(
     if request.state == RequestState.EXPIRED or request.expires_at <= utcnow():
         raise LinkRefused(LinkProblem.EXPIRED, request.force_id)
     return request
+
+
+async def count_unknown_link(sessions: async_sessionmaker[AsyncSession], client: str) -> None:
+    """Count a token that matched nothing against the client's address.
+
+    One counter for every route that takes a token (pages and uploads), so trying both
+    does not double a guesser's allowance. Raises ``RateLimited`` past the limit.
+    """
+    await hit(
+        sessions, f"unknown-link:{client}", limit=UNKNOWN_LINK_LIMIT, window=UNKNOWN_LINK_WINDOW
+    )

@@ -12,14 +12,17 @@ from datetime import datetime, timedelta
 
 from exhibit.platform import Platform
 from exhibit.ratelimit.limiter import hit
-from exhibit.uploads.links import LinkProblem, LinkRefused, hash_token, request_for_token
+from exhibit.uploads.links import (
+    LinkProblem,
+    LinkRefused,
+    count_unknown_link,
+    hash_token,
+    request_for_token,
+)
 
 LINK_LIMIT = 1200
 """Requests one link may make per ``LINK_WINDOW`` (a 10 GB file in 5 MB chunks fits twice)."""
 LINK_WINDOW = timedelta(minutes=1)
-FAILURE_LIMIT = 20
-"""Unknown tokens one client address may present per ``FAILURE_WINDOW``."""
-FAILURE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,7 @@ async def open_link(platform: Platform, token: str, client: str) -> Link:
     # transaction of the same task would wait on itself.
     if refused is not None:
         if refused.problem == LinkProblem.UNKNOWN:
-            await hit(
-                platform.sessions, f"client:{client}", limit=FAILURE_LIMIT, window=FAILURE_WINDOW
-            )
+            await count_unknown_link(platform.sessions, client)
         raise refused
     await hit(platform.sessions, link_key(token), limit=LINK_LIMIT, window=LINK_WINDOW)
     return link

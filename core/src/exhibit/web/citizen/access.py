@@ -17,14 +17,16 @@ from litestar.params import FromPath
 from exhibit.forces.models import Force
 from exhibit.platform import Platform
 from exhibit.ratelimit.limiter import RateLimited, hit
-from exhibit.uploads.links import LinkProblem, LinkRefused, request_for_token
+from exhibit.uploads.links import (
+    LinkProblem,
+    LinkRefused,
+    count_unknown_link,
+    request_for_token,
+)
 from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.web.citizen.i18n import choose_language
 
 LANGUAGE_COOKIE = "exhibit_lang"
-# Guessing tokens is hopeless (192 bits), but a client that keeps trying is stopped early.
-UNKNOWN_LINK_LIMIT = 20
-UNKNOWN_LINK_WINDOW = timedelta(minutes=10)
 # Generous for one witness reloading a page on a bad connection.
 LINK_VIEW_LIMIT = 120
 LINK_VIEW_WINDOW = timedelta(minutes=1)
@@ -121,8 +123,10 @@ async def provide_link(
     if found is None or force is None:
         problem = refused.problem if refused else LinkProblem.UNKNOWN
         if problem == LinkProblem.UNKNOWN:
-            key = f"citizen:unknown:{_client(request)}"
-            await _count(platform, key, UNKNOWN_LINK_LIMIT, UNKNOWN_LINK_WINDOW, force, lang)
+            try:
+                await count_unknown_link(platform.sessions, _client(request))
+            except RateLimited as exc:
+                raise TooManyRequests(exc.retry_after, force, lang) from None
         raise LinkUnavailable(problem, force, lang, token)
     key = f"citizen:link:{found.id}"
     await _count(platform, key, LINK_VIEW_LIMIT, LINK_VIEW_WINDOW, force, lang)
