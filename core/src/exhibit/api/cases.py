@@ -5,12 +5,13 @@ from datetime import datetime
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import Role, User
+from exhibit.api.errors import domain_rules_as_400
 from exhibit.api.requests import RequestOut, request_out
 from exhibit.cases.models import Case
 from exhibit.cases.service import open_case
@@ -96,7 +97,7 @@ class CasesController(Controller):
     ) -> CaseOut:
         """Open a case (officers and above)."""
         require_role(user, Role.OFFICER)
-        try:
+        with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 case = await open_case(
                     tx.session,
@@ -106,10 +107,6 @@ class CasesController(Controller):
                     officer_id=user.id,
                     actor=f"user:{user.id}",
                 )
-        except HTTPException:
-            raise  # Litestar's HTTP errors are ValueErrors too; let them through
-        except ValueError as exc:
-            raise ValidationException(str(exc)) from None
         return _case_out(case)
 
     @get("/{case_id:int}")
@@ -150,7 +147,7 @@ class CasesController(Controller):
     ) -> RequestOut:
         """Ask a witness for evidence: creates the link and queues the message."""
         require_role(user, Role.OFFICER)
-        try:
+        with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 case = await _case(tx.session, case_id)
                 force = await tx.session.get(Force, user.force_id)
@@ -165,10 +162,6 @@ class CasesController(Controller):
                     actor=f"user:{user.id}",
                     public_url=platform.settings.public_url,
                 )
-        except HTTPException:
-            raise  # Litestar's HTTP errors are ValueErrors too; let them through
-        except ValueError as exc:
-            raise ValidationException(str(exc)) from None
         return request_out(request)
 
     @get("/{case_id:int}/items")

@@ -5,12 +5,13 @@ from datetime import datetime
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import Role, User
+from exhibit.api.errors import domain_rules_as_400
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
 from exhibit.notifications.models import Notification, NotificationStatusChange
@@ -153,7 +154,7 @@ class RequestsController(Controller):
     ) -> RequestOut:
         """Send a new link (the old one stops working) through the request's channels."""
         require_role(user, Role.OFFICER)
-        try:
+        with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)
                 force = await tx.session.get(Force, user.force_id)
@@ -166,10 +167,6 @@ class RequestsController(Controller):
                     actor=f"user:{user.id}",
                     public_url=platform.settings.public_url,
                 )
-        except HTTPException:
-            raise  # Litestar's HTTP errors are ValueErrors too; let them through
-        except ValueError as exc:
-            raise ValidationException(str(exc)) from None
         return request_out(request)
 
     @post("/{request_id:int}/extend")
@@ -182,14 +179,10 @@ class RequestsController(Controller):
     ) -> RequestOut:
         """Keep the link working for ``days`` more days from now."""
         require_role(user, Role.OFFICER)
-        try:
+        with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)
                 await extend_request(tx.session, request, days=data.days, actor=f"user:{user.id}")
-        except HTTPException:
-            raise  # Litestar's HTTP errors are ValueErrors too; let them through
-        except ValueError as exc:
-            raise ValidationException(str(exc)) from None
         return request_out(request)
 
     @post("/{request_id:int}/revoke")
@@ -202,14 +195,10 @@ class RequestsController(Controller):
     ) -> RequestOut:
         """Stop the link at once, giving a reason."""
         require_role(user, Role.OFFICER)
-        try:
+        with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)
                 await revoke_request(
                     tx.session, request, reason=data.reason, actor=f"user:{user.id}"
                 )
-        except HTTPException:
-            raise  # Litestar's HTTP errors are ValueErrors too; let them through
-        except ValueError as exc:
-            raise ValidationException(str(exc)) from None
         return request_out(request)
