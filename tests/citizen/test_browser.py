@@ -1,12 +1,10 @@
 """The citizen pages in a real browser at phone size: uploading with the page's script,
 resuming after a reload, and WCAG 2.2 AA checked by axe-core on every page on the way."""
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -17,6 +15,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import Upload
 from tests.citizen.conftest import set_force, set_request
+from tests.fixtures.browser import wait_for_part_of
 from tests.fixtures.tus_client import serving
 from tests.fixtures.witness import make_scene, sha256
 
@@ -156,7 +155,7 @@ async def test_an_upload_resumes_after_a_reload_when_the_same_file_is_chosen(
         await page.goto(f"{server.url}/u/{scene.token}")
         await page.set_input_files("#file-input", str(video))
         await page.click("#start-uploads")
-        await _wait_until_part_received(server.url, scene.token)
+        await wait_for_part_of(server.url, scene.token, "clip.mp4")
 
         await page.reload()
         await network.send(
@@ -175,13 +174,3 @@ async def test_an_upload_resumes_after_a_reload_when_the_same_file_is_chosen(
     assert uploads == 1  # resumed, not started again
     assert item is not None
     assert (item.size, item.sha256) == (len(data), sha256(data))
-
-
-async def _wait_until_part_received(base: str, token: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(150):
-            unfinished = (await http.get(f"/u/{token}/files")).json()["unfinished"]
-            if unfinished and unfinished[0]["received_bytes"] > 0:
-                return
-            await asyncio.sleep(0.2)
-    raise AssertionError("no part of the upload arrived")

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import Upload
+from tests.fixtures.browser import wait_for_part_of
 from tests.fixtures.officer import PASSWORD, deliver_messages, make_user
 from tests.fixtures.tus_client import serving
 from tests.fixtures.witness import sha256
@@ -61,16 +61,6 @@ async def _link_from_outbox(page: Any, base: str) -> str:
     return found.group(1)
 
 
-async def _wait_for_part_of(base: str, token: str, name: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(120):  # the page's own calls share the link's rate limit: poll gently
-            await asyncio.sleep(0.5)
-            files = (await http.get(f"/u/{token}/files")).json()
-            if any(u["name"] == name and u["received_bytes"] > 0 for u in files["unfinished"]):
-                return
-    raise AssertionError(f"no part of {name} arrived")
-
-
 async def test_an_officer_asks_and_a_witness_sends_through_a_broken_connection(
     settings: Settings,
     platform: Platform,
@@ -103,7 +93,7 @@ async def test_an_officer_asks_and_a_witness_sends_through_a_broken_connection(
             "#file-input", [str(tmp_path / "car.jpg"), str(tmp_path / "car-park.mp4")]
         )
         await phone.click("#start-uploads")
-        await _wait_for_part_of(server.url, token, "car-park.mp4")
+        await wait_for_part_of(server.url, token, "car-park.mp4")
 
         # The connection is cut: the server goes away mid-upload and comes back.
         server.stop()
