@@ -36,6 +36,24 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
     assert redact("/uploads/abc stays") == "/uploads/abc stays"
 
 
+def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> None:
+    script = (
+        "import logging, logging.config\n"
+        "from exhibit.web.log_redaction import uvicorn_log_config\n"
+        "logging.config.dictConfig(uvicorn_log_config())\n"
+        "logging.getLogger('litestar').error('failed on %s', '/u/s3cr3t-Token_x/files')\n"
+        "logging.getLogger('exhibit.uploads').warning('link /u/An0ther-t0ken opened')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert "failed on /u/[link]/files" in result.stderr
+    assert "link /u/[link] opened" in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout
+    assert "An0ther" not in result.stderr + result.stdout
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,9 +1,10 @@
 """Keeping upload links out of the logs.
 
 A witness's link is ``/u/<token>`` and the token is the whole capability, so uvicorn's access
-log must never print it. ``RedactUploadLinks`` rewrites such paths to ``/u/[link]`` in every
-record it sees; ``uvicorn_log_config`` is uvicorn's own logging set-up with that filter on
-both of its handlers.
+log must never print it, nor may any other log line. ``RedactUploadLinks`` rewrites such
+paths to ``/u/[link]`` in every record it sees; ``uvicorn_log_config`` is uvicorn's own logging
+set-up with that filter on both of its handlers, and the root logger (where Litestar's and
+Exhibit's own records go) sent through the filtered default handler.
 """
 
 import copy
@@ -39,9 +40,14 @@ class RedactUploadLinks(logging.Filter):
 
 
 def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's default logging configuration with links redacted from every handler."""
+    """uvicorn's default logging configuration with links redacted from every handler.
+
+    Every other logger propagates to the root, which writes through uvicorn's filtered
+    ``default`` handler, so no record reaches the output unredacted.
+    """
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_upload_links"] = {"()": RedactUploadLinks}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("redact_upload_links")
+    config["root"] = {"handlers": ["default"], "level": "INFO"}
     return config
