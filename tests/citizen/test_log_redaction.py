@@ -2,11 +2,8 @@
 
 import asyncio
 import logging
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,7 +11,7 @@ import httpx
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from exhibit.web.log_redaction import RedactUploadLinks, redact
-from tests.fixtures.cli import exhibit_env
+from tests.fixtures.cli import exhibit_serving
 from tests.fixtures.witness import make_scene
 
 
@@ -54,40 +51,10 @@ def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> No
     assert "An0ther" not in result.stderr + result.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve_and_visit(settings: Settings, paths: list[str], log_path: Path) -> list[int]:
     """Run ``exhibit serve``, GET each path, stop it; its output goes to ``log_path``."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "exhibit", "serve", "--port", str(port)],
-            env=exhibit_env(settings),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _answers(f"{base}/healthz"):
-                assert time.monotonic() < deadline, log_path.read_text()
-                assert process.poll() is None, log_path.read_text()
-                time.sleep(0.1)
-            return [httpx.get(f"{base}{path}").status_code for path in paths]
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+    with exhibit_serving(settings, log_path) as base:
+        return [httpx.get(f"{base}{path}").status_code for path in paths]
 
 
 async def test_exhibit_serve_logs_requests_without_the_token(

@@ -1,5 +1,6 @@
 """Process-wide settings, read once from the environment."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -15,6 +16,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ``database_url`` is an SQLAlchemy async URL; SQLite under ``data_dir`` when not given.
     ``secret_key`` encrypts plugin secrets at rest (a Fernet key); see ``exhibit.secrets``.
     ``run_worker_in_app`` runs the job worker inside the web process (the SQLite trial set-up).
+    ``trusted_proxies`` are the addresses or networks of reverse proxies whose
+    ``X-Forwarded-For`` names the real client (for per-client limits); none by default, so a
+    client cannot choose its own address.
     """
 
     data_dir: Path
@@ -22,6 +26,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str | None = None
     run_worker_in_app: bool = True
     public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,7 +56,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key=env.get("EXHIBIT_SECRET_KEY") or None,
         run_worker_in_app=_flag(env.get("EXHIBIT_WORKER_IN_APP"), default=is_sqlite),
         public_url=env.get("EXHIBIT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        trusted_proxies=parse_trusted_proxies(env.get("EXHIBIT_TRUSTED_PROXIES", "")),
     )
+
+
+def parse_trusted_proxies(value: str) -> tuple[str, ...]:
+    """Comma-separated proxy addresses or networks (``10.0.0.5, 10.1.0.0/16``), checked.
+
+    Raises ``ValueError`` naming an entry that is neither, rather than trusting it as text.
+    """
+    entries = tuple(entry.strip() for entry in value.split(",") if entry.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"EXHIBIT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+            ) from None
+    return entries
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -50,8 +50,9 @@ def serve(host: str, port: int) -> None:
     from exhibit.web.log_redaction import uvicorn_log_config
 
     try:
-        app = create_app(_served_settings(host, port))
-    except PluginError as exc:
+        settings = _served_settings(host, port)
+        app = create_app(settings)
+    except (PluginError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(
         app,
@@ -59,7 +60,8 @@ def serve(host: str, port: int) -> None:
         port=port,
         log_level="info",
         log_config=uvicorn_log_config(),
-        proxy_headers=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
 
 
