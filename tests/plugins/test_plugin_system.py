@@ -38,9 +38,14 @@ def exhibit_plugin_config():
 async def exhibit_audit_event_written(force, config, event):
     calls.append((force.slug, event.action, config.threshold))
 
+# A test may set this to a coroutine function the declined hook awaits (a plugin's own work).
+on_declined = None
+
 @hookimpl
 async def exhibit_item_declined(force, reason):
     calls.append((force.slug, "declined", reason))
+    if on_declined is not None:
+        await on_declined()
 """
 
 
@@ -153,6 +158,39 @@ async def test_a_rolled_back_change_is_never_announced(listener_platform) -> Non
             )
             raise RuntimeError("the change failed")
     assert module.calls == []
+
+
+async def test_a_hook_may_use_the_database_while_it_runs(listener_platform) -> None:
+    platform, module = listener_platform
+    force_a, _ = await _two_forces(platform)
+    async with force_transaction(platform, force_a) as tx:
+        await configure_plugin(
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_a,
+            "listener",
+            enabled=True,
+            config={"threshold": 1},
+            actor="test",
+        )
+
+    async def plugin_writes() -> None:
+        async with force_transaction(platform, force_a) as tx:
+            await audit.record(
+                tx.session, force_a, actor="plugin", action="note", object_type="case", object_id=1
+            )
+
+    module.on_declined = plugin_writes
+    try:
+        await _audited_change(platform, force_a, "item.declined")
+    finally:
+        module.on_declined = None
+
+    async with platform.force_session(force_a) as session:
+        assert (await session.scalars(select(PluginFailure))).all() == []
+        actions = (await session.scalars(text("SELECT action FROM audit_event ORDER BY seq"))).all()
+    assert actions[-2:] == ["item.declined", "note"]
 
 
 @pytest.mark.parametrize(

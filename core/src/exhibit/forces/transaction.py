@@ -70,18 +70,24 @@ async def force_transaction(platform: Platform, force_id: int) -> AsyncIterator[
 async def dispatch(
     platform: Platform, force: ForceInfo, queued: list[tuple[str, dict[str, Any]]]
 ) -> None:
-    """Send committed events to the force's enabled plugins and record any failure."""
+    """Send committed events to the force's enabled plugins and record any failure.
+
+    No session is open while the hooks run: a hook may use the database itself (enqueue a
+    job, say), and on SQLite an open transaction here would lock it out.
+    """
     async with platform.force_session(force.id) as session:
         enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force.id)
-        if not enabled:
-            return
-        failures: list[events.HookFailure] = []
-        for hook, kwargs in queued:
-            failures += await events.emit(platform.plugins, hook, force, enabled, **kwargs)
-        for failure in failures:
-            session.add(
-                PluginFailure(plugin_id=failure.plugin_id, hook=failure.hook, error=failure.error)
-            )
+    if not enabled:
+        return
+    failures: list[events.HookFailure] = []
+    for hook, kwargs in queued:
+        failures += await events.emit(platform.plugins, hook, force, enabled, **kwargs)
+    if not failures:
+        return
+    async with platform.force_session(force.id) as session:
+        session.add_all(
+            PluginFailure(plugin_id=f.plugin_id, hook=f.hook, error=f.error) for f in failures
+        )
         await session.commit()
 
 
