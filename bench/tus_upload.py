@@ -8,10 +8,11 @@ the same file from tuspy in the same chunk size, in alternating order for a few 
 sampled from /proc while it receives (peak RSS), and its high-water mark (VmHWM) is read at
 the end.
 
-Exhibit's figure includes what Exhibit does that the peer does not: the token check and rate
-limit, the lease and the offset in the database, an fsync before each reply, and for the last
-chunk the SHA-256 of the stored bytes and the evidence item (the witness's last chunk waits
-for that).
+Exhibit's figure includes what Exhibit does that the peer does not: the token check and the
+lease in one committed write, the offset and the lease's release in another, an fsync of the
+data before each reply, the SHA-256 of every byte as it is stored, and for the last chunk the
+evidence item (the witness's last chunk waits for that). Each server's CPU time per MiB
+received is printed too: on a shared machine it moves less than the throughput.
 
     uv run python bench/tus_upload.py                  # 2 GiB in 8 MiB chunks, 3 rounds
     uv run python bench/tus_upload.py --size-mib 512 --rounds 1 --skip-node
@@ -66,7 +67,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="exhibit-bench-", dir=args.workdir))
     peers: list[Peer] = []
     try:
-        print(f"writing a {args.size_mib} MiB source file in {workdir} ...", flush=True)
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"writing a {args.size_mib} MiB source file in {workdir} (load {load}) ...", flush=True
+        )
         source = workdir / "source.mp4"
         expected = make_source(source, size)
         warmup = workdir / "warmup.mp4"
@@ -107,6 +111,7 @@ class Peer:
         """Upload ``source`` with tuspy, sampling the server's memory; print the figures."""
         sampler = MemorySampler(self.process.pid)
         sampler.start()
+        cpu_before = cpu_seconds(self.process.pid)
         client = TusClient(self.url, headers=self.headers)
         uploader = client.uploader(
             file_path=str(source), chunk_size=chunk, metadata={"filename": source.name}
@@ -115,6 +120,7 @@ class Peer:
         uploader.upload()
         seconds = time.perf_counter() - started
         peak = sampler.stop()
+        cpu = cpu_seconds(self.process.pid) - cpu_before
         # Until the bytes are on disk: Exhibit fsyncs before each reply, the peer leaves the
         # writing back to the kernel. Nothing else of ours is waiting (see clear_store).
         os.sync()
@@ -124,10 +130,12 @@ class Peer:
             "mib_s": size / seconds,
             "disk_mib_s": size / on_disk,
             "peak_rss_mib": peak / 1024,
+            "cpu_ms_per_mib": 1000 * cpu / size,
         }
         print(
             f"  {self.name:12} {label:8} {size:5.0f} MiB in {seconds:6.2f} s ="
             f" {figures['mib_s']:4.0f} MiB/s (on disk after {on_disk:6.2f} s);"
+            f" CPU {figures['cpu_ms_per_mib']:4.1f} ms/MiB;"
             f" RSS {sampler.baseline / 1024:4.0f} MiB before,"
             f" peak {figures['peak_rss_mib']:4.0f} MiB while receiving",
             flush=True,
@@ -200,14 +208,20 @@ def start_peers(workdir: Path, size: int, *, skip_node: bool) -> list[Peer]:
 def report(peers: list["Peer"]) -> None:
     """Median throughput per server, peak memory, and the median per-round ratios."""
     print()
-    print(f"{'':14}{'MiB/s replied':>14}{'MiB/s on disk':>14}{'peak RSS MiB':>14}{'VmHWM MiB':>11}")
+    print(
+        f"{'':14}{'MiB/s replied':>14}{'MiB/s on disk':>14}{'peak RSS MiB':>14}"
+        f"{'VmHWM MiB':>11}{'CPU ms/MiB':>12}"
+    )
     for peer in peers:
         replied = statistics.median(r["mib_s"] for r in peer.results)
         on_disk = statistics.median(r["disk_mib_s"] for r in peer.results)
         peak = max(r["peak_rss_mib"] for r in peer.results)
+        cpu = statistics.median(r["cpu_ms_per_mib"] for r in peer.results)
         print(
-            f"{peer.name:14}{replied:>14.0f}{on_disk:>14.0f}{peak:>14.0f}{peer.vm_hwm_mib():>11.0f}"
+            f"{peer.name:14}{replied:>14.0f}{on_disk:>14.0f}{peak:>14.0f}"
+            f"{peer.vm_hwm_mib():>11.0f}{cpu:>12.1f}"
         )
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if len(peers) == 2:
         for key, what in (("mib_s", "until the last reply"), ("disk_mib_s", "until on disk")):
             exhibit, node = ([r[key] for r in p.results] for p in peers)
@@ -300,6 +314,15 @@ class MemorySampler(threading.Thread):
         self._halt.set()
         self.join()
         return self.peak
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system, all threads) a process has used so far (0 once gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def status_kib(pid: int, field: str) -> int:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import exhibit.db.models  # noqa: F401  (every table mapped before the first flush)
 from exhibit.db.engine import create_engine, create_session_factory
 from exhibit.db.scoping import force_session
+from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox, load_secret_box
@@ -39,8 +40,33 @@ class Platform:
         async with self.sessions() as session:
             yield session
 
+    async def force_storage(
+        self, session: AsyncSession, force: ForceInfo, backend_key: str
+    ) -> StorageBackend:
+        """The force's instance of ``backend_key``, with the force's settings for its plugin.
+
+        ``session`` is the caller's (scoped to ``force``); a built-in backend needs no
+        settings and no query. Raises ``ProviderUnavailable`` when no installed plugin offers
+        the backend or the force has not enabled the plugin that does.
+        """
+        provided = self.plugins.storage_backends.get(backend_key)
+        if provided is None:
+            raise ProviderUnavailable(f"no installed plugin offers storage backend {backend_key!r}")
+        if provided.plugin_id in self.plugins.builtin_ids:
+            return self.storage(force, backend_key)
+        enabled = await enabled_plugins(session, self.plugins, self.secret_box, force.id)
+        if provided.plugin_id not in enabled:
+            raise ProviderUnavailable(
+                f"storage backend {backend_key!r} comes from plugin {provided.plugin_id!r}, "
+                f"which force {force.slug!r} has not enabled"
+            )
+        return self.storage(force, backend_key, enabled[provided.plugin_id])
+
     def storage(self, force: ForceInfo, backend_key: str, config: object = None) -> StorageBackend:
-        """An instance of the storage backend ``backend_key`` for ``force``."""
+        """An instance of the storage backend ``backend_key`` for ``force``, given its settings.
+
+        Most callers want ``force_storage``, which looks the force's settings up.
+        """
         provided = self.plugins.storage_backends.get(backend_key)
         if provided is None:
             raise ProviderUnavailable(f"no installed plugin offers storage backend {backend_key!r}")

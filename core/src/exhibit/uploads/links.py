@@ -19,6 +19,8 @@ from exhibit.ratelimit.limiter import hit
 from exhibit.uploads.models import EvidenceRequest, RequestState
 
 TOKEN_BYTES = 24
+MAX_TOKEN_LENGTH = 100
+"""Longer strings are refused before hashing (a token is 32 characters)."""
 # Guessing a token is hopeless (192 bits), but a client that keeps trying is stopped early.
 UNKNOWN_LINK_LIMIT = 20
 UNKNOWN_LINK_WINDOW = timedelta(minutes=10)
@@ -66,7 +68,7 @@ async def request_for_token(
     ``allow_submitted`` lets the witness see their receipt after submitting; uploading
     through a submitted request is refused.
     """
-    if not token or len(token) > 100:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         raise LinkRefused(LinkProblem.UNKNOWN)
     request = await session.scalar(
         select(EvidenceRequest).where(EvidenceRequest.token_hash == hash_token(token))

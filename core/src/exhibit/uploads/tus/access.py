@@ -63,8 +63,13 @@ async def open_link(platform: Platform, token: str, client: str) -> Link:
         if refused.problem == LinkProblem.UNKNOWN:
             await count_unknown_link(platform.sessions, client)
         raise refused
-    await hit(platform.sessions, link_key(token), limit=LINK_LIMIT, window=LINK_WINDOW)
+    await count_link_use(platform, token)
     return link
+
+
+async def count_link_use(platform: Platform, token: str) -> None:
+    """Count one request against the link's limit; ``RateLimited`` past it."""
+    await hit(platform.sessions, link_key(token), limit=LINK_LIMIT, window=LINK_WINDOW)
 
 
 def link_key(token: str) -> str:

@@ -7,6 +7,7 @@ logs). Every answer carries ``Tus-Resumable``; refusals are short plain text wit
 data. Neither tokens nor metadata values are logged.
 """
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,11 +17,12 @@ from litestar.enums import HttpMethod, MediaType
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
-from exhibit.platform import Platform
+from exhibit.platform import Platform, ProviderUnavailable
 from exhibit.ratelimit.limiter import RateLimited
-from exhibit.uploads.links import LinkProblem, LinkRefused
+from exhibit.storage.backend import StorageError
+from exhibit.uploads.links import MAX_TOKEN_LENGTH, LinkProblem, LinkRefused, hash_token
 from exhibit.uploads.tus import protocol
-from exhibit.uploads.tus.access import Link, open_link
+from exhibit.uploads.tus.access import Link, count_link_use, open_link
 from exhibit.uploads.tus.lease import UploadLocked
 from exhibit.uploads.tus.protocol import ProtocolError
 from exhibit.uploads.tus.service import (
@@ -38,6 +40,7 @@ from exhibit.uploads.tus.service import (
     describe_upload,
     terminate_upload,
     write_chunk,
+    write_chunk_with_token,
 )
 
 TOKEN_HEADER = "Exhibit-Upload-Token"  # noqa: S105 - a header name, not a secret
@@ -45,6 +48,8 @@ OVERRIDE_HEADER = "X-HTTP-Method-Override"
 UPLOADS_PATH = "/uploads"
 
 AnyRequest = Request[Any, Any, Any]
+
+log = logging.getLogger(__name__)
 
 _LINK_REFUSALS = {
     LinkProblem.UNKNOWN: (401, "This upload link is not recognised."),
@@ -61,6 +66,9 @@ _REFUSALS: dict[type[Exception], tuple[int, str]] = {
     UploadIsEvidence: (403, "A completed upload is evidence now and cannot be deleted."),
     UploadLocked: (423, "Another request is writing to this upload. Try again shortly."),
     BodyInterrupted: (400, "The upload data stopped before its end."),
+    # The force's store failed or is not set up: nothing was recorded, the client retries.
+    StorageError: (503, "Evidence storage is unavailable just now. The upload will resume."),
+    ProviderUnavailable: (503, "Evidence storage is unavailable just now. The upload will resume."),
 }
 
 
@@ -133,8 +141,10 @@ async def _answer(
         token = request.headers.get(TOKEN_HEADER)
         if not token:
             return _reply(401, text=f"The {TOKEN_HEADER} header is required.")
-        client = request.client.host if request.client else "unknown"
-        link = await open_link(platform, token.strip(), client)
+        token = token.strip()
+        if action is _append:
+            return await _patch(request, platform, token, public_id)
+        link = await open_link(platform, token, _client(request))
         return await action(request, platform, link, public_id)
     except Exception as exc:
         refusal = _refusal(exc)
@@ -192,8 +202,57 @@ async def _append(
     if not protocol.is_offset_stream(request.headers.get("Content-Type")):
         return _reply(415, text=f"Upload data must be sent as {protocol.OFFSET_STREAM}.")
     offset = protocol.parse_size(request.headers.get("Upload-Offset"), "Upload-Offset")
-    view = await write_chunk(platform, link, public_id, _chunk(request, offset))
+    return _appended(await write_chunk(platform, link, public_id, _chunk(request, offset)))
+
+
+async def _patch(
+    request: AnyRequest, platform: Platform, token: str, public_id: str
+) -> Response[Any]:
+    """PATCH: a well-formed chunk of a live link at the right offset goes the direct way.
+
+    The direct way checks the token and takes the upload's lease in one database write
+    (``write_chunk_with_token``). Anything else (a malformed request, a refused link, a
+    wrong offset, a busy or finished upload) goes the ordinary way, which opens the link,
+    counts the request against the link's rate limit, and refuses precisely. A direct
+    PATCH is counted only if it stores nothing (it was refused, or its body failed): a live
+    link moving its upload forward is bounded by the link's file and size limits rather
+    than by a request count (see bench/README.md).
+    """
+    chunk = _direct_chunk(request, token)
+    if chunk is not None:
+        try:
+            view = await write_chunk_with_token(platform, hash_token(token), public_id, chunk)
+        except Exception:
+            await count_link_use(platform, token)
+            raise
+        if view is not None:
+            return _appended(view)
+    link = await open_link(platform, token, _client(request))
+    if chunk is None:
+        return await _append(request, platform, link, public_id)
+    return _appended(await write_chunk(platform, link, public_id, chunk))
+
+
+def _direct_chunk(request: AnyRequest, token: str) -> Chunk | None:
+    """The chunk of a well-formed, non-empty PATCH (body not read yet), or None."""
+    headers = request.headers
+    if len(token) > MAX_TOKEN_LENGTH or not protocol.is_offset_stream(headers.get("Content-Type")):
+        return None
+    try:
+        offset = protocol.parse_size(headers.get("Upload-Offset"), "Upload-Offset")
+        chunk = _chunk(request, offset)
+    except ProtocolError:
+        return None
+    # Without a size there is no telling that the request moves the upload forward.
+    return chunk if chunk.size else None
+
+
+def _appended(view: UploadView) -> Response[Any]:
     return _reply(204, {"Upload-Offset": str(view.offset), **_expiry(view)})
+
+
+def _client(request: AnyRequest) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 async def _terminate(
@@ -211,9 +270,8 @@ async def _discover(request: AnyRequest, platform: Platform) -> Response[Any]:
     }
     token = request.headers.get(TOKEN_HEADER)
     if token:
-        client = request.client.host if request.client else "unknown"
         try:
-            link = await open_link(platform, token.strip(), client)
+            link = await open_link(platform, token.strip(), _client(request))
         except (LinkRefused, RateLimited):
             pass
         else:
@@ -259,7 +317,9 @@ def _refusal(exc: Exception) -> Response[Any] | None:
         return _reply(409, text=f"Upload-Offset does not match the upload's offset {exc.offset}.")
     for kind, (status, text) in _REFUSALS.items():
         if isinstance(exc, kind):
-            return _reply(status, text=text)
+            if status == 503:
+                log.warning("tus: storage unavailable: %s", exc)
+            return _reply(status, {"Retry-After": "10"} if status == 503 else None, text=text)
     return None
 
 

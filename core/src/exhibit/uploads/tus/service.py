@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
@@ -26,10 +26,10 @@ from exhibit.platform import Platform
 from exhibit.plugins.context import ForceInfo
 from exhibit.storage.backend import ObjectNotFound, OffsetMismatch, StorageBackend, UploadBusy
 from exhibit.uploads.ingest import ingest_upload
-from exhibit.uploads.models import EvidenceRequest, Upload
+from exhibit.uploads.models import EvidenceRequest, RequestState, Upload
 from exhibit.uploads.submissions import open_submission
 from exhibit.uploads.tus.access import Link
-from exhibit.uploads.tus.lease import Lease, UploadLocked, grant, new_holder, renewing
+from exhibit.uploads.tus.lease import LEASE, Lease, UploadLocked, grant, new_holder, renewing
 from exhibit.uploads.tus.protocol import Checksum, UploadMetadata
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,15 @@ class _Claim:
 
 _Acceptance = Callable[[Upload, datetime], None]
 
+# The states in which a link's token opens its uploads (``links.request_for_token`` agrees;
+# a state missing here only sends a request the ordinary way, which decides).
+_UPLOADABLE = (
+    RequestState.CREATED,
+    RequestState.SENT,
+    RequestState.OPENED,
+    RequestState.UPLOADING,
+)
+
 
 async def create_upload(
     platform: Platform, link: Link, length: int, metadata: UploadMetadata
@@ -143,7 +152,7 @@ async def create_upload(
             if (started or 0) >= request.max_files:
                 raise TooManyFiles(f"this link accepts at most {request.max_files} files")
             submission = await open_submission(session, request)
-            backend = platform.storage(tx.force, force.storage_backend)
+            backend = await platform.force_storage(tx.session, tx.force, force.storage_backend)
             begun = backend, await backend.begin(key)
             upload = Upload(
                 force_id=link.force_id,
@@ -199,21 +208,46 @@ async def write_chunk(platform: Platform, link: Link, public_id: str, chunk: Chu
     the bytes stored so far count and the body's exception is re-raised.
     """
     async with _claimed(platform, link.force_id, _of_link(link, public_id), _require_alive) as c:
-        upload = c.upload
-        if chunk.offset != c.offset:
-            raise OffsetConflict(c.offset)
-        room = upload.length - c.offset
-        if chunk.size is not None and chunk.size > room:
-            raise UploadTooLarge("the chunk goes past the upload's length")
-        if room == 0:
-            await _require_empty(chunk.body)
-        else:
-            await _append(c, chunk)
-        completed = upload.completed_at is not None
-        if c.offset == upload.length and not completed:
-            await _record_offset(platform, c)
-            await ingest_upload(platform, link.force_id, upload.id)
-            completed = True
+        return await _write(platform, c, chunk)
+
+
+async def write_chunk_with_token(
+    platform: Platform, token_hash: str, public_id: str, chunk: Chunk
+) -> UploadView | None:
+    """``write_chunk`` in one step for the common case, or None to take the ordinary path.
+
+    One conditional write checks the link (its token hash names a request that is neither
+    expired, revoked nor submitted), finds the upload of that request, checks that it is
+    alive, unfinished and at ``chunk.offset``, and takes its lease. When any condition
+    fails nothing is written, the body is left unread and None comes back: the caller
+    then opens the link and passes the same chunk to ``write_chunk``, which says exactly
+    what is wrong. Once the lease is held, the chunk goes the same way as in
+    ``write_chunk`` (same refusals).
+    """
+    taken = await _take_with_token(platform, token_hash, public_id, chunk.offset)
+    if taken is None:
+        return None
+    async with _holding(platform, *taken) as c:
+        return await _write(platform, c, chunk)
+
+
+async def _write(platform: Platform, c: _Claim, chunk: Chunk) -> UploadView:
+    """Append ``chunk`` under the lease ``c``; ingest the file once its last byte is in."""
+    upload = c.upload
+    if chunk.offset != c.offset:
+        raise OffsetConflict(c.offset)
+    room = upload.length - c.offset
+    if chunk.size is not None and chunk.size > room:
+        raise UploadTooLarge("the chunk goes past the upload's length")
+    if room == 0:
+        await _require_empty(chunk.body)
+    else:
+        await _append(c, chunk)
+    completed = upload.completed_at is not None
+    if c.offset == upload.length and not completed:
+        await _record_offset(platform, c)
+        await ingest_upload(platform, c.lease.force_id, upload.id)
+        completed = True
     return _view(upload, c.offset, completed=completed)
 
 
@@ -275,10 +309,76 @@ async def _claimed(
         grant(upload, holder, now)
         await session.commit()
     force = ForceInfo(id=force_row.id, slug=force_row.slug, name=force_row.name)
+    async with _holding(platform, upload, force, holder) as claim:
+        yield claim
+
+
+async def _take_with_token(
+    platform: Platform, token_hash: str, public_id: str, offset: int
+) -> tuple[Upload, ForceInfo, str] | None:
+    """Take the lease on a live upload at ``offset`` of the live link ``token_hash``, or None.
+
+    The token check and the claim are one committed UPDATE, so a chunk costs two database
+    writes (this and the release), like a job claim. The session is unscoped because the
+    force is not known before the token is matched; the upload found is tied to the token's
+    request, hence to its force, by the statement itself.
+    """
+    holder, now = new_holder(), utcnow()
+    live_request = (
+        select(EvidenceRequest.id)
+        .where(
+            EvidenceRequest.token_hash == token_hash,
+            EvidenceRequest.state.in_(_UPLOADABLE),
+            EvidenceRequest.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    claim = (
+        update(Upload)
+        .where(
+            Upload.public_id == public_id,
+            Upload.request_id == live_request,
+            Upload.offset == offset,
+            Upload.offset < Upload.length,
+            Upload.terminated_at.is_(None),
+            Upload.completed_at.is_(None),
+            Upload.expires_at > now,
+            or_(
+                Upload.locked_by.is_(None),
+                Upload.locked_until.is_(None),
+                Upload.locked_until <= now,
+            ),
+        )
+        .values(locked_by=holder, locked_until=now + LEASE)
+        .returning(Upload, _of_force(Force.slug), _of_force(Force.name))
+        .execution_options(synchronize_session=False)
+    )
+    async with platform.system_session() as session:
+        found = (await session.execute(claim)).first()
+        if found is None:
+            await session.rollback()
+            return None
+        await session.commit()
+    upload, slug, name = found
+    return upload, ForceInfo(id=upload.force_id, slug=slug, name=name), holder
+
+
+def _of_force(column: Any) -> Any:
+    """A column of the upload's force, for the claim's RETURNING (one round trip)."""
+    return select(column).where(Force.id == Upload.force_id).scalar_subquery()
+
+
+@asynccontextmanager
+async def _holding(
+    platform: Platform, upload: Upload, force: ForceInfo, holder: str
+) -> AsyncIterator[_Claim]:
+    """Keep the lease just taken on ``upload`` renewed; release it with the offset reached."""
+    async with platform.force_session(force.id) as session:
+        backend = await platform.force_storage(session, force, upload.storage_backend)
     claim = _Claim(
         upload=upload,
-        lease=Lease(force_id, upload.id, holder),
-        backend=platform.storage(force, upload.storage_backend),
+        lease=Lease(upload.force_id, upload.id, holder),
+        backend=backend,
         offset=upload.offset,
         state=upload.storage_state,
     )
