@@ -1,0 +1,54 @@
+"""Optional abilities a storage backend may have beyond ``StorageBackend``.
+
+Core code asks for one with ``isinstance(backend, PresignedDownloads)`` (the protocols are
+runtime-checkable) and falls back when a backend lacks it: streaming through Exhibit instead
+of a presigned URL, recording a legal hold only in the database, and so on. The local store
+has none of them; the S3 store (plugin ``storage_s3``) has all three.
+"""
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+
+class Retention(msgspec.Struct, frozen=True):
+    """An object's write-once protection as the store reports it.
+
+    ``mode`` is ``COMPLIANCE`` or ``GOVERNANCE`` (None when not retained); ``until`` is
+    timezone-aware. ``legal_hold`` blocks deletion whatever the date.
+    """
+
+    mode: str | None
+    until: datetime | None
+    legal_hold: bool
+
+
+@runtime_checkable
+class PresignedDownloads(Protocol):
+    """The store can hand out short-lived URLs that read an object directly."""
+
+    async def presigned_get(self, object_key: str, filename: str | None = None) -> str | None:
+        """A URL valid for the force's configured time, or None if the force does not allow
+        direct download (the caller then streams through Exhibit). The caller audits each
+        URL given out.
+        """
+        ...
+
+
+@runtime_checkable
+class LegalHolds(Protocol):
+    """The store can place a legal hold that blocks deletion until lifted."""
+
+    async def set_legal_hold(self, object_key: str, on: bool) -> None:
+        """Place (``on=True``) or lift a legal hold on a completed object."""
+        ...
+
+
+@runtime_checkable
+class RetentionQuery(Protocol):
+    """The store can say how long an object is protected from deletion."""
+
+    async def retention(self, object_key: str) -> Retention:
+        """The object's retention mode, date and legal hold."""
+        ...

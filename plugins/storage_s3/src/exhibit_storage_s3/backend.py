@@ -1,0 +1,790 @@
+"""The S3 storage backend: evidence objects in a force's bucket, written once.
+
+Bytes of an upload go straight into an S3 multipart upload in parts of ``part_size``
+bytes; what is left after the last whole part (the *tail*) is staged as small objects in
+the bucket, so nothing is held in memory between requests and any process can continue
+(see ``staging``). Memory per append is bounded by about three parts: one being gathered,
+one being sent and the tail read back to fill it.
+
+``complete`` sends the tail as the last part and completes the multipart upload with
+``If-None-Match: *`` (an upload under ``part_size`` is written with one ``PutObject``), so
+an existing object is never replaced. Every part and object carries its SHA-256 checksum,
+which S3 verifies on receipt. The SHA-256 of the whole object is computed as the bytes
+arrive when one process saw them all in order, else by reading the object back.
+
+Originals (keys under ``originals/``) get the force's Object Lock retention when it is
+configured. ``delete`` refuses, with the date, an object still under retention or legal hold.
+"""
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+from exhibit.plugins.context import ProviderContext
+from exhibit.storage.backend import (
+    InvalidRange,
+    ObjectExists,
+    ObjectNotFound,
+    OffsetMismatch,
+    RetentionActive,
+    StorageError,
+    StoredObject,
+)
+from exhibit.storage.capabilities import Retention
+from exhibit.storage.local import check_key
+from exhibit_storage_s3.client import (
+    error_code,
+    http_status,
+    is_missing,
+    is_precondition_failed,
+    s3_client,
+    storage_error,
+)
+from exhibit_storage_s3.config import Config
+from exhibit_storage_s3.staging import Lock, Manifest, Part, Segment, Staging, staging_folder
+
+READ_CHUNK = 1024 * 1024
+ORIGINALS = "originals/"
+UPLOAD_TAG = "exhibit-upload"
+"""Object metadata naming the upload that wrote an object (to recognise a repeated complete)."""
+T = TypeVar("T")
+PARALLEL_PARTS = 4
+"""Parts of one request body in flight to S3 at once (memory: about this many plus one)."""
+LOCK_GRACE = timedelta(days=1)
+"""Added to the retention given at ``begin``: an upload may take a day to finish."""
+
+
+class S3Storage:
+    """Evidence objects in S3 for one force (see the module docstring)."""
+
+    key: ClassVar[str] = "s3"
+
+    def __init__(self, context: ProviderContext) -> None:
+        config = context.config
+        if not isinstance(config, Config):
+            raise StorageError(
+                f"force {context.force.slug!r} uses S3 storage but has no storage_s3 settings"
+            )
+        self.config = config
+        self.bucket = config.bucket
+        self._client: Any | None = None
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client (built on first use, shared in the process)."""
+        if self._client is None:
+            self._client = s3_client(self.config)
+        return self._client
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def begin(self, object_key: str) -> dict[str, Any]:
+        """Start a multipart upload and its staging manifest; refuse a key already taken."""
+        check_key(object_key)
+        return await asyncio.to_thread(self._begin, object_key)
+
+    async def append(
+        self, object_key: str, state: dict[str, Any], offset: int, chunks: AsyncIterable[bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """Stream ``chunks`` into parts (and the tail) under the upload's lock."""
+        token = self._token(object_key, state)
+        writer = _Appender(self, token, offset)
+        await asyncio.to_thread(writer.open)
+        renewing = asyncio.create_task(self._keep_renewing(writer.lock))
+        try:
+            return await self._stream(writer, chunks), self._state_of(writer.manifest, token)
+        finally:
+            renewing.cancel()
+            await asyncio.shield(asyncio.to_thread(writer.lock.release))
+
+    async def size(self, object_key: str, state: dict[str, Any]) -> int:
+        """The size recorded in the upload's manifest."""
+        token = self._token(object_key, state)
+        return (await asyncio.to_thread(self._staging(token).read)).size
+
+    async def truncate(self, object_key: str, state: dict[str, Any], offset: int) -> dict[str, Any]:
+        """Cut the upload back to ``offset`` bytes (dropping whole parts, re-staging the tail)."""
+        token = self._token(object_key, state)
+        _hashes.drop(token)
+        manifest = await self._locked(token, self._truncate, offset)
+        return self._state_of(manifest, token)
+
+    async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
+        """Assemble the object (never over an existing one); return its size and SHA-256."""
+        token = self._token(object_key, state)
+        size, digest = await self._locked(token, self._complete, object_key)
+        return StoredObject(key=object_key, size=size, sha256=digest)
+
+    async def abort(self, object_key: str, state: dict[str, Any]) -> None:
+        """Abort the multipart upload and remove the staging objects (gone already: fine)."""
+        token = self._token(object_key, state)
+        _hashes.drop(token)
+        await self._locked(token, self._abort, object_key, state.get("upload_id"))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def read(
+        self, object_key: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Stream bytes ``start`` to ``end`` (exclusive) with one ranged GET."""
+        check_key(object_key)
+        size = (await asyncio.to_thread(self._head, object_key))["ContentLength"]
+        stop = size if end is None else end
+        if not 0 <= start <= stop <= size:
+            raise InvalidRange(f"range {start}-{end} is outside {object_key!r} ({size} bytes)")
+        if start == stop:
+            return
+        body = await asyncio.to_thread(self._get_body, object_key, f"bytes={start}-{stop - 1}")
+        try:
+            received = 0
+            while True:
+                data = await asyncio.to_thread(body.read, READ_CHUNK)
+                if not data:
+                    break
+                received += len(data)
+                yield data
+            if received != stop - start:
+                raise StorageError(
+                    f"S3 sent {received} bytes of {object_key!r}, not {stop - start}"
+                )
+        finally:
+            body.close()
+
+    async def stat(self, object_key: str) -> StoredObject:
+        """Size and SHA-256 of the object, read back from S3."""
+        check_key(object_key)
+        size, digest = await asyncio.to_thread(self._hash_object, object_key)
+        return StoredObject(key=object_key, size=size, sha256=digest)
+
+    async def delete(self, object_key: str) -> None:
+        """Remove every version of the object; ``RetentionActive`` while it is locked."""
+        check_key(object_key)
+        await asyncio.to_thread(self._delete, object_key)
+
+    # --- capabilities (exhibit.storage.capabilities) --------------------------------------
+
+    async def presigned_get(self, object_key: str, filename: str | None = None) -> str | None:
+        """A short-lived GET URL, or None when the force does not allow direct download."""
+        check_key(object_key)
+        if not self.config.presigned_downloads:
+            return None
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._path(object_key)}
+        if filename:
+            safe = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "evidence"
+            params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
+        url: str = await asyncio.to_thread(
+            self.client.generate_presigned_url,
+            "get_object",
+            Params=params,
+            ExpiresIn=self.config.presigned_expiry_seconds,
+        )
+        return url
+
+    async def set_legal_hold(self, object_key: str, on: bool) -> None:
+        """Place (or lift) a legal hold on the object's current version."""
+        check_key(object_key)
+        await asyncio.to_thread(self._set_legal_hold, object_key, on)
+
+    async def retention(self, object_key: str) -> Retention:
+        """The object's retention mode, date and legal hold as S3 reports them."""
+        check_key(object_key)
+        head = await asyncio.to_thread(self._head, object_key)
+        return _retention_of(head)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _path(self, object_key: str) -> str:
+        return self.config.prefix + object_key
+
+    def _token(self, object_key: str, state: dict[str, Any]) -> str:
+        check_key(object_key)
+        token = state.get("token") if isinstance(state, dict) else None
+        if (
+            not isinstance(token, str)
+            or len(token) != 32
+            or not all(c in "0123456789abcdef" for c in token)
+            or state.get("key") != object_key
+        ):
+            raise StorageError(f"upload state was not made by the S3 store for {object_key!r}")
+        return token
+
+    def _state_of(self, manifest: Manifest, token: str) -> dict[str, Any]:
+        return {
+            "token": token,
+            "key": manifest.key,
+            "upload_id": manifest.upload_id,
+            "size": manifest.size,
+            "parts": [[p.n, p.etag, p.size] for p in manifest.parts],
+        }
+
+    def _put_extra(self) -> dict[str, Any]:
+        """Server-side encryption arguments for every object written."""
+        if self.config.encryption == "SSE-S3":
+            return {"ServerSideEncryption": "AES256"}
+        if self.config.encryption == "SSE-KMS":
+            extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms"}
+            if self.config.kms_key_id:
+                extra["SSEKMSKeyId"] = self.config.kms_key_id
+            return extra
+        return {}
+
+    def _lock_args(self, object_key: str, grace: timedelta) -> dict[str, Any]:
+        if not self.config.object_lock_mode or not object_key.startswith(ORIGINALS):
+            return {}
+        until = datetime.now(UTC) + timedelta(days=self.config.object_lock_days) + grace
+        return {"ObjectLockMode": self.config.object_lock_mode, "ObjectLockRetainUntilDate": until}
+
+    def _staging(self, token: str) -> Staging:
+        return Staging(
+            self.client, self.bucket, staging_folder(self.config.prefix, token), self._put_extra()
+        )
+
+    def _lock(self, token: str) -> Lock:
+        return Lock(
+            self.client,
+            self.bucket,
+            staging_folder(self.config.prefix, token) + "lock",
+            float(self.config.lock_lease_seconds),
+            self._put_extra(),
+        )
+
+    async def _locked(self, token: str, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(token, *args)`` in a thread under the upload's lock, kept renewed."""
+        lock = self._lock(token)
+        await asyncio.to_thread(lock.acquire)
+        renewing = asyncio.create_task(self._keep_renewing(lock))
+        try:
+            return await asyncio.shield(asyncio.to_thread(work, token, *args))
+        finally:
+            renewing.cancel()
+            await asyncio.shield(asyncio.to_thread(lock.release))
+
+    async def _keep_renewing(self, lock: Lock) -> None:
+        while True:
+            await asyncio.sleep(self.config.lock_lease_seconds / 3)
+            try:
+                await asyncio.to_thread(lock.renew)
+            except StorageError:
+                return  # the manifest's conditional write refuses a writer that lost its lock
+
+    def _head(self, object_key: str) -> dict[str, Any]:
+        try:
+            head: dict[str, Any] = self.client.head_object(
+                Bucket=self.bucket, Key=self._path(object_key)
+            )
+        except Exception as exc:
+            if is_missing(exc):
+                raise ObjectNotFound(f"no object under {object_key!r}") from None
+            raise storage_error("looking up an object", exc) from exc
+        return head
+
+    def _get_body(self, object_key: str, byte_range: str | None = None) -> Any:
+        extra = {"Range": byte_range} if byte_range else {}
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=self._path(object_key), **extra)
+        except Exception as exc:
+            if is_missing(exc):
+                raise ObjectNotFound(f"no object under {object_key!r}") from None
+            raise storage_error("reading an object", exc) from exc
+        return got["Body"]
+
+    def _hash_object(self, object_key: str) -> tuple[int, str]:
+        body = self._get_body(object_key)
+        hasher, size = hashlib.sha256(), 0
+        try:
+            for data in iter(lambda: body.read(READ_CHUNK), b""):
+                hasher.update(data)
+                size += len(data)
+        finally:
+            body.close()
+        return size, hasher.hexdigest()
+
+    def _begin(self, object_key: str) -> dict[str, Any]:
+        try:
+            self._head(object_key)
+        except ObjectNotFound:
+            pass
+        else:
+            raise ObjectExists(f"an object already exists under {object_key!r}")
+        token = secrets.token_hex(16)
+        try:
+            created = self.client.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._path(object_key),
+                ChecksumAlgorithm="SHA256",
+                Metadata={UPLOAD_TAG: token},
+                **self._put_extra(),
+                **self._lock_args(object_key, LOCK_GRACE),
+            )
+        except Exception as exc:
+            raise storage_error("starting a multipart upload", exc) from exc
+        manifest = Manifest(key=object_key, upload_id=created["UploadId"])
+        self._staging(token).create(manifest)
+        return self._state_of(manifest, token)
+
+    def _upload_part(self, manifest: Manifest, number: int, body: bytes) -> Part:
+        try:
+            sent = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._path(manifest.key),
+                UploadId=manifest.upload_id,
+                PartNumber=number,
+                Body=body,
+                ChecksumAlgorithm="SHA256",
+                **self._sse_customer_args(),
+            )
+        except Exception as exc:
+            if is_missing(exc):
+                raise ObjectNotFound("the multipart upload is gone") from None
+            raise storage_error(f"sending part {number}", exc) from exc
+        return Part(
+            n=number, etag=sent["ETag"], sha256=sent.get("ChecksumSHA256", ""), size=len(body)
+        )
+
+    def _sse_customer_args(self) -> dict[str, Any]:
+        return {}  # SSE-S3 and SSE-KMS are set on the multipart upload, not on each part
+
+    def _truncate(self, token: str, offset: int) -> Manifest:
+        staging = self._staging(token)
+        manifest = staging.read()
+        if not 0 <= offset <= manifest.size:
+            raise OffsetMismatch(expected=manifest.size, given=offset)
+        if offset == manifest.size:
+            return manifest
+        part_size = self.config.part_size
+        whole = offset // part_size
+        start = whole * part_size
+        pool = sorted(manifest.tail + manifest.retained, key=lambda s: (s.offset, -s.size))
+        chain: list[Segment] = []
+        position = start
+        while position < offset:
+            found = next((s for s in pool if s.offset == position and s.size > 0), None)
+            if found is None:
+                raise StorageError(
+                    f"cannot cut the upload back to byte {offset}: the bytes from {position} "
+                    "were sent to S3 in a part by an earlier request and are not kept"
+                )
+            if found.end > offset:
+                found = staging.put_segment(
+                    position, staging.read_segment(found, offset - position)
+                )
+            chain.append(found)
+            position = found.end
+        kept_names = {s.name for s in chain}
+        # Segments reaching past ``offset`` hold refused bytes: they leave the manifest (and
+        # go with the staging folder), so a later cut can never pick them up again.
+        retained = [
+            s
+            for s in manifest.tail + manifest.retained
+            if s.name not in kept_names and s.end <= offset
+        ]
+        manifest = Manifest(
+            key=manifest.key,
+            upload_id=manifest.upload_id,
+            size=offset,
+            parts=[p for p in manifest.parts if p.n <= whole],
+            tail=chain,
+            retained=retained,
+            created=manifest.created,
+        )
+        staging.commit(manifest)
+        return manifest
+
+    def _complete(self, token: str, object_key: str) -> tuple[int, str]:
+        staging = self._staging(token)
+        manifest = staging.read()
+        version = staging.etag
+        try:
+            head = self._head(object_key)
+        except ObjectNotFound:
+            head = None
+        if head is not None:
+            if head.get("Metadata", {}).get(UPLOAD_TAG) != token:
+                raise ObjectExists(f"an object already exists under {object_key!r}")
+            # An earlier call completed it and stopped before tidying up: finish the job.
+            size, digest = self._hash_object(object_key)
+        else:
+            tail = b"".join(staging.read_segment(s) for s in manifest.tail)
+            if not manifest.parts:
+                size, digest = len(tail), hashlib.sha256(tail).hexdigest()
+                self._put_whole(object_key, token, tail, digest)
+                self._abort_multipart(manifest.key, manifest.upload_id)
+            else:
+                self._complete_multipart(manifest, tail)
+                size = manifest.size
+                hasher = _hashes.take(token, size, version)
+                digest = (
+                    hasher.hexdigest() if hasher is not None else self._hash_object(object_key)[1]
+                )
+            if size != manifest.size:
+                raise StorageError(f"{object_key!r} holds {size} bytes, the upload {manifest.size}")
+        self._ensure_retention(object_key)
+        _hashes.drop(token)
+        staging.remove_all(keep="lock")
+        return size, digest
+
+    def _put_whole(self, object_key: str, token: str, data: bytes, digest: str) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._path(object_key),
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
+                Metadata={UPLOAD_TAG: token},
+                IfNoneMatch="*",
+                **self._put_extra(),
+                **self._lock_args(object_key, timedelta(0)),
+            )
+        except Exception as exc:
+            if is_precondition_failed(exc):
+                raise ObjectExists(f"an object already exists under {object_key!r}") from None
+            raise storage_error("writing the object", exc) from exc
+
+    def _complete_multipart(self, manifest: Manifest, tail: bytes) -> None:
+        parts = list(manifest.parts)
+        if tail:
+            parts.append(self._upload_part(manifest, len(parts) + 1, tail))
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._path(manifest.key),
+                UploadId=manifest.upload_id,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": p.n, "ETag": p.etag, "ChecksumSHA256": p.sha256}
+                        if p.sha256
+                        else {"PartNumber": p.n, "ETag": p.etag}
+                        for p in parts
+                    ]
+                },
+                IfNoneMatch="*",
+            )
+        except Exception as exc:
+            if is_precondition_failed(exc):
+                raise ObjectExists(f"an object already exists under {manifest.key!r}") from None
+            if is_missing(exc):
+                raise ObjectNotFound("the multipart upload is gone") from None
+            raise storage_error("completing the multipart upload", exc) from exc
+
+    def _ensure_retention(self, object_key: str) -> None:
+        """Give a locked original its retention if the store did not apply it at creation."""
+        wanted = self._lock_args(object_key, timedelta(0))
+        if not wanted:
+            return
+        current = _retention_of(self._head(object_key))
+        if current.until is not None and current.until >= wanted["ObjectLockRetainUntilDate"]:
+            return
+        try:
+            self.client.put_object_retention(
+                Bucket=self.bucket,
+                Key=self._path(object_key),
+                Retention={
+                    "Mode": wanted["ObjectLockMode"],
+                    "RetainUntilDate": wanted["ObjectLockRetainUntilDate"],
+                },
+            )
+        except Exception as exc:
+            raise storage_error("setting the object's retention", exc) from exc
+
+    def _abort(self, token: str, object_key: str, upload_id: object) -> None:
+        staging = self._staging(token)
+        try:
+            manifest: Manifest | None = staging.read()
+        except ObjectNotFound:
+            manifest = None
+        if manifest is not None:
+            self._abort_multipart(manifest.key, manifest.upload_id)
+        elif isinstance(upload_id, str):
+            # The manifest is gone; the upload id in the state may still name live parts.
+            self._abort_multipart(object_key, upload_id)
+        staging.remove_all(keep="lock")
+
+    def _abort_multipart(self, object_key: str, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._path(object_key), UploadId=upload_id
+            )
+        except Exception as exc:
+            if not is_missing(exc):
+                raise storage_error("aborting the multipart upload", exc) from exc
+
+    def _delete(self, object_key: str) -> None:
+        head = self._head(object_key)
+        retention = _retention_of(head)
+        now = datetime.now(UTC)
+        if retention.legal_hold:
+            raise RetentionActive(f"{object_key!r} is under a legal hold and cannot be disposed of")
+        if retention.until is not None and retention.until > now:
+            raise RetentionActive(
+                f"{object_key!r} is retained ({retention.mode}) until "
+                f"{retention.until:%Y-%m-%d %H:%M} UTC and cannot be disposed of before then"
+            )
+        path = self._path(object_key)
+        try:
+            versions = [
+                entry["VersionId"]
+                for page in self.client.get_paginator("list_object_versions").paginate(
+                    Bucket=self.bucket, Prefix=path
+                )
+                for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                if entry["Key"] == path
+            ]
+            for version in versions or ["null"]:
+                extra = {"VersionId": version} if version != "null" else {}
+                self.client.delete_object(Bucket=self.bucket, Key=path, **extra)
+        except Exception as exc:
+            if error_code(exc) == "AccessDenied" or http_status(exc) == 403:
+                raise RetentionActive(
+                    f"S3 refused to delete {object_key!r}: it is still locked"
+                ) from None
+            raise storage_error("deleting an object", exc) from exc
+
+    def _set_legal_hold(self, object_key: str, on: bool) -> None:
+        try:
+            self.client.put_object_legal_hold(
+                Bucket=self.bucket,
+                Key=self._path(object_key),
+                LegalHold={"Status": "ON" if on else "OFF"},
+            )
+        except Exception as exc:
+            if is_missing(exc):
+                raise ObjectNotFound(f"no object under {object_key!r}") from None
+            raise storage_error("setting a legal hold", exc) from exc
+
+    async def _stream(self, writer: "_Appender", chunks: AsyncIterable[bytes]) -> int:
+        """Gather parts from ``chunks``, send up to ``PARALLEL_PARTS`` at once, record in order.
+
+        Parts go to S3 concurrently (a long request body is not held up by one part's round
+        trip), but each is recorded in the manifest only after every part before it, so the
+        recorded size never has a gap. What is left at the end is staged as the tail.
+        """
+        part_size = self.config.part_size
+        buffer = bytearray()
+        sending: deque[_Sending] = deque()
+        # The tail as it will be once the parts being sent are recorded (the manifest lags).
+        tail = writer.tail_size
+        number = len(writer.manifest.parts)
+        try:
+            async for chunk in chunks:
+                buffer += chunk
+                while tail + len(buffer) >= part_size:
+                    take = part_size - tail
+                    piece = bytes(buffer[:take])
+                    del buffer[:take]
+                    if len(sending) >= PARALLEL_PARTS:
+                        await asyncio.shield(_record_oldest(writer, sending))
+                    number += 1
+                    consumed = list(writer.manifest.tail) if tail else []
+                    upload = asyncio.to_thread(writer.upload, number, consumed, piece)
+                    sending.append(_Sending(asyncio.create_task(upload), piece, consumed))
+                    tail = 0
+        except BaseException:
+            await asyncio.shield(_finish(writer, sending, bytes(buffer)))
+            raise
+        error = await asyncio.shield(_finish(writer, sending, bytes(buffer)))
+        if error is not None:
+            raise error
+        writer.remember_hash()
+        return writer.manifest.size
+
+
+@dataclass
+class _Sending:
+    """A part on its way to S3: the upload task, its new bytes and the tail it consumes."""
+
+    task: "asyncio.Task[Part]"
+    piece: bytes
+    consumed: list[Segment]
+
+
+async def _record_oldest(writer: "_Appender", sending: deque[_Sending]) -> None:
+    """Wait for the oldest part in flight and record it (one recorder at a time)."""
+    async with writer.order:
+        if not sending:
+            return
+        oldest = sending.popleft()
+        part = await oldest.task
+        await asyncio.to_thread(writer.record, part, oldest.piece, oldest.consumed)
+
+
+async def _finish(
+    writer: "_Appender", sending: deque[_Sending], rest: bytes
+) -> BaseException | None:
+    """Record the parts in flight, then stage what is left; return the first part's error.
+
+    After a failed part nothing later is recorded (it would leave a gap): those parts are
+    waited for and forgotten, and the bytes after the failure are not kept.
+    """
+    error: BaseException | None = None
+    while sending:
+        try:
+            await _record_oldest(writer, sending)
+        except BaseException as exc:
+            writer.failed = True
+            error = error or exc
+    if rest and error is None and not writer.failed:
+        await asyncio.to_thread(writer.stage_tail, rest)
+    return error
+
+
+class _Appender:
+    """One append's view of an upload, used from worker threads one call at a time."""
+
+    def __init__(self, store: S3Storage, token: str, offset: int) -> None:
+        self.store = store
+        self.token = token
+        self.offset = offset
+        self.hasher: Any | None = None
+        self.order = asyncio.Lock()
+        self.staging = store._staging(token)
+        self.lock = store._lock(token)
+        self.manifest = Manifest(key="", upload_id="")
+        self.failed = False
+
+    @property
+    def tail_size(self) -> int:
+        """Bytes after the last whole part."""
+        return self.manifest.size - self.manifest.parts_size
+
+    def open(self) -> None:
+        """Take the lock and check the offset (releasing the lock on refusal)."""
+        self.lock.acquire()
+        try:
+            self.manifest = self.staging.read()
+            if self.manifest.size != self.offset:
+                raise OffsetMismatch(expected=self.manifest.size, given=self.offset)
+            self.hasher = _hashes.take(self.token, self.offset, self.staging.etag)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def upload(self, number: int, consumed: list[Segment], piece: bytes) -> Part:
+        """Send part ``number``: the staged ``consumed`` tail, then ``piece``."""
+        if self.failed:
+            raise StorageError("an earlier part of this append failed")
+        tail = b"".join(self.staging.read_segment(s) for s in consumed)
+        return self.store._upload_part(self.manifest, number, tail + piece)
+
+    def record(self, part: Part, piece: bytes, consumed: list[Segment]) -> None:
+        """Record a sent part in the manifest (parts are recorded in order)."""
+        if self.failed:
+            raise StorageError("an earlier part of this append failed")
+        manifest = self.manifest
+        if part.n != len(manifest.parts) + 1:
+            raise StorageError(f"part {part.n} recorded out of order")
+        consumed_names = {s.name for s in consumed}
+        try:
+            self.staging.commit(
+                Manifest(
+                    key=manifest.key,
+                    upload_id=manifest.upload_id,
+                    size=manifest.size + len(piece),
+                    parts=[*manifest.parts, part],
+                    tail=[s for s in manifest.tail if s.name not in consumed_names],
+                    retained=manifest.retained + consumed,
+                    created=manifest.created,
+                )
+            )
+        except BaseException:
+            self.failed = True
+            raise
+        self.manifest = _committed(self.staging)
+        if self.hasher is not None:
+            self.hasher.update(piece)
+
+    def stage_tail(self, data: bytes) -> None:
+        """Store ``data`` as a new tail segment and record it."""
+        if self.failed:
+            return
+        manifest = self.manifest
+        segment = self.staging.put_segment(manifest.size, data)
+        self.staging.commit(
+            Manifest(
+                key=manifest.key,
+                upload_id=manifest.upload_id,
+                size=manifest.size + len(data),
+                parts=manifest.parts,
+                tail=[*manifest.tail, segment],
+                retained=manifest.retained,
+                created=manifest.created,
+            )
+        )
+        self.manifest = _committed(self.staging)
+        if self.hasher is not None:
+            self.hasher.update(data)
+
+    def remember_hash(self) -> None:
+        """Keep the running hash for the next append (or ``complete``) in this process."""
+        if self.hasher is not None and not self.failed:
+            _hashes.keep(self.token, self.hasher, self.manifest.size, self.staging.etag)
+
+
+def _committed(staging: Staging) -> Manifest:
+    # The manifest just written is what we hold; re-reading would cost a round trip.
+    assert staging.last is not None
+    return staging.last
+
+
+def _retention_of(head: dict[str, Any]) -> Retention:
+    until = head.get("ObjectLockRetainUntilDate")
+    if isinstance(until, datetime) and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return Retention(
+        mode=head.get("ObjectLockMode"),
+        until=until if isinstance(until, datetime) else None,
+        legal_hold=head.get("ObjectLockLegalHoldStatus") == "ON",
+    )
+
+
+class _RunningHashes:
+    """SHA-256 states of uploads this process appended to in order (as in the local store).
+
+    A state is tied to the manifest version (ETag) this process last wrote: if any other
+    writer changed the upload since (appended, cut back and rewrote), the versions differ
+    and ``complete`` reads the object back instead.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._states: OrderedDict[str, tuple[Any, int, str | None]] = OrderedDict()
+        self._limit = limit
+
+    def take(self, token: str, position: int, version: str | None) -> Any | None:
+        """A copy of the state covering ``position`` bytes at manifest ``version``, or None.
+
+        At position 0 a fresh state is returned: there is nothing before it to have missed.
+        """
+        with self._lock:
+            found = self._states.get(token)
+        if found is not None and found[1:] == (position, version) and version is not None:
+            return found[0].copy()
+        return hashlib.sha256() if position == 0 else None
+
+    def keep(self, token: str, hasher: Any, position: int, version: str | None) -> None:
+        """Remember ``hasher`` as covering ``position`` bytes of ``token`` at ``version``."""
+        with self._lock:
+            self._states[token] = (hasher, position, version)
+            self._states.move_to_end(token)
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+
+    def drop(self, token: str) -> None:
+        """Forget an upload's state."""
+        with self._lock:
+            self._states.pop(token, None)
+
+
+_hashes = _RunningHashes()
+
+
+def storage_backends() -> Sequence[type[S3Storage]]:
+    """The backend classes this plugin offers."""
+    return [S3Storage]

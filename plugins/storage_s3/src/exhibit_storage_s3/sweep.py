@@ -1,0 +1,170 @@
+"""Aborting abandoned multipart uploads, so that no orphan parts accrue in a force's bucket.
+
+An upload is abandoned when no live upload row (unfinished, not terminated) in the database
+names it and it began longer ago than the force's ``abandoned_after_hours``. Two kinds are
+found: staging folders whose token no row knows (their multipart upload is aborted and the
+folder removed), and multipart uploads under the force's prefix that neither a row nor a
+staging manifest names (a process died between starting one and recording it).
+
+The core's tus sweep discards expired uploads through ``abort`` first; this sweep catches
+what falls between the store and the database. The job queues its own next run.
+"""
+
+import asyncio
+import logging
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from exhibit.db.base import utcnow
+from exhibit.forces.models import Force, ForcePlugin
+from exhibit.jobs.models import Job, JobStatus
+from exhibit.jobs.queue import enqueue
+from exhibit.platform import Platform
+from exhibit.plugins import JobContext
+from exhibit.plugins.config import load_config
+from exhibit.plugins.context import ForceInfo, ProviderContext
+from exhibit.storage.backend import ObjectNotFound
+from exhibit.uploads.models import Upload
+from exhibit_storage_s3.backend import S3Storage
+from exhibit_storage_s3.client import storage_error
+from exhibit_storage_s3.config import Config
+from exhibit_storage_s3.staging import STAGING, Manifest
+
+log = logging.getLogger(__name__)
+
+PLUGIN_ID = "storage_s3"
+SWEEP_JOB = "storage_s3.sweep"
+SWEEP_EVERY = timedelta(hours=1)
+
+
+async def sweep_store(store: S3Storage, known: Collection[str], older_than: timedelta) -> int:
+    """Abort the abandoned uploads in ``store``'s bucket and prefix; return how many went.
+
+    ``known`` holds the tokens (``state["token"]``) of uploads the database still tracks.
+    """
+    return await asyncio.to_thread(_sweep, store, frozenset(known), older_than)
+
+
+def _sweep(store: S3Storage, known: frozenset[str], older_than: timedelta) -> int:
+    client, bucket, prefix = store.client, store.bucket, store.config.prefix
+    cutoff = datetime.now(UTC) - older_than
+    swept = 0
+    kept_upload_ids: set[str] = set()
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix + STAGING, Delimiter="/"
+        )
+        folders = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+    except Exception as exc:
+        raise storage_error("listing staging folders", exc) from exc
+    for folder in folders:
+        token = folder[len(prefix + STAGING) :].rstrip("/")
+        staging = store._staging(token)
+        try:
+            manifest: Manifest | None = staging.read()
+        except ObjectNotFound:
+            manifest = None  # a folder left by a completed upload that stopped tidying up
+        if token in known:
+            if manifest is not None:
+                kept_upload_ids.add(manifest.upload_id)
+            continue
+        created = datetime.fromtimestamp(manifest.created, UTC) if manifest else None
+        if created is not None and created > cutoff:
+            kept_upload_ids.add(manifest.upload_id if manifest else "")
+            continue
+        if manifest is not None:
+            store._abort_multipart(manifest.key, manifest.upload_id)
+        staging.remove_all()
+        swept += 1
+    try:
+        uploads: list[dict[str, Any]] = [
+            upload
+            for page in client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=bucket, Prefix=prefix
+            )
+            for upload in page.get("Uploads", [])
+        ]
+    except Exception as exc:
+        raise storage_error("listing multipart uploads", exc) from exc
+    for upload in uploads:
+        initiated = upload["Initiated"]
+        if initiated.tzinfo is None:
+            initiated = initiated.replace(tzinfo=UTC)
+        if upload["UploadId"] in kept_upload_ids or initiated > cutoff:
+            continue
+        key = upload["Key"]
+        try:
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
+        except Exception as exc:
+            raise storage_error("aborting an abandoned multipart upload", exc) from exc
+        swept += 1
+    return swept
+
+
+async def sweep_all(platform: Platform) -> int:
+    """Sweep the bucket of every force that enabled the plugin; return uploads aborted.
+
+    A force whose bucket cannot be reached is logged and left for the next run.
+    """
+    async with platform.system_session() as session:
+        rows = (
+            await session.execute(
+                select(Force.id, Force.slug, Force.name, ForcePlugin.config)
+                .join(ForcePlugin, ForcePlugin.force_id == Force.id)
+                .where(ForcePlugin.plugin_id == PLUGIN_ID, ForcePlugin.enabled)
+            )
+        ).all()
+    swept = 0
+    for force_id, slug, name, raw in rows:
+        try:
+            config = load_config(PLUGIN_ID, Config, raw, platform.secret_box)
+            assert isinstance(config, Config)
+            async with platform.force_session(force_id) as session:
+                states = await session.scalars(
+                    select(Upload.storage_state).where(
+                        Upload.storage_backend == S3Storage.key,
+                        Upload.completed_at.is_(None),
+                        Upload.terminated_at.is_(None),
+                    )
+                )
+                known = {s.get("token") for s in states if isinstance(s, dict)}
+            context = ProviderContext(
+                platform.settings, ForceInfo(force_id, slug, name), PLUGIN_ID, config
+            )
+            store = S3Storage(context)
+            swept += await sweep_store(
+                store, {t for t in known if isinstance(t, str)}, _threshold(config)
+            )
+        except Exception as exc:
+            log.warning("storage_s3 sweep of force %s failed: %s", slug, type(exc).__name__)
+    if swept:
+        log.info("storage_s3 sweep aborted %s abandoned uploads", swept)
+    return swept
+
+
+def _threshold(config: Config) -> timedelta:
+    return timedelta(hours=config.abandoned_after_hours)
+
+
+async def schedule_next(platform: Platform, delay: timedelta = SWEEP_EVERY) -> bool:
+    """Queue the next sweep unless one is queued already; True if one was queued."""
+    async with platform.system_session() as session:
+        pending = await session.scalar(
+            select(Job.id).where(Job.kind == SWEEP_JOB, Job.status == JobStatus.QUEUED).limit(1)
+        )
+        if pending is not None:
+            return False
+        await enqueue(session, SWEEP_JOB, {}, run_at=utcnow() + delay, max_attempts=3)
+        await session.commit()
+    return True
+
+
+async def sweep_job(job: JobContext) -> None:
+    """Job handler for ``storage_s3.sweep``: sweep every force, then queue the next run."""
+    try:
+        await sweep_all(job.platform)
+    finally:
+        await schedule_next(job.platform)
