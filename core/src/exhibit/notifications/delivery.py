@@ -1,35 +1,66 @@
-"""The delivery job: hand a queued message to the force's notifier and record what happened."""
+"""The delivery job: hand a queued message to the force's notifier and record what happened.
+
+A temporary failure is retried with back-off by the job queue. A permanent failure (or a
+provider that stays down for ``DOWN_AFTER_ATTEMPTS`` attempts) hands the message to the
+force's fallback provider, once, if it listed one; otherwise the message is marked failed
+permanently, which the officer sees as an alert on the request. The recipient and the body
+never reach the log.
+"""
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.forces.transaction import force_info
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage
-from exhibit.notifications.routing import notifier_for
-from exhibit.notifications.service import unseal
-from exhibit.plugins.context import ProviderContext
+from exhibit.notifications.routing import fallback_for, notifier_for
+from exhibit.notifications.service import DELIVERY_ATTEMPTS, enqueue_delivery, unseal
+from exhibit.notifications.sms_budget import DEFAULT_MAX_SEGMENTS, fit_to_segments
+from exhibit.platform import Platform
+from exhibit.plugins.context import ForceInfo, ProviderContext
+from exhibit.plugins.manager import Provided
+from exhibit.uploads.contacts import normalise_mobile
 from exhibit.uploads.models import EvidenceRequest, RequestState
 
 log = logging.getLogger(__name__)
 
 LINK_PURPOSE = "upload_link"
 FINAL = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENTLY}
+DOWN_AFTER_ATTEMPTS = 3
+"""Temporary failures in a row after which a provider counts as down (fallback takes over)."""
 
 
 class TemporaryDeliveryFailure(RuntimeError):
     """The provider failed in a way worth retrying; the job queue retries with back-off."""
 
 
+@dataclass(frozen=True)
+class Route:
+    """The provider a message goes through now, and the fallback still available (if any)."""
+
+    provider: Provided[type]
+    fallback: Provided[type] | None
+    enabled: Mapping[str, Any]
+    """The force's enabled plugins with their configurations."""
+
+    def config(self) -> Any:
+        """The configuration of the plugin whose provider the message goes through now."""
+        return self.enabled.get(self.provider.plugin_id)
+
+
 async def deliver_notification(job: JobContext) -> None:
     """Send one notification through the force's notifier (safe to run again).
 
-    A permanent failure is recorded and ends the job; a temporary one is recorded and
-    raised, so the queue retries it with back-off and finally keeps it as a failed job.
+    A permanent failure is recorded (and handed to the fallback provider once) and ends the
+    job; a temporary one is recorded and raised, so the queue retries it with back-off.
     """
     platform, force_id = job.platform, job.force_id
     if force_id is None:
@@ -39,64 +70,92 @@ async def deliver_notification(job: JobContext) -> None:
         notification = await session.get(Notification, notification_id)
         if notification is None or notification.status in FINAL:
             return
+        if notification.recipient_encrypted is None or notification.body_encrypted is None:
+            set_status(session, notification, DeliveryStatus.FAILED_PERMANENTLY, "purged")
+            await session.commit()
+            return
         force = await force_info(session, force_id)
-        enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
-        provided = notifier_for(platform.plugins, enabled, notification.channel)
-        notifier: Notifier = provided.provider(
-            ProviderContext(
-                settings=platform.settings,
-                force=force,
-                plugin_id=provided.plugin_id,
-                config=enabled.get(provided.plugin_id),
-            )
-        )
-        assert notification.recipient_encrypted is not None
-        assert notification.body_encrypted is not None
-        content = unseal(platform.secret_box, notification.body_encrypted)
-        message = OutboundMessage(
-            notification_id=notification.id,
-            channel=notification.channel,
-            recipient=platform.secret_box.decrypt(notification.recipient_encrypted),
-            subject=content.subject,
-            body=content.body,
-            html_body=content.html_body,
-            sender_name=force.name,
-        )
-        notification.provider = f"{provided.plugin_id}:{notifier.key}"
-        _set_status(session, notification, DeliveryStatus.SENDING, f"attempt {job.attempt}")
+        route = await route_for(session, platform, notification)
+        notifier = _build(platform, force, route)
+        message = _message(platform, force, notification, route)
+        notification.provider = f"{route.provider.plugin_id}:{notifier.key}"
+        set_status(session, notification, DeliveryStatus.SENDING, f"attempt {job.attempt}")
         await session.commit()
 
         try:
             result = await notifier.send(message)
         except DeliveryFailed as failure:
-            status = (
-                DeliveryStatus.FAILED_PERMANENTLY
-                if failure.permanent
-                else DeliveryStatus.FAILED_TEMPORARILY
-            )
-            _set_status(session, notification, status, failure.reason)
-            await session.commit()
-            log.warning("notification %s %s: %s", notification.id, status.value, failure.reason)
-            if not failure.permanent:
-                raise TemporaryDeliveryFailure(failure.reason) from None
+            scrubbed = DeliveryFailed(_scrub(failure.reason, message), permanent=failure.permanent)
+            await _failed(session, platform, notification, route, scrubbed, job.attempt)
+            return
+        except Exception as exc:  # a provider's bug or network fault: worth retrying
+            unexpected = DeliveryFailed(f"provider error: {type(exc).__name__}", permanent=False)
+            await _failed(session, platform, notification, route, unexpected, job.attempt)
             return
         notification.provider_reference = result.reference
-        _set_status(session, notification, DeliveryStatus(result.outcome.value), "")
+        set_status(session, notification, DeliveryStatus(result.outcome.value), "")
         if notification.request_id is not None and notification.purpose == LINK_PURPOSE:
             await _mark_sent(session, notification.request_id)
         await session.commit()
 
 
-async def _mark_sent(session: AsyncSession, request_id: int) -> None:
-    request = await session.get(EvidenceRequest, request_id)
-    if request is not None and request.state == RequestState.CREATED:
-        request.state = RequestState.SENT
+async def route_for(session: AsyncSession, platform: Platform, notification: Notification) -> Route:
+    """The provider ``notification`` goes through now: the force's own, or its fallback."""
+    enabled = await enabled_plugins(
+        session, platform.plugins, platform.secret_box, notification.force_id
+    )
+    primary = notifier_for(platform.plugins, enabled, notification.channel)
+    fallback = fallback_for(platform.plugins, enabled, notification.channel, primary)
+    if notification.used_fallback and fallback is not None:
+        return Route(provider=fallback, fallback=None, enabled=enabled)
+    return Route(
+        provider=primary,
+        fallback=None if notification.used_fallback else fallback,
+        enabled=enabled,
+    )
 
 
-def _set_status(
+async def fail_permanently(
+    session: AsyncSession,
+    notification: Notification,
+    fallback: Provided[type] | None,
+    reason: str,
+) -> None:
+    """Record a permanent failure: hand the message to ``fallback`` (once) or alert the officer.
+
+    Used by the delivery job and by delivery receipts. Not committed here.
+    """
+    set_status(session, notification, DeliveryStatus.FAILED_PERMANENTLY, reason)
+    if fallback is not None and not notification.used_fallback:
+        notification.used_fallback = True
+        set_status(
+            session,
+            notification,
+            DeliveryStatus.QUEUED,
+            f"handed to fallback provider {fallback.plugin_id}",
+        )
+        await enqueue_delivery(session, notification)
+        action, details = "notification.fallback", {"fallback": fallback.plugin_id}
+    else:
+        action, details = "notification.failed", {}
+    await audit.record(
+        session,
+        notification.force_id,
+        actor="system",
+        action=action,
+        object_type="notification",
+        object_id=notification.id,
+        reason=reason[:500],
+        details={"request_id": notification.request_id, "channel": notification.channel, **details},
+    )
+
+
+def set_status(
     session: AsyncSession, notification: Notification, status: DeliveryStatus, detail: str
 ) -> None:
+    """Move ``notification`` to ``status`` and add the step to its history."""
     notification.status = status
+    notification.status_detail = detail[:1000]
     session.add(
         NotificationStatusChange(
             force_id=notification.force_id,
@@ -106,3 +165,94 @@ def _set_status(
             occurred_at=utcnow(),
         )
     )
+
+
+async def _failed(
+    session: AsyncSession,
+    platform: Platform,
+    notification: Notification,
+    route: Route,
+    failure: DeliveryFailed,
+    attempt: int,
+) -> None:
+    log.warning(
+        "notification %s via %s failed (%s): %s",
+        notification.id,
+        notification.provider,
+        "permanent" if failure.permanent else "temporary",
+        failure.reason,
+    )
+    down = not failure.permanent and attempt >= DOWN_AFTER_ATTEMPTS and route.fallback is not None
+    out_of_attempts = not failure.permanent and attempt >= DELIVERY_ATTEMPTS
+    if failure.permanent or down or out_of_attempts:
+        reason = failure.reason
+        if not failure.permanent:
+            reason = f"no success after {attempt} attempts: {failure.reason}"
+        await fail_permanently(session, notification, route.fallback, reason)
+        await session.commit()
+        return
+    set_status(session, notification, DeliveryStatus.FAILED_TEMPORARILY, failure.reason)
+    await session.commit()
+    raise TemporaryDeliveryFailure(failure.reason)
+
+
+def _build(platform: Platform, force: ForceInfo, route: Route) -> Notifier:
+    notifier: Notifier = route.provider.provider(
+        ProviderContext(
+            settings=platform.settings,
+            force=force,
+            plugin_id=route.provider.plugin_id,
+            config=route.config(),
+        )
+    )
+    return notifier
+
+
+def _message(
+    platform: Platform,
+    force: ForceInfo,
+    notification: Notification,
+    route: Route,
+) -> OutboundMessage:
+    assert notification.recipient_encrypted is not None
+    assert notification.body_encrypted is not None
+    content = unseal(platform.secret_box, notification.body_encrypted)
+    body = content.body
+    if notification.channel == "sms":
+        budget = getattr(route.config(), "max_segments", DEFAULT_MAX_SEGMENTS)
+        body = fit_to_segments(body, [force.name, content.link or ""], budget)
+    return OutboundMessage(
+        notification_id=notification.id,
+        channel=notification.channel,
+        recipient=platform.secret_box.decrypt(notification.recipient_encrypted),
+        subject=content.subject,
+        body=body,
+        html_body=content.html_body,
+        sender_name=force.name,
+        link=content.link,
+        purpose=notification.purpose,
+        force_slug=force.slug,
+    )
+
+
+def _scrub(reason: str, message: OutboundMessage) -> str:
+    """A provider's reason without the recipient (providers like to quote the number)."""
+    for form in {message.recipient, message.recipient.replace(" ", ""), _e164(message)}:
+        if form:
+            reason = reason.replace(form, "[recipient]")
+    return reason
+
+
+def _e164(message: OutboundMessage) -> str:
+    if message.channel != "sms":
+        return ""
+    try:
+        return normalise_mobile(message.recipient)
+    except ValueError:
+        return ""
+
+
+async def _mark_sent(session: AsyncSession, request_id: int) -> None:
+    request = await session.get(EvidenceRequest, request_id)
+    if request is not None and request.state == RequestState.CREATED:
+        request.state = RequestState.SENT

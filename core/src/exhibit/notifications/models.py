@@ -37,8 +37,11 @@ class Notification(ForceOwned, Base):
     purpose: Mapped[str] = mapped_column(String(64))
     recipient_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
     body_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
-    provider_reference: Mapped[str | None] = mapped_column(String(200), default=None)
+    provider_reference: Mapped[str | None] = mapped_column(String(200), index=True, default=None)
     status: Mapped[DeliveryStatus] = mapped_column(_status_enum, default=DeliveryStatus.QUEUED)
+    status_detail: Mapped[str] = mapped_column(String(1000), default="")
+    used_fallback: Mapped[bool] = mapped_column(default=False)
+    """True once the message was handed to the force's fallback provider (which happens once)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -9,7 +9,11 @@ import msgspec
 class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A message to send. ``recipient`` is an E.164 number or an email address.
 
-    ``html_body`` is used by channels that support it (email) and ignored by others.
+    ``html_body`` is used by channels that support it (email) and ignored by others. For
+    text messages the core has already fitted ``body`` to the force's segment budget.
+    ``link`` is the upload link the body carries (if any), ``purpose`` what the message is
+    for (``upload_link``, ``receipt``, ``reminder``, ...), and ``force_slug`` names the force
+    for providers that build a delivery-receipt callback address.
     """
 
     notification_id: int
@@ -20,6 +24,9 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     html_body: str | None = None
     sender_name: str = ""
     reply_to: str | None = None
+    link: str | None = None
+    purpose: str = ""
+    force_slug: str = ""
 
 
 class Outcome(enum.StrEnum):

@@ -33,3 +33,20 @@ def notifier_for(plugins: Plugins, enabled: Mapping[str, Any], channel: str) -> 
             return provided
     names = ", ".join(f"{p.plugin_id}:{getattr(p.provider, 'key', '?')}" for p in candidates)
     raise NoNotifier(f"several {channel} notifiers are enabled ({names}); configure one provider")
+
+
+def fallback_for(
+    plugins: Plugins, enabled: Mapping[str, Any], channel: str, primary: Provided[type]
+) -> Provided[type] | None:
+    """The provider a force listed as the fallback for ``primary``, or None.
+
+    The primary plugin's configuration names it in a ``fallback`` field (a provider key on
+    the same channel); it may belong to any plugin the force has enabled.
+    """
+    chosen = getattr(enabled.get(primary.plugin_id), "fallback", None)
+    if not chosen:
+        return None
+    provided = plugins.notifiers.get((channel, chosen))
+    if provided is None or provided.plugin_id not in enabled or provided == primary:
+        raise NoNotifier(f"the fallback {channel} provider {chosen!r} is not enabled")
+    return provided

@@ -8,6 +8,8 @@ from exhibit.notifications.models import DeliveryStatus, Notification, Notificat
 from exhibit.secrets import SecretBox
 
 DELIVER_JOB = "core.deliver_notification"
+DELIVERY_ATTEMPTS = 6
+"""Attempts at one provider before a message counts as failed (the last is recorded so)."""
 CHANNELS = ("sms", "email")
 
 
@@ -17,6 +19,8 @@ class MessageContent(msgspec.Struct, frozen=True, kw_only=True):
     subject: str = ""
     body: str
     html_body: str | None = None
+    link: str | None = None
+    """The upload link the body carries: kept whole when a text message is shortened."""
 
 
 def seal(box: SecretBox, content: MessageContent) -> str:
@@ -64,5 +68,16 @@ async def queue_message(
             force_id=force_id, notification_id=notification.id, status=DeliveryStatus.QUEUED
         )
     )
-    await enqueue(session, DELIVER_JOB, {"notification_id": notification.id}, force_id=force_id)
+    await enqueue_delivery(session, notification)
     return notification
+
+
+async def enqueue_delivery(session: AsyncSession, notification: Notification) -> None:
+    """Queue (again) the job that delivers ``notification``, in the caller's transaction."""
+    await enqueue(
+        session,
+        DELIVER_JOB,
+        {"notification_id": notification.id},
+        force_id=notification.force_id,
+        max_attempts=DELIVERY_ATTEMPTS,
+    )

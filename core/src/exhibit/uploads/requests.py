@@ -237,4 +237,6 @@ def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageCon
     lines.append(f"The link works until {expires}. Do not share it.")
     if force.contact_details:
         lines.append(f"Questions: {force.contact_details}")
-    return MessageContent(subject=f"{force.name}: please send your evidence", body="\n".join(lines))
+    return MessageContent(
+        subject=f"{force.name}: please send your evidence", body="\n".join(lines), link=url
+    )

@@ -15,7 +15,10 @@ from exhibit.settings import Settings
 CSRF_COOKIE = "exhibit_csrf"
 # These carry their own proof of intent: an API token in a header, or the upload link's
 # token in the path, which a forged cross-site request cannot know.
-CSRF_EXEMPT_PATHS = ["^/api/", "^/uploads(/|$)", "^/u/"]
+# A plugin's routes under ``callbacks/`` are posted by outside services (delivery receipts
+# from SMS and email providers), each authenticated by the plugin with the service's own
+# signature or token: docs/plugins.md says so to plugin authors.
+CSRF_EXEMPT_PATHS = ["^/api/", "^/uploads(/|$)", "^/u/", "^/plugins/[^/]+/callbacks/"]
 
 
 def csrf_secret(settings: Settings) -> str:

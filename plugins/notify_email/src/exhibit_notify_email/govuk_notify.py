@@ -1,0 +1,66 @@
+"""Email through GOV.UK Notify (v2 API, official client).
+
+The force's Notify email template has ``((subject))`` as its subject and ``((body))`` as
+its content; Notify renders and sends it from the service's own address (``reply_to_id``
+picks one of the service's reply-to addresses).
+"""
+
+import asyncio
+from typing import Any, ClassVar
+
+from notifications_python_client.errors import APIError
+from notifications_python_client.notifications import NotificationsAPIClient
+
+from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
+from exhibit_notify_email.config import Config, NotifySettings
+
+# The official client has no type hints; it is used through this one name.
+NotifyClient: Any = NotificationsAPIClient
+
+
+def notify_reason(error: APIError) -> str:
+    """Notify's own words for an error (its ``errors`` list)."""
+    message = error.message
+    if isinstance(message, list):
+        parts = (str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in message)
+        return "; ".join(parts)
+    return str(message)
+
+
+class NotifyEmail:
+    """Email through GOV.UK Notify."""
+
+    channel: ClassVar[str] = "email"
+    key: ClassVar[str] = "govuk_notify"
+
+    def __init__(self, context: ProviderContext) -> None:
+        config: Config = context.config
+        assert config.govuk_notify is not None
+        self.settings: NotifySettings = config.govuk_notify
+        self.timeout = config.timeout_seconds
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Send through Notify; 4xx permanent except 429, 5xx and no answer retried."""
+        return await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: OutboundMessage) -> SendResult:
+        client = NotifyClient(
+            self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
+        )
+        options: dict[str, Any] = {}
+        if self.settings.reply_to_id:
+            options["email_reply_to_id"] = self.settings.reply_to_id
+        try:
+            answer = client.send_email_notification(
+                email_address=message.recipient,
+                template_id=self.settings.template_id,
+                personalisation={"subject": message.subject, "body": message.body},
+                reference=f"exhibit-{message.notification_id}",
+                **options,
+            )
+        except APIError as error:
+            status = error.status_code
+            permanent = 400 <= status < 500 and status not in (408, 429)
+            reason = f"provider answered {status}: {notify_reason(error)}"[:900]
+            raise DeliveryFailed(reason, permanent=permanent) from None
+        return SendResult(Outcome.SENT, reference=str(answer["id"]))

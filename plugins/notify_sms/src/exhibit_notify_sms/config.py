@@ -1,0 +1,72 @@
+"""A force's settings for text messages: which provider, its credentials, the sender id."""
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from exhibit.plugins import Secret
+
+ProviderKey = Literal["govuk_notify", "twilio", "sns"]
+SenderId = Annotated[str, msgspec.Meta(pattern=r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{3,11}$")]
+"""An alphanumeric sender id, as networks allow it: 3-11 letters, digits or spaces."""
+
+
+class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """GOV.UK Notify: an API key, a text message template with a ``((body))`` field."""
+
+    api_key: Secret
+    template_id: str
+    base_url: str = "https://api.notifications.service.gov.uk"
+    sms_sender_id: str | None = None
+    """The id of the force's text message sender in Notify (its "Text message senders");
+    Notify's default sender when left out. ``sender_id`` is not used by Notify."""
+    callback_token: Secret | None = None
+    """The bearer token given to Notify for delivery receipts (its callback settings)."""
+
+
+class TwilioSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Twilio's Messages API: the account's SID and auth token."""
+
+    account_sid: Annotated[str, msgspec.Meta(pattern=r"^AC[0-9a-fA-F]{32}$")]
+    auth_token: Secret
+    base_url: str = "https://api.twilio.com"
+
+
+class SnsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Amazon SNS: region and credentials (or the machine's own role when left out).
+
+    Delivery status reaches us as SNS messages posted to the callback route; only
+    certificates from ``certificate_hosts`` are trusted to sign them, and only messages of
+    ``topic_arn`` are accepted.
+    """
+
+    region: str = "eu-west-2"
+    access_key_id: str | None = None
+    secret_access_key: Secret | None = None
+    endpoint_url: str | None = None
+    topic_arn: str | None = None
+    certificate_hosts: list[str] = msgspec.field(
+        default_factory=lambda: ["sns.eu-west-2.amazonaws.com"]
+    )
+    allow_http_certificates: bool = False
+    """Only for a test peer on the same machine; AWS serves certificates over HTTPS."""
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The ``notify_sms`` settings of one force."""
+
+    provider: ProviderKey
+    sender_id: SenderId
+    fallback: ProviderKey | None = None
+    max_segments: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    govuk_notify: NotifySettings | None = None
+    twilio: TwilioSettings | None = None
+    sns: SnsSettings | None = None
+
+    def __post_init__(self) -> None:
+        for key in (self.provider, self.fallback):
+            if key is not None and getattr(self, key) is None:
+                raise ValueError(f"provider {key!r} is chosen but has no `{key}` settings")
+        if self.fallback == self.provider:
+            raise ValueError("the fallback must be a different provider")

@@ -1,0 +1,67 @@
+"""GOV.UK Notify text messages through the official client (v2 API, JWT-signed requests).
+
+The force's Notify service holds a text message template whose content is ``((body))``;
+we send its id with the message as personalisation, and our notification id as the
+``reference`` (no personal data). Notify answers with its own id, which its delivery
+receipts quote.
+"""
+
+import asyncio
+from typing import Any, ClassVar
+
+from notifications_python_client.errors import APIError
+from notifications_python_client.notifications import NotificationsAPIClient
+
+from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
+from exhibit_notify_sms.config import Config, NotifySettings
+from exhibit_notify_sms.http_outcomes import failure_for
+from exhibit_notify_sms.numbers import e164
+
+# The official client has no type hints; it is used through this one name.
+NotifyClient: Any = NotificationsAPIClient
+
+
+def notify_reason(error: APIError) -> str:
+    """Notify's own words for an error (its ``errors`` list), without the request."""
+    message = error.message
+    if isinstance(message, list):
+        parts = (str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in message)
+        return "; ".join(parts)
+    return str(message)
+
+
+class NotifySms:
+    """Text messages through GOV.UK Notify."""
+
+    channel: ClassVar[str] = "sms"
+    key: ClassVar[str] = "govuk_notify"
+
+    def __init__(self, context: ProviderContext) -> None:
+        config: Config = context.config
+        assert config.govuk_notify is not None  # the Config checks the chosen section
+        self.settings: NotifySettings = config.govuk_notify
+        self.timeout = config.timeout_seconds
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Send through Notify; 400/403 are permanent, 429 and 5xx (or no answer) retried."""
+        number = e164(message.recipient)
+        return await asyncio.to_thread(self._send, number, message)
+
+    def _send(self, number: str, message: OutboundMessage) -> SendResult:
+        client = NotifyClient(
+            self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
+        )
+        options: dict[str, Any] = {}
+        if self.settings.sms_sender_id:
+            options["sms_sender_id"] = self.settings.sms_sender_id
+        try:
+            answer = client.send_sms_notification(
+                phone_number=number,
+                template_id=self.settings.template_id,
+                personalisation={"body": message.body},
+                reference=f"exhibit-{message.notification_id}",
+                **options,
+            )
+        except APIError as error:
+            raise failure_for(error.status_code, notify_reason(error)) from None
+        return SendResult(Outcome.SENT, reference=str(answer["id"]))

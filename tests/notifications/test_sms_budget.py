@@ -1,0 +1,59 @@
+"""Segment counting and fitting a text to its budget without losing the link or the force."""
+
+import pytest
+
+from exhibit.notifications.sms_budget import fit_to_segments, segment_count
+
+LINK = "https://exhibit.example.police.uk/u/Zk3mQ9vX2bL7nR4tY8wC1dF6hJ0"
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("[" * 80, 1),  # extension characters take two septets each
+        ("[" * 81, 2),
+        ("ŵ" * 70, 1),  # Welsh w-circumflex is not GSM: UCS-2, 70 a segment
+        ("ŵ" * 71, 2),
+        ("ŵ" * 134, 2),
+        ("ŵ" * 135, 3),
+    ],
+)
+def test_segments_are_counted_as_networks_count_them(text: str, segments: int) -> None:
+    assert segment_count(text) == segments
+
+
+def test_a_message_within_budget_is_unchanged() -> None:
+    body = f"Kent Police asks for your video.\nUpload here: {LINK}"
+    assert fit_to_segments(body, [LINK, "Kent Police"], 1) == body
+
+
+@pytest.mark.parametrize("budget", [2, 3])
+def test_the_officers_words_are_cut_first_and_the_link_and_force_survive(budget: int) -> None:
+    officer = "Please send the video of the red car you saw on Tuesday evening. " * 10
+    body = "\n".join(
+        [
+            "Dyfed-Powys Police is asking you to send photos or videos as evidence.",
+            officer.strip(),
+            f"Upload them securely here: {LINK}",
+            "The link works until 02 December 2026. Do not share it.",
+            "Questions: call 101",
+        ]
+    )
+
+    fitted = fit_to_segments(body, [LINK, "Dyfed-Powys Police"], budget)
+
+    assert segment_count(fitted) <= budget
+    assert f"Upload them securely here: {LINK}" in fitted
+    assert "Dyfed-Powys Police is asking you" in fitted
+
+
+def test_when_even_the_kept_lines_are_too_long_only_force_and_link_remain() -> None:
+    force = "Police Service of Northern Ireland"
+    body = f"{force} is asking you to send photos or videos as evidence, please.\n"
+    body += f"Upload them securely here: {LINK}\nQuestions: call 101"
+    fitted = fit_to_segments(body, [force, LINK], 1)
+    assert fitted == f"{force}\n{LINK}"

@@ -1,0 +1,54 @@
+"""A force's SMS settings are checked when saved: a wrong one is refused, naming the field."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from exhibit.forces.models import ForcePlugin
+from exhibit.platform import Platform
+from exhibit.plugins.config import InvalidPluginConfig
+from tests.notifications.helpers import enable, make_force
+from tests.notifications.peers import TWILIO_SID, TWILIO_TOKEN
+
+
+def _twilio(**extra: Any) -> dict[str, Any]:
+    return {
+        "provider": "twilio",
+        "sender_id": "KentPolice",
+        "twilio": {"account_sid": TWILIO_SID, "auth_token": {"value": TWILIO_TOKEN}},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"provider": "twilio", "sender_id": "KentPolice"}, "has no `twilio` settings"),
+        (_twilio(fallback="sns"), "has no `sns` settings"),
+        (_twilio(fallback="twilio"), "must be a different provider"),
+        (_twilio(sender_id="Kent Police HQ"), "$.sender_id"),
+        (_twilio(sender_id="0800"), "$.sender_id"),
+        (_twilio(max_segments=0), "$.max_segments"),
+        (_twilio(providr="sns"), "providr"),
+    ],
+)
+async def test_a_wrong_configuration_is_refused_and_nothing_is_saved(
+    sms_platform: Platform, config: dict[str, Any], complaint: str
+) -> None:
+    kent = await make_force(sms_platform, "kent")
+    with pytest.raises(InvalidPluginConfig, match="notify_sms") as refused:
+        await enable(sms_platform, kent, "notify_sms", config)
+    assert complaint in str(refused.value)
+    async with sms_platform.force_session(kent) as session:
+        assert (await session.scalars(select(ForcePlugin))).all() == []
+
+
+async def test_the_auth_token_is_stored_encrypted(sms_platform: Platform) -> None:
+    kent = await make_force(sms_platform, "kent")
+    await enable(sms_platform, kent, "notify_sms", _twilio())
+    async with sms_platform.force_session(kent) as session:
+        row = await session.scalar(select(ForcePlugin))
+    assert row is not None
+    assert TWILIO_TOKEN not in str(row.config)
+    assert set(row.config["twilio"]["auth_token"]) == {"encrypted"}
