@@ -37,6 +37,14 @@ ELF_EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + os.urandom(2048)
         (MP4, "video/mp4"),
         (PDF, "application/pdf"),
         (b"", "application/x-empty"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64), "image/heic"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic" + bytes(64), "image/heif"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  " + bytes(64), "video/quicktime"),
+        (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A isom" + bytes(64), "audio/mp4"),
+        (b"\x00\x00\x00\x18ftyp3gp4\x00\x00\x00\x00isom3gp4" + bytes(64), "video/3gpp"),
+        (b"#!AMR\n" + bytes(64), "audio/amr"),
+        (b"OggS\x00\x02" + bytes(22) + b"\x01vorbis" + bytes(32), "audio/ogg"),
+        (b"OggS\x00\x02" + bytes(22) + b"\x80theora" + bytes(32), "video/ogg"),
     ],
 )
 def test_types_come_from_the_content(head: bytes, expected: str) -> None:

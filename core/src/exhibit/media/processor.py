@@ -1,13 +1,20 @@
 """The media-processor contract: read an original, report metadata, make derivatives."""
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import msgspec
 
+if TYPE_CHECKING:  # exhibit.plugins imports this module: avoid the cycle at run time
+    from exhibit.plugins.context import ItemInfo
+
 
 class DerivativeOutput(msgspec.Struct, frozen=True, kw_only=True):
-    """A file a processor made, with the provenance needed to reproduce it."""
+    """A file a processor made, with the provenance needed to reproduce it.
+
+    ``data_path`` must lie inside the ``workdir`` the processor was given. ``tool_version``
+    names every library version that touched the bytes.
+    """
 
     kind: str
     media_type: str
@@ -18,12 +25,32 @@ class DerivativeOutput(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class PerceptualHash(msgspec.Struct, frozen=True, kw_only=True):
+    """A perceptual hash of a picture (a photo, or a video frame ``position`` s in)."""
+
+    algorithm: str
+    value: str
+    position: float | None = None
+
+
 class ProcessingResult(msgspec.Struct, frozen=True, kw_only=True):
-    """Metadata found in the original and the derivatives made from it."""
+    """Metadata found in the original, the derivatives made from it and what was noticed.
+
+    ``findings`` are short ``"code: explanation"`` strings for the officer (for example signs
+    that the file is not the original recording).
+    """
 
     metadata: dict[str, Any] = {}
     derivatives: tuple[DerivativeOutput, ...] = ()
     findings: tuple[str, ...] = ()
+    hashes: tuple[PerceptualHash, ...] = ()
+
+
+class ProcessingFailed(Exception):
+    """The file could not be processed (corrupt, hostile, over a limit): recorded, not retried.
+
+    Any other exception from ``process`` counts as a passing fault, and the job is retried.
+    """
 
 
 @runtime_checkable
@@ -43,7 +70,10 @@ class MediaProcessor(Protocol):
         ...
 
     async def process(
-        self, media_type: str, open_original: Callable[[], AsyncIterator[bytes]], workdir: str
+        self, item: "ItemInfo", open_original: Callable[[], AsyncIterator[bytes]], workdir: str
     ) -> ProcessingResult:
-        """Read the original, write derivatives under ``workdir``, return what was found."""
+        """Read the original, write derivatives under ``workdir``, return what was found.
+
+        Raise ``ProcessingFailed`` for a file that cannot be processed.
+        """
         ...

@@ -13,7 +13,13 @@ The hooks themselves are documented in ``exhibit.plugins.hookspecs`` and in
 import pluggy
 
 from exhibit.jobs.handlers import JobContext, JobHandler
-from exhibit.media.processor import DerivativeOutput, MediaProcessor, ProcessingResult
+from exhibit.media.processor import (
+    DerivativeOutput,
+    MediaProcessor,
+    PerceptualHash,
+    ProcessingFailed,
+    ProcessingResult,
+)
 from exhibit.notifications.notifier import (
     DeliveryFailed,
     Notifier,
@@ -50,6 +56,8 @@ __all__ = [
     "Notifier",
     "OutboundMessage",
     "Outcome",
+    "PerceptualHash",
+    "ProcessingFailed",
     "ProcessingResult",
     "ProviderContext",
     "Secret",

@@ -21,6 +21,7 @@ from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.forces.transaction import force_info, force_transaction
+from exhibit.media.pipeline import enqueue_processing
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.plugins import events
@@ -60,6 +61,7 @@ ACCEPTED_TYPES = frozenset(
         "audio/wav",
         "audio/x-wav",
         "audio/ogg",
+        "video/ogg",
         "audio/amr",
         "audio/flac",
         "audio/x-flac",
@@ -69,10 +71,47 @@ ACCEPTED_TYPES = frozenset(
 _ALIASES = {"image/x-png": "image/png", "audio/wave": "audio/wav", "audio/vnd.wave": "audio/wav"}
 
 
+# ISO base media files (MP4, MOV, HEIC, 3GP, M4A) all start with an ``ftyp`` box; its major
+# brand says which, where a generic magic-byte table guesses "video/mp4" for them all.
+_FTYP_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"hevc": "image/heic",
+    b"hevx": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"qt  ": "video/quicktime",
+    b"M4A ": "audio/mp4",
+    b"M4B ": "audio/mp4",
+    b"3g2a": "video/3gpp2",
+    b"3g2b": "video/3gpp2",
+    b"3g2c": "video/3gpp2",
+}
+
+
+def _container_type(head: bytes) -> str | None:
+    """The type of containers the magic-byte table misreads (ISO brands, AMR, Ogg)."""
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _FTYP_BRANDS:
+            return _FTYP_BRANDS[brand]
+        return "video/3gpp" if brand.startswith(b"3gp") else None
+    if head.startswith(b"#!AMR"):
+        return "audio/amr"
+    if head.startswith(b"OggS"):
+        return "video/ogg" if b"\x80theora" in head else "audio/ogg"
+    return None
+
+
 def sniff_type(head: bytes) -> str:
     """The media type the leading bytes show, or ``application/octet-stream``."""
     if not head:
         return "application/x-empty"
+    container = _container_type(head)
+    if container is not None:
+        return container
     try:
         matches = puremagic.magic_string(head)
     except puremagic.PureError:
@@ -108,7 +147,7 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
             raise ValueError(f"upload {upload.public_id} is not complete")
         force = await force_info(session, force_id)
         enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
-        backend = platform.storage(force, upload.storage_backend)
+        backend = await platform.force_storage(session, force, upload.storage_backend)
         stored = await backend.complete(upload.storage_key, upload.storage_state)
         sniffed = sniff_type(await _read_head(backend, upload.storage_key, stored.size))
 
@@ -196,6 +235,7 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
                 reason=item.quarantine_reason,
             )
         await _tell_officer(tx.session, platform, request, item)
+        await enqueue_processing(session, platform, force, enabled, item)
         tx.emit("exhibit_evidence_received", item=item_info(item))
     if problems:
         log.warning("item %s of force %s quarantined", item.id, force.slug)
