@@ -1,0 +1,212 @@
+"""Checking a share bundle offline with only the force's public key.
+
+Every check is made and every failure reported, each naming what failed: a file whose bytes
+differ from the manifest, a manifest that does not match its signature, a signature by
+another key, or the audit event at which the chain breaks. No database, no network.
+"""
+
+import base64
+import binascii
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from exhibit.audit.chain import event_hash
+from exhibit.sharing.bundle_format import (
+    AUDIT_SEGMENT,
+    MANIFEST,
+    SIGNATURE,
+    BundleFile,
+    FullEvent,
+    LinkOnly,
+    Manifest,
+    Signature,
+    key_fingerprint,
+)
+
+_CHUNK = 1024 * 1024
+_segment_decoder = msgspec.json.Decoder(FullEvent | LinkOnly)
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """One failed check: the part of the bundle (``subject``) and what is wrong with it."""
+
+    subject: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.problem}"
+
+
+class BundleReport(msgspec.Struct, frozen=True):
+    """The outcome of verifying a bundle; ``ok`` when nothing failed."""
+
+    findings: list[Finding]
+    exhibits: int = 0
+    audit_events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return not self.findings
+
+
+def load_public_key(pem_or_hex: bytes) -> Ed25519PublicKey:
+    """A public key from a PEM file, or from its raw 32 bytes written as 64 hex digits.
+
+    Raises ``ValueError`` for anything else.
+    """
+    text = pem_or_hex.strip()
+    if text.startswith(b"-----BEGIN"):
+        key = serialization.load_pem_public_key(text)
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the public key is not an Ed25519 key")
+        return key
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text.decode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("the public key is neither PEM nor 64 hex digits") from exc
+
+
+def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
+    """Check a bundle's signature, files and audit segment; report every failure."""
+    try:
+        bundle = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return BundleReport([Finding(str(path), f"not a readable ZIP bundle ({exc})")])
+    with bundle:
+        names = set(bundle.namelist())
+        for required in (MANIFEST, SIGNATURE, AUDIT_SEGMENT):
+            if required not in names:
+                return BundleReport([Finding(required, "is missing from the bundle")])
+        manifest_bytes = bundle.read(MANIFEST)
+        findings = list(_check_signature(manifest_bytes, bundle.read(SIGNATURE), public_key))
+        try:
+            manifest = msgspec.json.decode(manifest_bytes, type=Manifest)
+        except msgspec.ValidationError as exc:
+            return BundleReport([*findings, Finding(MANIFEST, f"is not a valid manifest ({exc})")])
+        listed = [e.file for e in manifest.exhibits] + [manifest.schedule]
+        for entry in listed:
+            findings += _check_file(bundle, names, entry)
+        for exhibit in manifest.exhibits:
+            if exhibit.provenance and exhibit.provenance.output_sha256 != exhibit.file.sha256:
+                findings.append(
+                    Finding(exhibit.file.path, "provenance names a different output hash")
+                )
+        expected = {e.path for e in listed} | {MANIFEST, SIGNATURE, AUDIT_SEGMENT}
+        findings += [
+            Finding(name, "is in the bundle but not listed in the manifest")
+            for name in sorted(names - expected)
+            if not name.endswith("/")
+        ]
+        events, chain = _check_segment(bundle, manifest)
+        findings += chain
+    return BundleReport(findings, exhibits=len(manifest.exhibits), audit_events=events)
+
+
+def _check_signature(
+    manifest_bytes: bytes, signature_bytes: bytes, public_key: Ed25519PublicKey
+) -> Iterator[Finding]:
+    try:
+        signature = msgspec.json.decode(signature_bytes, type=Signature)
+    except msgspec.ValidationError as exc:
+        yield Finding(SIGNATURE, f"is not a valid signature file ({exc})")
+        return
+    given = key_fingerprint(
+        public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+    if signature.algorithm != "Ed25519":
+        yield Finding(SIGNATURE, f"uses {signature.algorithm!r}, not Ed25519")
+        return
+    if signature.key_fingerprint != given:
+        yield Finding(
+            SIGNATURE,
+            f"was made by another key (fingerprint {signature.key_fingerprint[:16]}…), "
+            f"not the public key given ({given[:16]}…)",
+        )
+        return
+    try:
+        public_key.verify(_unb64(signature.signature), manifest_bytes)
+    except (InvalidSignature, ValueError):
+        yield Finding(MANIFEST, "does not match its signature: it was altered after it was signed")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("signature is not base64") from exc
+
+
+def _check_file(bundle: zipfile.ZipFile, names: set[str], entry: BundleFile) -> list[Finding]:
+    if entry.path not in names:
+        return [Finding(entry.path, "is listed in the manifest but missing from the bundle")]
+    digest, size = hashlib.sha256(), 0
+    with bundle.open(entry.path) as data:
+        while chunk := data.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    if digest.hexdigest() != entry.sha256 or size != entry.size:
+        return [
+            Finding(
+                entry.path,
+                f"SHA-256 is {digest.hexdigest()}, the manifest says {entry.sha256}: "
+                "the file was altered",
+            )
+        ]
+    return []
+
+
+def _check_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, list[Finding]]:
+    """Walk the segment: contiguous seqs, each linked to the one before, full events hashed."""
+    anchor = manifest.audit
+    subject = anchor.path
+    expected_seq, expected_prev = anchor.first_seq, anchor.start_prev_hash
+    full_given: list[int] = []
+    count = 0
+    with bundle.open(AUDIT_SEGMENT) as lines:
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                line = _segment_decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                return count, [Finding(subject, f"line {count + 1} is not an audit event ({exc})")]
+            seq = line.content.seq if isinstance(line, FullEvent) else line.seq
+            prev = line.content.prev_hash if isinstance(line, FullEvent) else line.prev_hash
+            if seq != expected_seq:
+                return count, [
+                    Finding(subject, f"event {expected_seq} is missing (found event {seq})")
+                ]
+            if prev != expected_prev:
+                return count, [
+                    Finding(subject, f"event {seq} does not commit to the previous event's hash")
+                ]
+            if isinstance(line, FullEvent):
+                full_given.append(seq)
+                if event_hash(line.content) != line.hash:
+                    return count, [
+                        Finding(subject, f"event {seq} does not match its hash (altered)")
+                    ]
+            count += 1
+            expected_seq, expected_prev = seq + 1, line.hash
+    if expected_seq - 1 != anchor.last_seq or expected_prev != anchor.last_hash:
+        return count, [
+            Finding(
+                subject,
+                f"the segment ends at event {expected_seq - 1}, but the signed manifest says it "
+                f"ends at event {anchor.last_seq} (events removed or added)",
+            )
+        ]
+    if full_given != anchor.full_events:
+        withheld = sorted(set(anchor.full_events) - set(full_given))
+        return count, [
+            Finding(subject, f"events {withheld} are not given in full as the manifest says")
+        ]
+    return count, []

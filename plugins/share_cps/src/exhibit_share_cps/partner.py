@@ -1,0 +1,274 @@
+"""The prosecutor's partner area: ``/plugins/share_cps/<force>/partner/...``.
+
+A partner accepts an emailed invitation (password and two-factor app), signs in, and sees
+only the live shares made out to their address: the case reference and, for each exhibit,
+its description, reference, the hash of the copy shared and of the original, the
+derivative's provenance and its continuity history. Every view and download is audited; a
+share revoked or expired is refused on the very next request.
+"""
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Redirect, Stream, Template
+from sqlalchemy import select
+
+from exhibit.accounts.passwords import WeakPassword
+from exhibit.api.shares import stream_file_then_delete, write_bundle_file
+from exhibit.audit.models import AuditEvent
+from exhibit.cases.models import Case
+from exhibit.db.base import utcnow
+from exhibit.forces.models import Force
+from exhibit.forces.transaction import force_by_slug, force_transaction
+from exhibit.platform import Platform
+from exhibit.sharing.delivery import bundle_name
+from exhibit.sharing.models import PartnerAccount, Share
+from exhibit.sharing.partners import (
+    PartnerRefused,
+    authenticate,
+    enrol,
+    invitation,
+    provisioning_uri,
+    two_factor_secret,
+)
+from exhibit.sharing.service import ShareUnavailable, open_share, record_access, shared_items
+from exhibit.web.assets import asset_url
+from exhibit.web.session_config import rotate_session
+
+AnyRequest = Request[Any, Any, Any]
+PARTNER_ID, PARTNER_FORCE = "share_cps_partner", "share_cps_force"
+STYLESHEET = "citizen.css"
+
+
+def _page(name: str, *, status_code: int = 200, **context: Any) -> Template:
+    return Template(
+        f"share_cps/{name}",
+        context={"stylesheet": asset_url(STYLESHEET)} | context,
+        status_code=status_code,
+    )
+
+
+def _see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=303)
+
+
+async def _force(platform: Platform, slug: str) -> Force:
+    async with platform.system_session() as session:
+        try:
+            return await force_by_slug(session, slug)
+        except LookupError:
+            raise NotFoundException() from None
+
+
+async def _partner(request: AnyRequest, platform: Platform, force: Force) -> PartnerAccount | None:
+    partner_id = request.session.get(PARTNER_ID)
+    if not isinstance(partner_id, int) or request.session.get(PARTNER_FORCE) != force.id:
+        return None
+    async with platform.force_session(force.id) as session:
+        account = await session.get(PartnerAccount, partner_id)
+    return account if account is not None and account.enrolled_at is not None else None
+
+
+class PartnerArea(Controller):
+    """The partner's pages, for one force."""
+
+    path = "/{force_slug:str}/partner"
+    include_in_schema = False
+
+    @get("/invite/{token:str}")
+    async def invitation_form(
+        self, platform: NamedDependency[Platform], force_slug: FromPath[str], token: FromPath[str]
+    ) -> Template:
+        """Set a password and enrol a two-factor app."""
+        force = await _force(platform, force_slug)
+        async with platform.force_session(force.id) as session:
+            try:
+                account = await invitation(session, token)
+            except PartnerRefused as refused:
+                return _page("message.html", status_code=404, message=str(refused))
+            secret = two_factor_secret(platform.secret_box, account)
+            uri = provisioning_uri(platform.secret_box, account, force.name)
+        return _page("enrol.html", email=account.email, secret=secret, uri=uri, error=None)
+
+    @post("/invite/{token:str}")
+    async def accept_invitation(
+        self,
+        request: AnyRequest,
+        platform: NamedDependency[Platform],
+        force_slug: FromPath[str],
+        token: FromPath[str],
+    ) -> Response[Any]:
+        """Check the code and the password; then the partner may sign in."""
+        force = await _force(platform, force_slug)
+        form = await request.form()
+        password, confirm = str(form.get("password", "")), str(form.get("confirm", ""))
+        code = str(form.get("code", ""))
+        try:
+            if password != confirm:
+                raise PartnerRefused("the two passwords differ")
+            async with force_transaction(platform, force.id) as tx:
+                await enrol(tx.session, platform.secret_box, token, password, code)
+        except (PartnerRefused, WeakPassword) as refused:
+            async with platform.force_session(force.id) as session:
+                try:
+                    account = await invitation(session, token)
+                except PartnerRefused as gone:
+                    return _page("message.html", status_code=404, message=str(gone))
+                secret = two_factor_secret(platform.secret_box, account)
+                uri = provisioning_uri(platform.secret_box, account, force.name)
+            return _page(
+                "enrol.html",
+                status_code=400,
+                email=account.email,
+                secret=secret,
+                uri=uri,
+                error=str(refused),
+            )
+        return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+
+    @get("/sign-in")
+    async def sign_in_form(self, force_slug: FromPath[str]) -> Template:
+        """Email, password and the two-factor code."""
+        return _page("sign_in.html", force_slug=force_slug, email="", error=None)
+
+    @post("/sign-in")
+    async def sign_in(
+        self, request: AnyRequest, platform: NamedDependency[Platform], force_slug: FromPath[str]
+    ) -> Response[Any]:
+        """Start a partner session, or say (without detail) that something was wrong."""
+        force = await _force(platform, force_slug)
+        form = await request.form()
+        email = str(form.get("email", ""))
+        async with force_transaction(platform, force.id) as tx:
+            account = await authenticate(
+                tx.session,
+                platform.secret_box,
+                force.id,
+                email,
+                str(form.get("password", "")),
+                str(form.get("code", "")),
+            )
+        if account is None:
+            return _page(
+                "sign_in.html",
+                status_code=400,
+                force_slug=force.slug,
+                email=email.strip(),
+                error="Email, password or code is wrong",
+            )
+        request.set_session({PARTNER_ID: account.id, PARTNER_FORCE: force.id})
+        rotate_session(request)
+        return _see_other(f"/plugins/share_cps/{force.slug}/partner/")
+
+    @post("/sign-out")
+    async def sign_out(self, request: AnyRequest, force_slug: FromPath[str]) -> Redirect:
+        """End the partner's session."""
+        request.clear_session()
+        return _see_other(f"/plugins/share_cps/{force_slug}/partner/sign-in")
+
+    @get("/")
+    async def shares(
+        self, request: AnyRequest, platform: NamedDependency[Platform], force_slug: FromPath[str]
+    ) -> Response[Any]:
+        """The live shares made out to the signed-in partner."""
+        force = await _force(platform, force_slug)
+        partner = await _partner(request, platform, force)
+        if partner is None:
+            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+        async with platform.force_session(force.id) as session:
+            rows = (
+                await session.execute(
+                    select(Share, Case.reference)
+                    .join(Case, Case.id == Share.case_id)
+                    .where(
+                        Share.recipient == partner.email,
+                        Share.revoked_at.is_(None),
+                        Share.expires_at > utcnow(),
+                    )
+                    .order_by(Share.id.desc())
+                )
+            ).all()
+        return _page("shares.html", force=force, partner=partner, shares=rows)
+
+    @get("/shares/{share_id:int}")
+    async def share(
+        self,
+        request: AnyRequest,
+        platform: NamedDependency[Platform],
+        force_slug: FromPath[str],
+        share_id: FromPath[int],
+    ) -> Response[Any]:
+        """One share: its exhibits, hashes, provenance and continuity (audited as a view)."""
+        force = await _force(platform, force_slug)
+        partner = await _partner(request, platform, force)
+        if partner is None:
+            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+        async with force_transaction(platform, force.id) as tx:
+            try:
+                share = await open_share(tx.session, share_id, partner.email)
+                copies = await shared_items(tx.session, share)
+            except (ShareUnavailable, ValueError):
+                raise NotFoundException("this share is not available to you") from None
+            case = await tx.session.get(Case, share.case_id)
+            history = {
+                copy.item.id: list(
+                    await tx.session.scalars(
+                        select(AuditEvent)
+                        .where(
+                            AuditEvent.object_type == "item",
+                            AuditEvent.object_id == str(copy.item.id),
+                        )
+                        .order_by(AuditEvent.seq)
+                    )
+                )
+                for copy in copies
+            }
+            await record_access(tx.session, share, "share.viewed", actor=f"partner:{partner.id}")
+        return _page(
+            "share.html",
+            force=force,
+            partner=partner,
+            share=share,
+            case=case,
+            copies=copies,
+            history=history,
+        )
+
+    @get("/shares/{share_id:int}/bundle")
+    async def bundle(
+        self,
+        request: AnyRequest,
+        platform: NamedDependency[Platform],
+        force_slug: FromPath[str],
+        share_id: FromPath[int],
+    ) -> Response[Any]:
+        """Download the share's signed bundle, if the share allows downloads (audited)."""
+        force = await _force(platform, force_slug)
+        partner = await _partner(request, platform, force)
+        if partner is None:
+            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+        actor = f"partner:{partner.id}"
+        async with force_transaction(platform, force.id) as tx:
+            try:
+                share = await open_share(tx.session, share_id, partner.email)
+            except ShareUnavailable:
+                raise NotFoundException("this share is not available to you") from None
+            if not share.allow_download:
+                raise PermissionDeniedException("this share may be viewed but not downloaded")
+            await record_access(tx.session, share, "share.downloaded", actor=actor)
+        try:
+            path = await write_bundle_file(platform, force.id, share_id, actor, partner.email)
+        except ValueError:
+            raise NotFoundException("this share is not available to you") from None
+        return Stream(
+            stream_file_then_delete(path),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{bundle_name(force.slug, share_id)}"'
+                )
+            },
+        )

@@ -1,0 +1,35 @@
+"""Pushing a bundle to the partner's S3 bucket (boto3, run in a worker thread)."""
+
+import asyncio
+from pathlib import Path
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from exhibit_share_cps.config import S3Drop
+
+
+def _push(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
+    client = boto3.client(
+        "s3",
+        region_name=drop.region,
+        endpoint_url=drop.endpoint_url,
+        aws_access_key_id=drop.access_key_id,
+        aws_secret_access_key=drop.secret_access_key.reveal(),
+        config=BotoConfig(retries={"max_attempts": 2}, connect_timeout=10, read_timeout=60),
+    )
+    key = f"{drop.prefix.strip('/')}/{name}" if drop.prefix.strip("/") else name
+    client.upload_file(str(bundle), drop.bucket, key, ExtraArgs={"Metadata": {"sha256": digest}})
+    # Stores may accept a wrong checksum: compare what landed with what was sent ourselves.
+    head = client.head_object(Bucket=drop.bucket, Key=key)
+    if head["ContentLength"] != bundle.stat().st_size or head["Metadata"].get("sha256") != digest:
+        raise RuntimeError(f"s3://{drop.bucket}/{key} does not hold the bundle that was sent")
+    return f"s3://{drop.bucket}/{key}"
+
+
+async def push_to_s3(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
+    """Upload the bundle (multipart when large), check what landed, return where it is.
+
+    ``digest`` is the bundle's SHA-256, kept with the object as metadata.
+    """
+    return await asyncio.to_thread(_push, drop, bundle, name, digest)

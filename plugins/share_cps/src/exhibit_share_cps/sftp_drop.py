@@ -1,0 +1,47 @@
+"""Pushing a bundle to the partner's SFTP server (asyncssh), verifying the server's host key."""
+
+from pathlib import Path
+
+import anyio
+import asyncssh
+
+from exhibit_share_cps.config import SftpDrop
+
+
+def _known_hosts(drop: SftpDrop) -> asyncssh.SSHKnownHosts:
+    pattern = drop.host if drop.port == 22 else f"[{drop.host}]:{drop.port}"
+    return asyncssh.import_known_hosts(f"{pattern} {drop.host_key.strip()}\n")
+
+
+async def push_to_sftp(drop: SftpDrop, bundle: Path, name: str, digest: str) -> str:
+    """Upload under a temporary name, then rename into place, so a reader never sees half.
+
+    Beside the bundle goes ``<name>.sha256`` holding ``digest``, as ``sha256sum`` writes it.
+    """
+    expected = (await anyio.Path(bundle).stat()).st_size
+    keys = [asyncssh.import_private_key(drop.private_key.reveal())] if drop.private_key else None
+    async with (
+        asyncssh.connect(
+            drop.host,
+            drop.port,
+            username=drop.username,
+            known_hosts=_known_hosts(drop),
+            client_keys=keys,
+            password=drop.password.reveal() if drop.password else None,
+            connect_timeout=15,
+        ) as connection,
+        connection.start_sftp_client() as sftp,
+    ):
+        folder = drop.folder.rstrip("/") or "/"
+        final = f"{folder}/{name}"
+        partial = f"{final}.partial"
+        await sftp.put(str(bundle), partial)
+        if await sftp.exists(final):
+            await sftp.remove(final)
+        await sftp.rename(partial, final)
+        async with sftp.open(f"{final}.sha256", "w") as checksum:
+            await checksum.write(f"{digest}  {name}\n")
+        size = (await sftp.stat(final)).size
+    if size != expected:
+        raise RuntimeError(f"sftp {drop.host}:{final} holds {size} bytes, not the bundle's")
+    return f"sftp://{drop.host}:{drop.port}{'' if final.startswith('/') else '/'}{final}"
