@@ -15,17 +15,20 @@ const outDir = here("../core/src/exhibit/web/static/dist/");
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 
-const css = await sass.compileAsync(here("src/citizen.scss"), {
-  loadPaths: [here("node_modules")],
-  style: "compressed",
-  quietDeps: true,
-  // GOV.UK Frontend 5 is written with @import; ours follows it until Frontend moves to @use.
-  silenceDeprecations: ["import", "global-builtin"],
-});
-if (/GDS Transport|govuk-crest|govuk-crown|\/fonts\//.test(css.css)) {
-  throw new Error("the CSS refers to GOV.UK's typeface or crown; check the Sass settings");
+// Each stylesheet: the citizen pages' and the officer app's.
+for (const name of ["citizen", "officer"]) {
+  const css = await sass.compileAsync(here(`src/${name}.scss`), {
+    loadPaths: [here("node_modules")],
+    style: "compressed",
+    quietDeps: true,
+    // GOV.UK Frontend 5 is written with @import; ours follows it until Frontend moves to @use.
+    silenceDeprecations: ["import", "global-builtin"],
+  });
+  if (/GDS Transport|govuk-crest|govuk-crown|\/fonts\//.test(css.css)) {
+    throw new Error(`${name}.css refers to GOV.UK's typeface or crown; check the Sass settings`);
+  }
+  await writeFile(`${outDir}${name}.css`, css.css);
 }
-await writeFile(`${outDir}citizen.css`, css.css);
 
 await esbuild.build({
   entryPoints: { citizen: here("src/citizen.js") },

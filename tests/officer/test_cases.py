@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 from exhibit.accounts.models import Role
+from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.platform import Platform
 from exhibit.settings import Settings
+from exhibit.web.officer.case_queries import ITEMS_PER_PAGE
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import make_scene
 
@@ -144,3 +146,73 @@ async def test_anonymous_visitors_are_sent_to_sign_in(
         )
         assert (response.status_code, response.headers["location"]) == (303, "/sign-in")
         assert page.status_code == 200
+
+
+async def test_cases_are_found_by_officer_status_and_date(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # case KENT/123/26 by PC Test
+    other = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
+    async with platform.force_session(scene.force_id) as session:
+        session.add(
+            Case(
+                reference="KENT/9/25",
+                title="Old",
+                status=CaseStatus.CLOSED,
+                officer_id=other.user_id,
+                created_at=utcnow() - timedelta(days=400),
+            )
+        )
+        await session.commit()
+    today = utcnow().date()
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        by_officer = await client.get("/cases", params={"officer": "ann lee"})
+        assert "KENT/9/25" in by_officer.text
+        assert "KENT/123/26" not in by_officer.text
+        by_email = await client.get("/cases", params={"officer": "officer@kent"})
+        assert "KENT/123/26" in by_email.text
+        closed = await client.get("/cases", params={"status": "closed"})
+        assert "KENT/9/25" in closed.text
+        assert "KENT/123/26" not in closed.text
+        recent = await client.get("/cases", params={"opened_from": str(today - timedelta(days=1))})
+        assert "KENT/123/26" in recent.text
+        assert "KENT/9/25" not in recent.text
+        old = await client.get("/cases", params={"opened_to": str(today - timedelta(days=300))})
+        assert "KENT/9/25" in old.text
+        assert "KENT/123/26" not in old.text
+        bad = await client.get("/cases", params={"opened_from": "last tuesday"})
+        assert bad.status_code == 400
+        assert "Enter a date as YYYY-MM-DD" in bad.text
+
+
+async def test_a_big_case_is_shown_a_page_at_a_time(settings: Settings, platform: Platform) -> None:
+    scene = await make_scene(platform)
+    now = utcnow()
+    count = ITEMS_PER_PAGE + 5
+    async with platform.force_session(scene.force_id) as session:
+        session.add_all(
+            EvidenceItem(
+                case_id=scene.case_id,
+                storage_backend="local",
+                storage_key=f"originals/{n}",
+                original_filename=f"clip-{n:04d}.mp4",
+                size=1000,
+                sniffed_type="video/mp4",
+                sha256=f"{n:064x}",
+                received_at=now - timedelta(seconds=n),
+            )
+            for n in range(count)
+        )
+        await session.commit()
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        first = await client.get(f"/cases/{scene.case_id}")
+        assert f"{count} items, newest first (showing 1 to {ITEMS_PER_PAGE})" in first.text
+        assert first.text.count('name="item"') == ITEMS_PER_PAGE
+        assert "clip-0000.mp4" in first.text
+        second = await client.get(f"/cases/{scene.case_id}", params={"page": 2})
+        assert second.text.count('name="item"') == 5
+        assert f"clip-{count - 1:04d}.mp4" in second.text
+        assert "clip-0000.mp4" not in second.text
+        assert (await client.get(f"/cases/{scene.case_id}", params={"page": 0})).status_code == 400

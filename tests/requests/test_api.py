@@ -94,7 +94,7 @@ async def test_other_forces_and_small_roles_are_refused(
 ) -> None:
     kent = await make_scene(platform, "kent")
     essex = await make_scene(platform, "essex")
-    outsider = await _auth(platform, essex.force_id, Role.FORCE_ADMIN, "a@e.test")
+    outsider = await _auth(platform, essex.force_id, Role.OFFICER, "a@e.test")
     auditor = await _auth(platform, kent.force_id, Role.AUDITOR, "au@k.test")
 
     for path in (

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
@@ -30,6 +30,11 @@ class User(ForceOwned, Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(500), default=None)
+    """The TOTP secret, encrypted with the platform's ``SecretBox``; None if not enrolled."""
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the user proved their authenticator works; until then the secret is only offered."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The 30-second time step of the last code accepted, so that no code is used twice."""
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -46,3 +51,16 @@ class ApiToken(ForceOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PasswordSetup(ForceOwned, Base):
+    """A one-time link with which a new user sets their own password."""
+
+    __tablename__ = "password_setup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

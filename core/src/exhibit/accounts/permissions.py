@@ -10,6 +10,7 @@ import enum
 from collections.abc import Mapping
 
 from litestar.exceptions import PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
 
 from exhibit.accounts.models import Role, User
 
@@ -35,6 +36,8 @@ class Permission(enum.StrEnum):
     """Search the force's audit log and verify its chain."""
     ADMINISTER_FORCE = "administer_force"
     """Manage users, plugins, categories and the force's settings."""
+    OWN_ACCOUNT = "own_account"
+    """Sign out, and manage one's own two-factor authentication and API tokens."""
 
 
 _OFFICER = frozenset(
@@ -45,17 +48,25 @@ _OFFICER = frozenset(
         Permission.DOWNLOAD_EVIDENCE,
         Permission.REQUEST_DISPOSAL,
         Permission.SHARE_EVIDENCE,
+        Permission.OWN_ACCOUNT,
     }
 )
 _SUPERVISOR = _OFFICER | {Permission.APPROVE_DISPOSAL, Permission.SEARCH_AUDIT}
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.AUDITOR: frozenset({Permission.VIEW_CASES, Permission.SEARCH_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {Permission.VIEW_CASES, Permission.SEARCH_AUDIT, Permission.OWN_ACCOUNT}
+    ),
     Role.OFFICER: _OFFICER,
     Role.SUPERVISOR: _SUPERVISOR,
     Role.EVIDENCE_MANAGER: _SUPERVISOR,
     Role.FORCE_ADMIN: frozenset(
-        {Permission.VIEW_CASES, Permission.SEARCH_AUDIT, Permission.ADMINISTER_FORCE}
+        {
+            Permission.VIEW_CASES,
+            Permission.SEARCH_AUDIT,
+            Permission.ADMINISTER_FORCE,
+            Permission.OWN_ACCOUNT,
+        }
     ),
 }
 
@@ -69,3 +80,20 @@ def require(user: User, permission: Permission) -> None:
     """403 unless ``user``'s role grants ``permission``."""
     if not may(user, permission):
         raise PermissionDeniedException(f"your role ({user.role.value}) may not do this")
+
+
+def declared_permission(handler: BaseRouteHandler) -> Permission:
+    """The permission a route handler declares in its ``opt``; 403 if it declares none.
+
+    A route that takes the signed-in user but says nothing about what it needs is refused
+    outright (fail closed), so forgetting the declaration cannot open a route to every role.
+    """
+    permission = handler.opt.get("permission")
+    if not isinstance(permission, Permission):
+        raise PermissionDeniedException("this route declares no permission")
+    return permission
+
+
+def require_declared(user: User, handler: BaseRouteHandler) -> None:
+    """403 unless ``user``'s role grants the permission ``handler`` declares."""
+    require(user, declared_permission(handler))

@@ -90,3 +90,33 @@ async def user_for_token(session: AsyncSession, token: str) -> User | None:
     row.last_used_at = utcnow()
     await session.commit()
     return user
+
+
+async def list_api_tokens(session: AsyncSession, user_id: int) -> list[ApiToken]:
+    """A user's tokens, newest first, revoked ones included (the secret is never kept)."""
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    return list(await session.scalars(query))
+
+
+async def revoke_api_token(
+    session: AsyncSession, user_id: int, token_id: int, *, actor: str
+) -> ApiToken | None:
+    """Revoke one of a user's tokens at once, audited; None if the user has no such token.
+
+    Revoking a token twice keeps its first revocation time. Not committed.
+    """
+    row = await session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await audit.record(
+            session,
+            row.force_id,
+            actor=actor,
+            action="api_token.revoked",
+            object_type="api_token",
+            object_id=row.id,
+            details={"user_id": user_id, "name": row.name},
+        )
+    return row

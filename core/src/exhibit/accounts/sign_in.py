@@ -3,17 +3,23 @@
 Every refusal looks the same to the caller whether the address is unknown, the password is
 wrong or the account is inactive, and an unknown address costs the same argon2 work as a
 known one. Each attempt on a real account is written to its force's audit chain.
+
+A user who needs a second factor is only part-way in after the password: their failures are
+not cleared until the code is checked (``exhibit.accounts.two_factor``), so guessing codes
+counts towards the same lock-out as guessing passwords.
 """
 
 import asyncio
 import enum
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import select
 
 from exhibit.accounts import lockout
 from exhibit.accounts.models import User
 from exhibit.accounts.passwords import hash_password, verify_password
+from exhibit.accounts.two_factor import SecondStep, second_step
 from exhibit.audit import log as audit
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
@@ -34,14 +40,27 @@ class SignInRefused(Exception):
         self.refusal = refusal
 
 
+class PasswordAccepted(NamedTuple):
+    """The user whose password matched, and what they must still do (if anything)."""
+
+    user: User
+    next_step: SecondStep
+
+
 @cache
 def _decoy_hash() -> str:
     # Verified against when no user has the address, so that costs the same as a real check.
     return hash_password("not a real password, only a decoy")
 
 
-async def sign_in(platform: Platform, email: str, password: str, *, client: str = "") -> User:
-    """The active user with ``email`` and ``password``, or ``SignInRefused``."""
+async def sign_in(
+    platform: Platform, email: str, password: str, *, client: str = ""
+) -> PasswordAccepted:
+    """The active user with ``email`` and ``password`` and their next step, or ``SignInRefused``.
+
+    With ``SecondStep.NONE`` the user is signed in; otherwise they must give (or first set up)
+    a TOTP code before they are.
+    """
     email = email.strip().lower()
     async with platform.system_session() as session:
         locked = await lockout.locked_until(session, email) is not None
@@ -53,8 +72,19 @@ async def sign_in(platform: Platform, email: str, password: str, *, client: str 
     matches = await asyncio.to_thread(verify_password, stored, password)
     if user is not None and user.active and matches:
         async with force_transaction(platform, user.force_id) as tx:
+            step = await second_step(tx.session, user)
+            if step != SecondStep.NONE:
+                await audit.record(
+                    tx.session,
+                    user.force_id,
+                    actor=f"user:{user.id}",
+                    action="user.password_accepted",
+                    object_type="user",
+                    object_id=user.id,
+                    details={"client": client, "next_step": step.value},
+                )
+                return PasswordAccepted(user, step)
             await lockout.clear_failures(tx.session, email)
-            await lockout.forget_stale(tx.session)  # housekeeping, cheap and rare enough here
             await audit.record(
                 tx.session,
                 user.force_id,
@@ -64,7 +94,7 @@ async def sign_in(platform: Platform, email: str, password: str, *, client: str 
                 object_id=user.id,
                 details={"client": client},
             )
-        return user
+        return PasswordAccepted(user, SecondStep.NONE)
     reason = "inactive" if user is not None and matches else "wrong_password"
     now_locked = await _audit_failure(platform, user, reason=reason, client=client, email=email)
     raise SignInRefused(Refusal.LOCKED if now_locked else Refusal.WRONG)

@@ -10,7 +10,8 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.api.requests import RequestOut, request_out
 from exhibit.cases.models import Case
@@ -21,7 +22,6 @@ from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import NewRequest, create_request
-from exhibit.web.auth import require_role
 
 
 class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,6 +67,9 @@ class ItemOut(msgspec.Struct):
     review_state: str
     quarantine_reason: str
     received_at: datetime
+    exhibit_reference: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    sensitive: bool = False
 
 
 def _case_out(case: Case) -> CaseOut:
@@ -79,7 +82,7 @@ class CasesController(Controller):
     path = "/cases"
     tags = ["cases"]
 
-    @get("/")
+    @get("/", opt={"permission": Permission.VIEW_CASES})
     async def list_cases(
         self, platform: NamedDependency[Platform], user: NamedDependency[User]
     ) -> list[CaseOut]:
@@ -88,15 +91,14 @@ class CasesController(Controller):
             cases = await session.scalars(select(Case).order_by(Case.id.desc()).limit(500))
             return [_case_out(c) for c in cases]
 
-    @post("/")
+    @post("/", opt={"permission": Permission.MANAGE_REQUESTS})
     async def open(
         self,
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         data: JSONBody[CaseIn],
     ) -> CaseOut:
-        """Open a case (officers and above)."""
-        require_role(user, Role.OFFICER)
+        """Open a case."""
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 case = await open_case(
@@ -109,7 +111,7 @@ class CasesController(Controller):
                 )
         return _case_out(case)
 
-    @get("/{case_id:int}")
+    @get("/{case_id:int}", opt={"permission": Permission.VIEW_CASES})
     async def show(
         self,
         platform: NamedDependency[Platform],
@@ -120,7 +122,7 @@ class CasesController(Controller):
         async with platform.force_session(user.force_id) as session:
             return _case_out(await _case(session, case_id))
 
-    @get("/{case_id:int}/requests")
+    @get("/{case_id:int}/requests", opt={"permission": Permission.VIEW_CASES})
     async def list_requests(
         self,
         platform: NamedDependency[Platform],
@@ -137,7 +139,7 @@ class CasesController(Controller):
             )
             return [request_out(r) for r in requests]
 
-    @post("/{case_id:int}/requests")
+    @post("/{case_id:int}/requests", opt={"permission": Permission.MANAGE_REQUESTS})
     async def create(
         self,
         platform: NamedDependency[Platform],
@@ -146,7 +148,6 @@ class CasesController(Controller):
         data: JSONBody[RequestIn],
     ) -> RequestOut:
         """Ask a witness for evidence: creates the link and queues the message."""
-        require_role(user, Role.OFFICER)
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 case = await _case(tx.session, case_id)
@@ -164,7 +165,7 @@ class CasesController(Controller):
                 )
         return request_out(request)
 
-    @get("/{case_id:int}/items")
+    @get("/{case_id:int}/items", opt={"permission": Permission.VIEW_CASES})
     async def list_items(
         self,
         platform: NamedDependency[Platform],
@@ -189,6 +190,9 @@ class CasesController(Controller):
                     i.review_state.value,
                     i.quarantine_reason,
                     i.received_at,
+                    i.exhibit_reference,
+                    list(i.tags),
+                    i.sensitive,
                 )
                 for i in items
             ]

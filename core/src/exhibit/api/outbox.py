@@ -6,11 +6,11 @@ import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.forces.transaction import force_transaction
 from exhibit.notifications.outbox_reader import read_outbox
 from exhibit.platform import Platform
-from exhibit.web.auth import require_role
 
 
 class OutboxMessageOut(msgspec.Struct):
@@ -33,12 +33,11 @@ class OutboxController(Controller):
     path = "/outbox"
     tags = ["notifications"]
 
-    @get("/")
+    @get("/", opt={"permission": Permission.MANAGE_REQUESTS})
     async def list_messages(
         self, platform: NamedDependency[Platform], user: NamedDependency[User]
     ) -> list[OutboxMessageOut]:
-        """The newest 100 outbox messages of the caller's force (officers and above)."""
-        require_role(user, Role.OFFICER)
+        """The newest 100 outbox messages of the caller's force (those who manage requests)."""
         async with force_transaction(platform, user.force_id) as tx:
             held = await read_outbox(tx, platform.secret_box, user_id=user.id, via="api")
         return [

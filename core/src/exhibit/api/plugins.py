@@ -9,13 +9,13 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import ForcePlugin
 from exhibit.forces.plugin_settings import UnknownPlugin, configure_plugin
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
-from exhibit.web.auth import require_role
 
 
 class InstalledPluginOut(msgspec.Struct):
@@ -62,7 +62,7 @@ class PluginsController(Controller):
     path = "/plugins"
     tags = ["plugins"]
 
-    @get("/")
+    @get("/", opt={"permission": Permission.VIEW_CASES})
     async def list_installed(
         self, platform: NamedDependency[Platform], user: NamedDependency[User]
     ) -> list[InstalledPluginOut]:
@@ -78,7 +78,7 @@ class PluginsController(Controller):
             for p in platform.plugins.installed.values()
         ]
 
-    @get("/force")
+    @get("/force", opt={"permission": Permission.ADMINISTER_FORCE})
     async def list_force_settings(
         self, platform: NamedDependency[Platform], user: NamedDependency[User]
     ) -> list[ForcePluginOut]:
@@ -89,7 +89,7 @@ class PluginsController(Controller):
             ).all()
         return [ForcePluginOut(r.plugin_id, r.enabled, _redacted(r.config)) for r in rows]
 
-    @put("/force/{plugin_id:str}")
+    @put("/force/{plugin_id:str}", opt={"permission": Permission.ADMINISTER_FORCE})
     async def configure(
         self,
         platform: NamedDependency[Platform],
@@ -97,8 +97,7 @@ class PluginsController(Controller):
         plugin_id: FromPath[str],
         data: JSONBody[ForcePluginIn],
     ) -> ForcePluginOut:
-        """Enable or disable a plugin for the caller's force (force admins only), audited."""
-        require_role(user, Role.FORCE_ADMIN)
+        """Enable or disable a plugin for the caller's force audited."""
         try:
             async with force_transaction(platform, user.force_id) as tx:
                 row = await configure_plugin(

@@ -10,7 +10,8 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
@@ -18,7 +19,6 @@ from exhibit.notifications.models import Notification, NotificationStatusChange
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import extend_request, resend_request, revoke_request
-from exhibit.web.auth import require_role
 
 
 class RequestOut(msgspec.Struct):
@@ -94,7 +94,7 @@ class RequestsController(Controller):
     path = "/requests"
     tags = ["requests"]
 
-    @get("/{request_id:int}")
+    @get("/{request_id:int}", opt={"permission": Permission.VIEW_CASES})
     async def show(
         self,
         platform: NamedDependency[Platform],
@@ -105,7 +105,7 @@ class RequestsController(Controller):
         async with platform.force_session(user.force_id) as session:
             return request_out(await _request(session, request_id))
 
-    @get("/{request_id:int}/notifications")
+    @get("/{request_id:int}/notifications", opt={"permission": Permission.VIEW_CASES})
     async def notifications(
         self,
         platform: NamedDependency[Platform],
@@ -145,7 +145,7 @@ class RequestsController(Controller):
             for n in rows
         ]
 
-    @post("/{request_id:int}/resend")
+    @post("/{request_id:int}/resend", opt={"permission": Permission.MANAGE_REQUESTS})
     async def resend(
         self,
         platform: NamedDependency[Platform],
@@ -153,7 +153,6 @@ class RequestsController(Controller):
         request_id: FromPath[int],
     ) -> RequestOut:
         """Send a new link (the old one stops working) through the request's channels."""
-        require_role(user, Role.OFFICER)
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)
@@ -169,7 +168,7 @@ class RequestsController(Controller):
                 )
         return request_out(request)
 
-    @post("/{request_id:int}/extend")
+    @post("/{request_id:int}/extend", opt={"permission": Permission.MANAGE_REQUESTS})
     async def extend(
         self,
         platform: NamedDependency[Platform],
@@ -178,14 +177,13 @@ class RequestsController(Controller):
         data: JSONBody[ExtendIn],
     ) -> RequestOut:
         """Keep the link working for ``days`` more days from now."""
-        require_role(user, Role.OFFICER)
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)
                 await extend_request(tx.session, request, days=data.days, actor=f"user:{user.id}")
         return request_out(request)
 
-    @post("/{request_id:int}/revoke")
+    @post("/{request_id:int}/revoke", opt={"permission": Permission.MANAGE_REQUESTS})
     async def revoke(
         self,
         platform: NamedDependency[Platform],
@@ -194,7 +192,6 @@ class RequestsController(Controller):
         data: JSONBody[RevokeIn],
     ) -> RequestOut:
         """Stop the link at once, giving a reason."""
-        require_role(user, Role.OFFICER)
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 request = await _request(tx.session, request_id)

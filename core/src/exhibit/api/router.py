@@ -5,9 +5,11 @@ from litestar.di import Provide
 
 from exhibit.api.cases import CasesController
 from exhibit.api.force import ForceController
+from exhibit.api.items import ItemsController
 from exhibit.api.outbox import OutboxController
 from exhibit.api.plugins import PluginsController
 from exhibit.api.requests import RequestsController
+from exhibit.api.shares import SharesController
 from exhibit.web.auth import current_user
 
 
@@ -18,9 +20,11 @@ def api_router() -> Router:
         route_handlers=[
             CasesController,
             ForceController,
+            ItemsController,
             OutboxController,
             PluginsController,
             RequestsController,
+            SharesController,
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"BearerToken": []}],

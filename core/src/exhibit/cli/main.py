@@ -13,11 +13,17 @@ import uvicorn
 from sqlalchemy import select
 
 from exhibit import __version__
-from exhibit.accounts.models import Role
-from exhibit.accounts.service import create_api_token, create_user
+from exhibit.accounts.models import Role, User
+from exhibit.accounts.service import (
+    create_api_token,
+    create_user,
+    list_api_tokens,
+    revoke_api_token,
+)
 from exhibit.audit.verify import verify_force_chain
 from exhibit.cli.demo import run_demo
 from exhibit.cli.runtime import run_with_platform
+from exhibit.cli.verify import verify
 from exhibit.db.migrate import upgrade_to_head
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
@@ -236,6 +242,46 @@ def token_create(email: str, name: str) -> None:
     click.echo(run_with_platform(work))
 
 
+@token.command("list")
+@click.argument("email")
+def token_list(email: str) -> None:
+    """List the API tokens of the user EMAIL (ids, names, state; never the tokens)."""
+
+    async def work(platform: Platform) -> list[str]:
+        found = await _user_by_email(platform, email)
+        async with platform.force_session(found.force_id) as session:
+            rows = await list_api_tokens(session, found.id)
+        return [f"{r.id:<6} {'revoked' if r.revoked_at else 'active':<8} {r.name}" for r in rows]
+
+    for line in run_with_platform(work):
+        click.echo(line)
+
+
+@token.command("revoke")
+@click.argument("email")
+@click.argument("token_id", type=int)
+def token_revoke(email: str, token_id: int) -> None:
+    """Revoke the API token TOKEN_ID of the user EMAIL at once (see `exhibit token list`)."""
+
+    async def work(platform: Platform) -> str:
+        found = await _user_by_email(platform, email)
+        async with force_transaction(platform, found.force_id) as tx:
+            row = await revoke_api_token(tx.session, found.id, token_id, actor=CLI_ACTOR)
+            if row is None:
+                raise LookupError(f"{email} has no token {token_id}")
+        return f"token {row.id} ({row.name}) revoked"
+
+    click.echo(run_with_platform(work))
+
+
+async def _user_by_email(platform: Platform, email: str) -> User:
+    async with platform.system_session() as session:
+        found = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if found is None:
+        raise LookupError(f"no user {email}")
+    return found
+
+
 @cli.group()
 def plugins() -> None:
     """Inspect installed plugins."""
@@ -289,6 +335,9 @@ def audit_verify(force_slug: str | None) -> None:
             )
     if failed:
         raise SystemExit(1)
+
+
+cli.add_command(verify)
 
 
 def main() -> None:

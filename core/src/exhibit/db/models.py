@@ -1,16 +1,23 @@
 """Imports every core model so that the metadata is complete (for Alembic and tests)."""
 
 from exhibit.accounts.lockout import SignInLockout
-from exhibit.accounts.models import ApiToken, User
+from exhibit.accounts.models import ApiToken, PasswordSetup, User
 from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
 from exhibit.db.base import Base
-from exhibit.evidence.models import Derivative, EvidenceItem
+from exhibit.evidence.models import Category, Derivative, DisposalRequest, EvidenceItem
 from exhibit.forces.models import Force, ForcePlugin, PluginFailure
 from exhibit.jobs.models import Job
+from exhibit.media.models import MediaHash, MediaProcessing
 from exhibit.notifications.models import Notification, NotificationStatusChange
 from exhibit.ratelimit.models import RateLimitWindow
-from exhibit.sharing.models import Share, ShareItem
+from exhibit.sharing.models import (
+    PartnerAccount,
+    Share,
+    ShareDelivery,
+    ShareItem,
+    SigningKey,
+)
 from exhibit.uploads.models import EvidenceRequest, Submission, Upload
 from exhibit.web.sessions import WebSession
 
@@ -19,19 +26,27 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "Category",
     "Derivative",
+    "DisposalRequest",
     "EvidenceItem",
     "EvidenceRequest",
     "Force",
     "ForcePlugin",
     "Job",
+    "MediaHash",
+    "MediaProcessing",
     "Notification",
     "NotificationStatusChange",
+    "PartnerAccount",
+    "PasswordSetup",
     "PluginFailure",
     "RateLimitWindow",
     "Share",
+    "ShareDelivery",
     "ShareItem",
     "SignInLockout",
+    "SigningKey",
     "Submission",
     "Upload",
     "User",

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
@@ -28,7 +28,11 @@ class EvidenceItem(ForceOwned, Base):
     """
 
     __tablename__ = "evidence_item"
-    __table_args__ = (UniqueConstraint("case_id", "exhibit_reference"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "exhibit_reference"),
+        # The case page lists a case's items newest first in one indexed scan.
+        Index("ix_evidence_item_case_received", "case_id", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -53,6 +57,13 @@ class EvidenceItem(ForceOwned, Base):
     quarantine_reason: Mapped[str] = mapped_column(String(500), default="")
     retain_until: Mapped[datetime | None] = mapped_column(default=None)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id"), index=True, default=None
+    )
+    decline_reason: Mapped[str] = mapped_column(String(2000), default="")
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    disposed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Derivative(ForceOwned, Base):
@@ -79,3 +90,44 @@ class Derivative(ForceOwned, Base):
     output_sha256: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Category(ForceOwned, Base):
+    """A force-defined kind of evidence (e.g. "CCTV", "dashcam") and how long it is kept."""
+
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("force_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    retention_days: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DisposalState(enum.StrEnum):
+    """Where a request to dispose of an item stands."""
+
+    PENDING = "pending"
+    REFUSED = "refused"
+    DONE = "done"
+
+
+class DisposalRequest(ForceOwned, Base):
+    """A request to destroy an item's stored bytes, with who asked, why, and who decided.
+
+    Once done it is the tombstone's record of who disposed of the item, when and why.
+    """
+
+    __tablename__ = "disposal_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(String(2000))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[DisposalState] = mapped_column(
+        Enum(DisposalState, native_enum=False, length=16), default=DisposalState.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str] = mapped_column(String(2000), default="")

@@ -21,10 +21,23 @@ class Force(Base):
     storage_backend: Mapped[str] = mapped_column(String(64), default="local")
     privacy_notice: Mapped[str] = mapped_column(Text, default="")
     welsh_enabled: Mapped[bool] = mapped_column(default=False)
+    two_factor_required: Mapped[bool] = mapped_column(default=False)
+    """Whether every user needs a TOTP code to sign in (force admins always do)."""
     default_max_files: Mapped[int] = mapped_column(default=25)
     default_max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
     default_expiry_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    exhibit_reference_format: Mapped[str] = mapped_column(String(64), default="{initials}/{n}")
+    """How accepted exhibits are numbered; ``{initials}``, ``{n}``, ``{case}``, ``{year}``."""
+    declined_retention_days: Mapped[int] = mapped_column(default=90)
+    """How long declined material is kept before a retention sweep may dispose of it."""
+    disposal_needs_approval: Mapped[bool] = mapped_column(default=True)
+    """Whether disposal needs a second person (supervisor or evidence manager) to approve."""
+    # Delivery to witnesses (issue 5): contact details are erased this many days after the
+    # request is submitted, expired or revoked; a reminder goes this many hours before the
+    # link expires (0: no reminder).
+    contact_purge_days: Mapped[int] = mapped_column(default=30)
+    reminder_hours_before: Mapped[int] = mapped_column(default=0)
 
 
 class ForcePlugin(ForceOwned, Base):

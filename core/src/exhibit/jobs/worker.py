@@ -14,10 +14,14 @@ import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
+from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.queue import ClaimedJob, claim, complete, fail, renew_lease
+from exhibit.media.pipeline import PROCESS_JOB, process_media
 from exhibit.notifications.delivery import deliver_notification
+from exhibit.notifications.purge import PURGE_JOB, purge_contacts
+from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import DELIVER_JOB
 from exhibit.platform import Platform
 from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
@@ -29,16 +33,23 @@ log = logging.getLogger(__name__)
 
 # The core's own background work; plugins add theirs through exhibit_job_handlers.
 CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
+    CLEAN_JOB: clean_sign_in_state,
     DELIVER_JOB: deliver_notification,
     EXPIRE_JOB: expire_requests,
     SWEEP_JOB: sweep_rate_limits,
     UPLOAD_SWEEP_JOB: sweep_abandoned_uploads_job,
+    PROCESS_JOB: process_media,
+    PURGE_JOB: purge_contacts,
+    REMIND_JOB: remind_witnesses,
 }
 # Sweeps the core runs on its own, and how often.
 PERIODIC_JOBS: Mapping[str, timedelta] = {
+    CLEAN_JOB: timedelta(hours=1),
     EXPIRE_JOB: timedelta(minutes=5),
     SWEEP_JOB: timedelta(hours=1),
     UPLOAD_SWEEP_JOB: timedelta(minutes=15),
+    PURGE_JOB: timedelta(hours=1),
+    REMIND_JOB: timedelta(minutes=15),
 }
 SCHEDULE_EVERY = 60.0
 

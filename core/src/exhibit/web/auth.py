@@ -5,20 +5,25 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import require_declared
 from exhibit.accounts.service import user_for_token
 from exhibit.platform import Platform
-
-ROLE_ORDER = [Role.AUDITOR, Role.OFFICER, Role.SUPERVISOR, Role.EVIDENCE_MANAGER, Role.FORCE_ADMIN]
 
 
 async def current_user(
     request: Request[Any, Any, Any], platform: NamedDependency[Platform]
 ) -> User:
-    """The user whose API token is on the request; 401 without a valid one."""
-    return await user_from_headers(request, platform)
+    """The user whose API token is on the request, if their role grants the route's permission.
+
+    401 without a valid token; 403 when the role lacks the permission the route declares
+    (or the route declares none).
+    """
+    user = await user_from_headers(request, platform)
+    require_declared(user, request.route_handler)
+    return user
 
 
 async def user_from_headers(
@@ -34,9 +39,3 @@ async def user_from_headers(
     if user is None:
         raise NotAuthorizedException("the API token is not valid")
     return user
-
-
-def require_role(user: User, minimum: Role) -> None:
-    """403 unless ``user`` has ``minimum`` or a higher role."""
-    if ROLE_ORDER.index(user.role) < ROLE_ORDER.index(minimum):
-        raise PermissionDeniedException(f"this needs the {minimum.value} role")

@@ -1,17 +1,22 @@
 """What the case pages show, read through a force-scoped session (another force's rows are
 invisible, so their ids simply are not found)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from exhibit.cases.models import Case
+from exhibit.accounts.models import User
+from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
-from exhibit.evidence.models import EvidenceItem
+from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.models import Force
+from exhibit.notifications.history import MessageHistory, request_messages
 from exhibit.notifications.models import Notification
 from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.uploads.requests import CLOSED_STATES
@@ -41,6 +46,7 @@ class CaseRow:
     case: Case
     requests: int
     items: int
+    officer: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class RequestRow:
     request: EvidenceRequest
     message_status: str | None
     message_channel: str | None
+    messages: tuple[MessageHistory, ...] = ()
 
     @property
     def expired(self) -> bool:
@@ -78,17 +85,61 @@ class RequestRow:
         return self.request.state != RequestState.REVOKED
 
 
-async def list_cases(session: AsyncSession, reference: str = "") -> list[CaseRow]:
-    """The force's cases, newest first, optionally those whose reference contains a text."""
+@dataclass(frozen=True)
+class CaseSearch:
+    """What the case list is filtered by (every field optional)."""
+
+    reference: str = ""
+    officer: str = ""
+    status: str = ""
+    opened_from: date | None = None
+    opened_to: date | None = None
+
+
+async def list_cases(session: AsyncSession, search: CaseSearch | str = "") -> list[CaseRow]:
+    """The force's cases, newest first, filtered by reference text, officer name or email,
+    status and the date opened (inclusive, UK dates compared in UTC)."""
+    if isinstance(search, str):
+        search = CaseSearch(reference=search)
     query = select(Case).order_by(Case.id.desc()).limit(LIST_LIMIT)
-    if reference.strip():
-        wanted = reference.strip().lower()
+    if search.reference.strip():
+        wanted = search.reference.strip().lower()
         query = query.where(func.lower(Case.reference).contains(wanted, autoescape=True))
+    if search.officer.strip():
+        wanted = search.officer.strip().lower()
+        officers = select(User.id).where(
+            func.lower(User.name).contains(wanted, autoescape=True)
+            | func.lower(User.email).contains(wanted, autoescape=True)
+        )
+        query = query.where(Case.officer_id.in_(officers))
+    if search.status in {s.value for s in CaseStatus}:
+        query = query.where(Case.status == CaseStatus(search.status))
+    if search.opened_from:
+        query = query.where(Case.created_at >= _midnight(search.opened_from))
+    if search.opened_to:
+        query = query.where(Case.created_at < _midnight(search.opened_to + timedelta(days=1)))
     cases = (await session.scalars(query)).all()
     ids = [c.id for c in cases]
     requests = await _counts(session, EvidenceRequest.case_id, ids)
     items = await _counts(session, EvidenceItem.case_id, ids)
-    return [CaseRow(c, requests.get(c.id, 0), items.get(c.id, 0)) for c in cases]
+    officer_ids = {c.officer_id for c in cases if c.officer_id}
+    names = {}
+    if officer_ids:
+        rows = await session.execute(select(User.id, User.name).where(User.id.in_(officer_ids)))
+        names = {user_id: name for user_id, name in rows}
+    return [
+        CaseRow(
+            c,
+            requests.get(c.id, 0),
+            items.get(c.id, 0),
+            names.get(c.officer_id, "") if c.officer_id else "",
+        )
+        for c in cases
+    ]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 async def _counts(
@@ -119,6 +170,7 @@ async def case_requests(session: AsyncSession, case_id: int) -> list[RequestRow]
             .order_by(Notification.id)
         )
         latest = {n.request_id: n for n in notifications if n.request_id is not None}
+    histories = await request_messages(session, [r.id for r in requests])
     rows = []
     for request in requests:
         message = latest.get(request.id)
@@ -127,16 +179,75 @@ async def case_requests(session: AsyncSession, case_id: int) -> list[RequestRow]
                 request,
                 message.status.value if message else None,
                 message.channel if message else None,
+                tuple(histories.get(request.id, ())),
             )
         )
     return rows
 
 
-async def case_items(session: AsyncSession, case_id: int) -> list[EvidenceItem]:
-    """The evidence that arrived on a case, newest first."""
+# Only what the case page shows: plain rows, no ORM objects, one query however many items.
+ITEM_COLUMNS = (
+    EvidenceItem.id,
+    EvidenceItem.original_filename,
+    EvidenceItem.exhibit_reference,
+    EvidenceItem.size,
+    EvidenceItem.sha256,
+    EvidenceItem.sniffed_type,
+    EvidenceItem.review_state,
+    EvidenceItem.quarantine_reason,
+    EvidenceItem.tags,
+    EvidenceItem.sensitive,
+    EvidenceItem.received_at,
+)
+
+
+ITEMS_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of a case's items, newest first, and how many there are in each state."""
+
+    rows: Sequence[Row[Any]]
+    number: int
+    pages: int
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def first(self) -> int:
+        """The position (from 1) of the page's first item."""
+        return (self.number - 1) * ITEMS_PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the page's last item."""
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+async def case_items(session: AsyncSession, case_id: int, page: int = 1) -> ItemPage:
+    """A page of the evidence that arrived on a case, newest first (``ITEM_COLUMNS`` rows).
+
+    Two queries however many items: the counts per review state, and the page's rows
+    (an index on case, time received and id serves the order).
+    """
+    counted = await session.execute(
+        select(EvidenceItem.review_state, func.count())
+        .where(EvidenceItem.case_id == case_id)
+        .group_by(EvidenceItem.review_state)
+    )
+    counts = dict.fromkeys((s.value for s in ReviewState), 0)
+    for state, count in counted:
+        counts[state.value] = count
+    total = sum(counts.values())
+    pages = max(1, -(-total // ITEMS_PER_PAGE))
+    number = min(max(page, 1), pages)
     query = (
-        select(EvidenceItem)
+        select(*ITEM_COLUMNS)
         .where(EvidenceItem.case_id == case_id)
         .order_by(EvidenceItem.received_at.desc(), EvidenceItem.id.desc())
+        .limit(ITEMS_PER_PAGE)
+        .offset((number - 1) * ITEMS_PER_PAGE)
     )
-    return list((await session.scalars(query)).all())
+    rows = cast("Sequence[Row[Any]]", (await session.execute(query)).all())
+    return ItemPage(rows, number, pages, total, counts)

@@ -1,36 +1,51 @@
 """``/cases``: the force's cases, opening one, and one case with its requests and evidence."""
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission, may
 from exhibit.cases.service import open_case
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from exhibit.web.auth import ROLE_ORDER, require_role
-from exhibit.web.officer.case_queries import case_items, case_requests, find_case, list_cases
+from exhibit.web.officer.case_queries import (
+    CaseSearch,
+    case_items,
+    case_requests,
+    find_case,
+    list_cases,
+)
 from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 
-def may_act(user: User) -> bool:
-    """True for officers and above; auditors only look."""
-    return ROLE_ORDER.index(user.role) >= ROLE_ORDER.index(Role.OFFICER)
-
-
-@get("/cases", include_in_schema=False)
+@get("/cases", include_in_schema=False, opt={"permission": Permission.VIEW_CASES})
 async def cases_page(
     request: AnyRequest,
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     reference: FromQuery[str] = "",
+    officer: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+    opened_from: FromQuery[str] = "",
+    opened_to: FromQuery[str] = "",
 ) -> Template:
-    """The force's cases, newest first, searchable by reference."""
-    return await _cases_page(request, platform, user, reference=reference[:100])
+    """The force's cases, newest first, searchable by reference, officer, status and date."""
+    errors = []
+    dates: list[date | None] = []
+    for name, text in (("opened_from", opened_from), ("opened_to", opened_to)):
+        try:
+            dates.append(date.fromisoformat(text.strip()) if text.strip() else None)
+        except ValueError:
+            dates.append(None)
+            errors.append(FieldError(name, "Enter a date as YYYY-MM-DD"))
+    search = CaseSearch(reference[:100], officer[:200], status[:16], dates[0], dates[1])
+    return await _cases_page(request, platform, user, search=search, errors=errors)
 
 
 async def _cases_page(
@@ -38,31 +53,35 @@ async def _cases_page(
     platform: Platform,
     user: User,
     *,
-    reference: str = "",
+    search: CaseSearch | None = None,
     errors: list[FieldError] | None = None,
     values: dict[str, str] | None = None,
 ) -> Template:
+    search = search or CaseSearch()
     async with platform.force_session(user.force_id) as session:
-        rows = await list_cases(session, reference)
+        rows = await list_cases(session, search)
     return page(
         request,
         "cases.html",
         status_code=400 if errors else 200,
         user=user,
         rows=rows,
-        reference=reference,
-        can_act=may_act(user),
+        reference=search.reference,
+        search=search,
+        searching=search != CaseSearch(),
+        can_act=may(user, Permission.MANAGE_REQUESTS),
+        can_approve_disposal=may(user, Permission.APPROVE_DISPOSAL),
+        can_administer=may(user, Permission.ADMINISTER_FORCE),
         errors=errors or [],
         values=values or {"reference": "", "title": ""},
     )
 
 
-@post("/cases", include_in_schema=False)
+@post("/cases", include_in_schema=False, opt={"permission": Permission.MANAGE_REQUESTS})
 async def open_case_submit(
     request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
 ) -> Response[Any]:
     """Open a case from the form; problems re-show the form with an error summary."""
-    require_role(user, Role.OFFICER)
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in ("reference", "title")}
     try:
@@ -82,24 +101,28 @@ async def open_case_submit(
     return see_other(f"/cases/{case.id}")
 
 
-@get("/cases/{case_id:int}", include_in_schema=False)
+@get("/cases/{case_id:int}", include_in_schema=False, opt={"permission": Permission.VIEW_CASES})
 async def case_page(
     request: AnyRequest,
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     case_id: FromPath[int],
+    page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
-    """One case: its requests (with actions) and the evidence that arrived."""
+    """One case: its requests (with actions) and the evidence that arrived, a page at a time."""
     async with platform.force_session(user.force_id) as session:
         case = await find_case(session, case_id)
         requests = await case_requests(session, case_id)
-        items = await case_items(session, case_id)
+        items = await case_items(session, case_id, page_number)
     return page(
         request,
         "case.html",
         user=user,
         case=case,
         requests=requests,
-        items=items,
-        can_act=may_act(user),
+        items=items.rows,
+        item_page=items,
+        counts=items.counts,
+        can_act=may(user, Permission.MANAGE_REQUESTS),
+        can_review=may(user, Permission.REVIEW_EVIDENCE),
     )

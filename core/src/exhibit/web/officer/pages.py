@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from litestar import Request
 from litestar.response import Redirect, Template
 
+from exhibit.accounts.permissions import Permission, may
 from exhibit.web.assets import asset_url
 
 AnyRequest = Request[Any, Any, Any]
 FLASH = "flash"
-# GOV.UK Frontend as built for the citizen pages (web-assets/); officer pages share it.
-STYLESHEET = "citizen.css"
+FORCE_NAME = "force_name"
+# GOV.UK Frontend's components for the officer app, built by web-assets/ (officer.scss).
+STYLESHEET = "officer.css"
 
 try:
     LOCAL_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
@@ -45,8 +47,13 @@ def flash(request: AnyRequest, message: str, *, error: bool = False) -> None:
 
 def page(request: AnyRequest, name: str, *, status_code: int = 200, **context: Any) -> Template:
     """Render ``officer/<name>`` with the helpers and any pending flash message."""
+    signed_in = _has_session(request)
     shared = {
-        "flash": request.session.pop(FLASH, None) if _has_session(request) else None,
+        "flash": request.session.pop(FLASH, None) if signed_in else None,
+        "force_name": request.session.get(FORCE_NAME, "") if signed_in else "",
+        "current_path": request.url.path,
+        "may": may,
+        "Permission": Permission,
         "when": when,
         "file_size": file_size,
         "stylesheet": asset_url(STYLESHEET),

@@ -9,12 +9,12 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import extend_request, resend_request, revoke_request
-from exhibit.web.auth import require_role
 from exhibit.web.officer.case_queries import own_force
 from exhibit.web.officer.pages import AnyRequest, flash, see_other
 
@@ -40,7 +40,6 @@ Action = Callable[[ForceTransaction, EvidenceRequest], Awaitable[None]]
 
 async def _act(platform: Platform, user: User, request_id: int, action: Action) -> Outcome:
     """Run ``action`` on the force's request in one unit of work (rolled back if refused)."""
-    require_role(user, Role.OFFICER)
     case_id = None
     try:
         async with force_transaction(platform, user.force_id) as tx:
@@ -57,7 +56,11 @@ async def _act(platform: Platform, user: User, request_id: int, action: Action) 
     return Outcome(case_id, request_id, None)
 
 
-@post("/requests/{request_id:int}/resend", include_in_schema=False)
+@post(
+    "/requests/{request_id:int}/resend",
+    include_in_schema=False,
+    opt={"permission": Permission.MANAGE_REQUESTS},
+)
 async def resend(
     request: AnyRequest,
     platform: NamedDependency[Platform],
@@ -81,7 +84,11 @@ async def resend(
     return outcome.page(request, "A new link was sent. The old link no longer works.")
 
 
-@post("/requests/{request_id:int}/extend", include_in_schema=False)
+@post(
+    "/requests/{request_id:int}/extend",
+    include_in_schema=False,
+    opt={"permission": Permission.MANAGE_REQUESTS},
+)
 async def extend(
     request: AnyRequest,
     platform: NamedDependency[Platform],
@@ -97,7 +104,11 @@ async def extend(
     return outcome.page(request, f"The link now works until {EXTEND_DAYS} days from now.")
 
 
-@post("/requests/{request_id:int}/revoke", include_in_schema=False)
+@post(
+    "/requests/{request_id:int}/revoke",
+    include_in_schema=False,
+    opt={"permission": Permission.MANAGE_REQUESTS},
+)
 async def revoke(
     request: AnyRequest,
     platform: NamedDependency[Platform],

@@ -8,14 +8,14 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.cases.models import Case
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.requests import (
     create_request,
 )
-from exhibit.web.auth import require_role
 from exhibit.web.officer.case_queries import find_case, own_force
 from exhibit.web.officer.forms import FieldError, RequestForm, blank_request_form, read_request_form
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
@@ -32,7 +32,11 @@ def _form_page(request: AnyRequest, user: User, case: Case, form: RequestForm) -
     )
 
 
-@get("/cases/{case_id:int}/requests/new", include_in_schema=False)
+@get(
+    "/cases/{case_id:int}/requests/new",
+    include_in_schema=False,
+    opt={"permission": Permission.MANAGE_REQUESTS},
+)
 async def new_request_form(
     request: AnyRequest,
     platform: NamedDependency[Platform],
@@ -40,14 +44,17 @@ async def new_request_form(
     case_id: FromPath[int],
 ) -> Template:
     """The form to ask a witness for evidence, with the force's default limits."""
-    require_role(user, Role.OFFICER)
     async with platform.force_session(user.force_id) as session:
         case = await find_case(session, case_id)
         form = blank_request_form(await own_force(session, user.force_id))
     return _form_page(request, user, case, form)
 
 
-@post("/cases/{case_id:int}/requests/new", include_in_schema=False)
+@post(
+    "/cases/{case_id:int}/requests/new",
+    include_in_schema=False,
+    opt={"permission": Permission.MANAGE_REQUESTS},
+)
 async def new_request_submit(
     request: AnyRequest,
     platform: NamedDependency[Platform],
@@ -55,7 +62,6 @@ async def new_request_submit(
     case_id: FromPath[int],
 ) -> Response[Any]:
     """Create the request and queue its message; problems re-show the form."""
-    require_role(user, Role.OFFICER)
     form, new = read_request_form(await request.form())
     if new is not None:
         try:

@@ -8,14 +8,21 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission
 from exhibit.accounts.sign_in import Refusal, SignInRefused, sign_in
+from exhibit.accounts.two_factor import SecondStep
 from exhibit.audit import log as audit
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.web.officer.next_page import DEFAULT_PAGE, safe_next
 from exhibit.web.officer.pages import AnyRequest, page, see_other
-from exhibit.web.officer.signed_in import end_session, has_session, start_session
-from exhibit.web.sessions import DatabaseStore
+from exhibit.web.officer.signed_in import (
+    end_session,
+    force_name,
+    has_session,
+    start_pending,
+    start_session,
+)
 
 WRONG = "Email or password is wrong"
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
@@ -45,20 +52,24 @@ async def sign_in_submit(request: AnyRequest, platform: NamedDependency[Platform
     destination = safe_next(str(form.get("next", "")))
     client = request.client.host if request.client else ""
     try:
-        user = await sign_in(platform, email, password, client=client)
+        user, step = await sign_in(platform, email, password, client=client)
     except SignInRefused as refused:
         locked = refused.refusal == Refusal.LOCKED
-        return _refused(request, email, destination, LOCKED if locked else WRONG, locked)
-    start_session(request, user)
-    store = request.app.stores.get("sessions")
-    if isinstance(store, DatabaseStore):
-        await store.delete_expired()  # housekeeping: sessions left to go idle
+        return refused_page(request, email, destination, LOCKED if locked else WRONG, locked)
+    if step == SecondStep.CODE:
+        start_pending(request, user, destination)
+        return see_other("/sign-in/code")
+    if step == SecondStep.ENROL:
+        start_pending(request, user, destination)
+        return see_other("/sign-in/two-factor")
+    start_session(request, user, await force_name(platform, user.force_id))
     return see_other(destination)
 
 
-def _refused(
+def refused_page(
     request: AnyRequest, email: str, destination: str, message: str, locked: bool
 ) -> Template:
+    """The sign-in form again with why it failed (429 while the address is locked)."""
     return page(
         request,
         "sign_in.html",
@@ -69,7 +80,7 @@ def _refused(
     )
 
 
-@post("/sign-out", include_in_schema=False)
+@post("/sign-out", include_in_schema=False, opt={"permission": Permission.OWN_ACCOUNT})
 async def sign_out(
     request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
 ) -> Redirect:

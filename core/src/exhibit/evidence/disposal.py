@@ -1,0 +1,166 @@
+"""Disposal: an item's stored bytes are destroyed, its record stays as a tombstone.
+
+Disposal needs a reason. Where the force says so (``Force.disposal_needs_approval``) it is a
+request that a second person (a supervisor or evidence manager, never the requester)
+approves; otherwise the requester's own request is carried out at once. Carrying it out
+deletes the original and every derivative from the store; a store that refuses
+(``RetentionActive``: write-once retention or legal hold) stops the disposal with nothing
+changed. The item keeps its metadata and hash, with ``review_state`` ``disposed``, and the
+audit trail stays.
+"""
+
+from sqlalchemy import select
+
+from exhibit.accounts.models import User
+from exhibit.audit import log as audit
+from exhibit.db.base import utcnow
+from exhibit.evidence.models import (
+    Derivative,
+    DisposalRequest,
+    DisposalState,
+    EvidenceItem,
+    ReviewState,
+)
+from exhibit.evidence.review import MAX_REASON, ReviewRefused, actor_of
+from exhibit.forces.models import Force
+from exhibit.forces.transaction import ForceTransaction
+from exhibit.platform import Platform
+from exhibit.storage.backend import ObjectNotFound, RetentionActive
+
+
+class DisposalRefused(ReviewRefused):
+    """The disposal cannot go ahead (no reason, own request, store retention, wrong state)."""
+
+
+async def pending_request(tx: ForceTransaction, item_id: int) -> DisposalRequest | None:
+    """The item's disposal request awaiting a decision, if any."""
+    return await tx.session.scalar(
+        select(DisposalRequest).where(
+            DisposalRequest.item_id == item_id, DisposalRequest.state == DisposalState.PENDING
+        )
+    )
+
+
+async def request_disposal(
+    platform: Platform, tx: ForceTransaction, item: EvidenceItem, user: User, reason: str
+) -> DisposalRequest:
+    """Ask for ``item`` to be disposed of; carried out at once where no approval is needed."""
+    reason = reason.strip()
+    if not reason:
+        raise DisposalRefused("give a reason for disposal")
+    if len(reason) > MAX_REASON:
+        raise DisposalRefused(f"a reason is at most {MAX_REASON} characters")
+    if item.review_state == ReviewState.DISPOSED:
+        raise DisposalRefused(f"item {item.id} has already been disposed of")
+    if await pending_request(tx, item.id) is not None:
+        raise DisposalRefused("a disposal of this item is already awaiting approval")
+    force = await tx.session.get(Force, tx.force.id)
+    assert force is not None
+    disposal = DisposalRequest(item_id=item.id, requested_by=user.id, reason=reason)
+    tx.session.add(disposal)
+    await tx.session.flush()
+    await audit.record(
+        tx.session,
+        item.force_id,
+        actor=actor_of(user),
+        action="item.disposal_requested",
+        object_type="item",
+        object_id=item.id,
+        reason=reason,
+        details={"disposal": disposal.id, "needs_approval": force.disposal_needs_approval},
+    )
+    if not force.disposal_needs_approval:
+        await _carry_out(platform, tx, item, disposal, user)
+    return disposal
+
+
+async def approve_disposal(
+    platform: Platform, tx: ForceTransaction, disposal: DisposalRequest, user: User, note: str = ""
+) -> None:
+    """A second person approves: the bytes are deleted and the item becomes a tombstone."""
+    if disposal.state != DisposalState.PENDING:
+        raise DisposalRefused(f"this disposal request is already {disposal.state.value}")
+    if disposal.requested_by == user.id:
+        raise DisposalRefused("another supervisor or evidence manager must approve your request")
+    item = await tx.session.get(EvidenceItem, disposal.item_id, with_for_update=True)
+    assert item is not None
+    disposal.decision_note = note.strip()[:MAX_REASON]
+    await _carry_out(platform, tx, item, disposal, user)
+
+
+async def refuse_disposal(
+    tx: ForceTransaction, disposal: DisposalRequest, user: User, note: str
+) -> None:
+    """A second person refuses the request, saying why; the item is unchanged."""
+    note = note.strip()
+    if not note:
+        raise DisposalRefused("give a reason to refuse")
+    if disposal.state != DisposalState.PENDING:
+        raise DisposalRefused(f"this disposal request is already {disposal.state.value}")
+    if disposal.requested_by == user.id:
+        raise DisposalRefused("you cannot decide on your own disposal request")
+    disposal.state = DisposalState.REFUSED
+    disposal.decided_by, disposal.decided_at = user.id, utcnow()
+    disposal.decision_note = note[:MAX_REASON]
+    await audit.record(
+        tx.session,
+        disposal.force_id,
+        actor=actor_of(user),
+        action="item.disposal_refused",
+        object_type="item",
+        object_id=disposal.item_id,
+        reason=disposal.decision_note,
+        details={"disposal": disposal.id},
+    )
+
+
+async def _carry_out(
+    platform: Platform,
+    tx: ForceTransaction,
+    item: EvidenceItem,
+    disposal: DisposalRequest,
+    user: User,
+) -> None:
+    derivatives = list(
+        await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
+    )
+    deleted = [await _delete(platform, tx, item.storage_backend, item.storage_key)]
+    for derivative in derivatives:
+        deleted.append(
+            await _delete(platform, tx, derivative.storage_backend, derivative.storage_key)
+        )
+    now = utcnow()
+    item.review_state = ReviewState.DISPOSED
+    item.disposed_at = now
+    item.retain_until = None
+    disposal.state = DisposalState.DONE
+    disposal.decided_by, disposal.decided_at = user.id, now
+    await audit.record(
+        tx.session,
+        item.force_id,
+        actor=actor_of(user),
+        action="item.disposed",
+        object_type="item",
+        object_id=item.id,
+        reason=disposal.reason,
+        details={
+            "disposal": disposal.id,
+            "requested_by": f"user:{disposal.requested_by}",
+            "sha256": item.sha256,
+            "objects_deleted": deleted,
+        },
+    )
+
+
+async def _delete(platform: Platform, tx: ForceTransaction, backend_key: str, key: str) -> str:
+    backend = await platform.force_storage(tx.session, tx.force, backend_key)
+    try:
+        await backend.delete(key)
+    except ObjectNotFound:
+        pass  # already gone (e.g. a derivative never completed): nothing left to destroy
+    except RetentionActive as exc:
+        raise DisposalRefused(
+            f"the store refused to delete {key}: it is under retention or legal hold ({exc}). "
+            "Nothing was disposed of."
+        ) from None
+    return key

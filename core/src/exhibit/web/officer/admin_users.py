@@ -1,0 +1,239 @@
+"""``/admin`` and ``/admin/users``: the force admin's overview, and the force's users.
+
+An admin creates a user with a one-time link to set their password (shown once, to pass on)
+or with an initial password; changes a role; deactivates or reactivates; and resets a
+user's two-factor sign-in. Each change is audited; another force's user ids are not found.
+"""
+
+import secrets
+from typing import Any
+
+from litestar import Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.accounts import two_factor
+from exhibit.accounts.admin import SelfChange, change_role, issue_setup_link, set_active
+from exhibit.accounts.models import Role, User
+from exhibit.accounts.passwords import MIN_PASSWORD_LENGTH
+from exhibit.accounts.permissions import Permission
+from exhibit.accounts.service import create_user
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.web.officer.forms import FieldError
+from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
+
+ADMIN = {"permission": Permission.ADMINISTER_FORCE}
+ROLE_NAMES = {
+    Role.OFFICER: "Officer",
+    Role.SUPERVISOR: "Supervisor",
+    Role.EVIDENCE_MANAGER: "Evidence manager",
+    Role.AUDITOR: "Auditor (read only)",
+    Role.FORCE_ADMIN: "Force admin",
+}
+
+
+@get("/admin", include_in_schema=False, opt=ADMIN)
+async def admin_page(request: AnyRequest, user: NamedDependency[User]) -> Template:
+    """What a force admin can look after."""
+    return page(request, "admin.html", user=user)
+
+
+@get("/admin/users", include_in_schema=False, opt=ADMIN)
+async def users_page(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Template:
+    """The force's users, and a form to add one."""
+    return await _users_page(request, platform, user)
+
+
+@post("/admin/users", include_in_schema=False, opt=ADMIN)
+async def create_user_submit(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Response[Any]:
+    """Add a user; show the one-time link (or take the initial password)."""
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("name", "email", "role", "how")}
+    password = str(form.get("password", ""))
+    errors = []
+    if not values["name"]:
+        errors.append(FieldError("name", "Enter the person's name"))
+    if "@" not in values["email"]:
+        errors.append(FieldError("email", "Enter an email address, like name@force.police.uk"))
+    if values["role"] not in {r.value for r in Role}:
+        errors.append(FieldError("role", "Choose a role"))
+    if values["how"] not in ("link", "password"):
+        errors.append(FieldError("how", "Choose how they will get their password"))
+    if values["how"] == "password" and len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(
+            FieldError("password", f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters")
+        )
+    link = None
+    if not errors:
+        initial = password if values["how"] == "password" else secrets.token_urlsafe(32)
+        try:
+            async with force_transaction(platform, user.force_id) as tx:
+                created = await create_user(
+                    tx.session,
+                    user.force_id,
+                    email=values["email"],
+                    name=values["name"][:200],
+                    role=Role(values["role"]),
+                    password=initial,
+                    actor=f"user:{user.id}",
+                )
+                if values["how"] == "link":
+                    token = await issue_setup_link(tx.session, created, actor=f"user:{user.id}")
+                    link = f"{platform.settings.public_url.rstrip('/')}/set-password/{token}"
+        except ValueError as exc:
+            errors.append(FieldError("email", str(exc).capitalize()))
+    if errors:
+        return await _users_page(request, platform, user, errors=errors, values=values)
+    if link is None:
+        flash(request, f"{values['name']} can now sign in with the password you chose.")
+        return see_other("/admin/users")
+    return await _users_page(request, platform, user, new_link=link, new_name=values["name"])
+
+
+@get("/admin/users/{user_id:int}", include_in_schema=False, opt=ADMIN)
+async def user_page(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Template:
+    """One user: role, state, two-factor, and what the admin can change."""
+    async with platform.force_session(user.force_id) as session:
+        target = await _user(session, user_id)
+    return page(
+        request,
+        "admin_user.html",
+        user=user,
+        target=target,
+        roles=ROLE_NAMES,
+        enrolled=two_factor.is_enrolled(target),
+    )
+
+
+@post("/admin/users/{user_id:int}/role", include_in_schema=False, opt=ADMIN)
+async def change_role_submit(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Response[Any]:
+    """Give the user another role."""
+    value = str((await request.form()).get("role", ""))
+    if value not in {r.value for r in Role}:
+        async with platform.force_session(user.force_id) as session:
+            await _user(session, user_id)  # another force's id is not found, whatever the form
+        flash(request, "Choose a role", error=True)
+        return see_other(f"/admin/users/{user_id}")
+    return await _change(request, platform, user, user_id, "role", Role(value))
+
+
+@post("/admin/users/{user_id:int}/deactivate", include_in_schema=False, opt=ADMIN)
+async def deactivate_submit(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Response[Any]:
+    """Stop the user signing in (their sessions and tokens stop working at once)."""
+    return await _change(request, platform, user, user_id, "active", False)
+
+
+@post("/admin/users/{user_id:int}/reactivate", include_in_schema=False, opt=ADMIN)
+async def reactivate_submit(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Response[Any]:
+    """Let a deactivated user sign in again."""
+    return await _change(request, platform, user, user_id, "active", True)
+
+
+@post("/admin/users/{user_id:int}/reset-two-factor", include_in_schema=False, opt=ADMIN)
+async def reset_two_factor_submit(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Response[Any]:
+    """Forget the user's authenticator; they set up a new one when they next sign in."""
+    async with force_transaction(platform, user.force_id) as tx:
+        target = await _user(tx.session, user_id)
+        await two_factor.reset(tx.session, target, actor=f"user:{user.id}")
+    flash(request, f"{target.name} will set up two-factor sign-in again when they next sign in.")
+    return see_other(f"/admin/users/{user_id}")
+
+
+async def _change(
+    request: AnyRequest, platform: Platform, user: User, user_id: int, what: str, value: Any
+) -> Response[Any]:
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            target = await _user(tx.session, user_id)
+            if what == "role":
+                await change_role(tx.session, target, value, by=user)
+                done = f"{target.name} is now: {ROLE_NAMES[value]}."
+            else:
+                await set_active(tx.session, target, value, by=user)
+                done = f"{target.name} was {'reactivated' if value else 'deactivated'}."
+    except SelfChange as exc:
+        flash(request, str(exc).capitalize(), error=True)
+    else:
+        flash(request, done)
+    return see_other(f"/admin/users/{user_id}")
+
+
+async def _user(session: AsyncSession, user_id: int) -> User:
+    found = await session.get(User, user_id)
+    if found is None:
+        raise NotFoundException(f"no user {user_id}")
+    return found
+
+
+async def _users_page(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    *,
+    errors: list[FieldError] | None = None,
+    values: dict[str, str] | None = None,
+    new_link: str | None = None,
+    new_name: str = "",
+) -> Template:
+    async with platform.force_session(user.force_id) as session:
+        users = (await session.scalars(select(User).order_by(User.name))).all()
+    return page(
+        request,
+        "admin_users.html",
+        status_code=400 if errors else 200,
+        user=user,
+        users=users,
+        roles=ROLE_NAMES,
+        enrolled=two_factor.is_enrolled,
+        errors=errors or [],
+        error_for={e.field: e.message for e in errors or []},
+        values=values or {"name": "", "email": "", "role": "officer", "how": "link"},
+        new_link=new_link,
+        new_name=new_name,
+    )
+
+
+ADMIN_USER_HANDLERS = [
+    admin_page,
+    users_page,
+    create_user_submit,
+    user_page,
+    change_role_submit,
+    deactivate_submit,
+    reactivate_submit,
+    reset_two_factor_submit,
+]

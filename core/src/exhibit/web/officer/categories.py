@@ -1,0 +1,97 @@
+"""``/admin/categories``: the force's evidence categories and their retention periods."""
+
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission, require
+from exhibit.evidence.categories import add_category, change_retention, list_categories
+from exhibit.evidence.models import Category
+from exhibit.evidence.review import actor_of
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
+
+PAGE = "/admin/categories"
+
+
+@get(PAGE, include_in_schema=False, opt={"permission": Permission.ADMINISTER_FORCE})
+async def categories_page(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Template:
+    """The categories, with a form to add one and to change each one's retention."""
+    require(user, Permission.ADMINISTER_FORCE)
+    async with platform.force_session(user.force_id) as session:
+        categories = await list_categories(session)
+    return page(request, "categories.html", user=user, categories=categories)
+
+
+def _days(value: object) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit():
+        raise ValueError("retention is a whole number of days")
+    return int(text)
+
+
+@post(PAGE, include_in_schema=False, opt={"permission": Permission.ADMINISTER_FORCE})
+async def add_category_submit(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Redirect:
+    """Define a new category."""
+    require(user, Permission.ADMINISTER_FORCE)
+    form = await request.form()
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            category = await add_category(
+                tx.session,
+                user.force_id,
+                name=str(form.get("name", "")),
+                retention_days=_days(form.get("retention_days")),
+                actor=actor_of(user),
+            )
+    except ValueError as exc:
+        flash(request, _sentence(str(exc)), error=True)
+    else:
+        flash(request, f"Category {category.name} added.")
+    return see_other(PAGE)
+
+
+@post(
+    PAGE + "/{category_id:int}",
+    include_in_schema=False,
+    opt={"permission": Permission.ADMINISTER_FORCE},
+)
+async def change_category(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    category_id: FromPath[int],
+) -> Redirect:
+    """Change a category's retention period."""
+    require(user, Permission.ADMINISTER_FORCE)
+    form = await request.form()
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            category = await tx.session.get(Category, category_id)
+            if category is None:
+                raise NotFoundException(f"no category {category_id}")
+            await change_retention(
+                tx.session,
+                category,
+                retention_days=_days(form.get("retention_days")),
+                actor=actor_of(user),
+            )
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        flash(request, _sentence(str(exc)), error=True)
+    else:
+        flash(request, f"Retention of {category.name} changed.")
+    return see_other(PAGE)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]

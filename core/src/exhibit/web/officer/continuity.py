@@ -1,0 +1,114 @@
+"""``/items/{id}/continuity``: the item's history, printable (print stylesheet) and as CSV."""
+
+import csv
+import io
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission, require
+from exhibit.audit import log as audit
+from exhibit.evidence.continuity import Step, continuity
+from exhibit.evidence.models import EvidenceItem
+from exhibit.evidence.review import actor_of
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.web.officer.item_queries import find_item
+from exhibit.web.officer.pages import AnyRequest, page
+
+# Hides the app's navigation and actions when the history is printed (CSP forbids inline CSS).
+PRINT_STYLESHEET = "/static/evidence.css"
+CSV_COLUMNS = [
+    "time_utc",
+    "action",
+    "description",
+    "by",
+    "actor",
+    "reason",
+    "details",
+    "seq",
+    "hash",
+]
+
+
+async def _history(
+    platform: Platform, user: User, item_id: int, fmt: str
+) -> tuple[EvidenceItem, list[Step]]:
+    async with force_transaction(platform, user.force_id) as tx:
+        item = await find_item(tx.session, item_id)
+        await audit.record(
+            tx.session,
+            user.force_id,
+            actor=actor_of(user),
+            action="item.continuity_viewed",
+            object_type="item",
+            object_id=item_id,
+            details={"format": fmt},
+        )
+        steps = await continuity(tx.session, item)
+    return item, steps
+
+
+@get(
+    "/items/{item_id:int}/continuity",
+    include_in_schema=False,
+    opt={"permission": Permission.VIEW_CASES},
+)
+async def continuity_page(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Template:
+    """The continuity history as a page that prints cleanly."""
+    require(user, Permission.VIEW_CASES)
+    item, steps = await _history(platform, user, item_id, "html")
+    return page(
+        request,
+        "continuity.html",
+        user=user,
+        item=item,
+        steps=steps,
+        print_stylesheet=PRINT_STYLESHEET,
+    )
+
+
+@get(
+    "/items/{item_id:int}/continuity.csv",
+    include_in_schema=False,
+    opt={"permission": Permission.VIEW_CASES},
+)
+async def continuity_csv(
+    platform: NamedDependency[Platform], user: NamedDependency[User], item_id: FromPath[int]
+) -> Response[bytes]:
+    """The continuity history as CSV, one row per step, oldest first."""
+    require(user, Permission.VIEW_CASES)
+    _, steps = await _history(platform, user, item_id, "csv")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for step in steps:
+        writer.writerow(
+            [
+                step.at.isoformat(),
+                step.action,
+                step.label,
+                step.who,
+                step.actor,
+                step.reason,
+                step.detail,
+                step.audit_seq or "",
+                step.audit_hash,
+            ]
+        )
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="item-{item_id}-continuity.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,152 @@
+"""Disposal from the web app: asking (with a reason) and, for a second person, deciding."""
+
+from dataclasses import dataclass
+
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission, require
+from exhibit.evidence.disposal import approve_disposal, refuse_disposal, request_disposal
+from exhibit.evidence.models import DisposalRequest, DisposalState, EvidenceItem
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
+
+
+@dataclass(frozen=True)
+class PendingDisposal:
+    """A request awaiting a decision, with its item and who asked."""
+
+    disposal: DisposalRequest
+    item: EvidenceItem
+    requester: str
+
+
+@post(
+    "/items/{item_id:int}/disposal",
+    include_in_schema=False,
+    opt={"permission": Permission.REQUEST_DISPOSAL},
+)
+async def ask_disposal(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Ask for the item to be disposed of (done at once where the force needs no approval)."""
+    require(user, Permission.REQUEST_DISPOSAL)
+    reason = str((await request.form()).get("reason", ""))
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
+            if item is None:
+                raise NotFoundException(f"no item {item_id}")
+            disposal = await request_disposal(platform, tx, item, user, reason)
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        flash(request, _sentence(str(exc)), error=True)
+    else:
+        done = disposal.state == DisposalState.DONE
+        flash(
+            request,
+            "Disposed of: the stored file is destroyed; the record remains."
+            if done
+            else "Disposal requested. A supervisor or evidence manager must approve it.",
+        )
+    return see_other(f"/items/{item_id}")
+
+
+@get("/disposals", include_in_schema=False, opt={"permission": Permission.APPROVE_DISPOSAL})
+async def disposals_page(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Template:
+    """Disposal requests awaiting a decision, oldest first."""
+    require(user, Permission.APPROVE_DISPOSAL)
+    async with platform.force_session(user.force_id) as session:
+        rows = await session.execute(
+            select(DisposalRequest, EvidenceItem, User.name)
+            .join(EvidenceItem, EvidenceItem.id == DisposalRequest.item_id)
+            .join(User, User.id == DisposalRequest.requested_by)
+            .where(DisposalRequest.state == DisposalState.PENDING)
+            .order_by(DisposalRequest.requested_at)
+        )
+        pending = [PendingDisposal(d, i, n) for d, i, n in rows]
+    return page(request, "disposals.html", user=user, pending=pending)
+
+
+@post(
+    "/disposals/{disposal_id:int}/approve",
+    include_in_schema=False,
+    opt={"permission": Permission.APPROVE_DISPOSAL},
+)
+async def approve(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    disposal_id: FromPath[int],
+) -> Redirect:
+    """Approve another user's request: the bytes are destroyed, the tombstone stays."""
+    require(user, Permission.APPROVE_DISPOSAL)
+    note = str((await request.form()).get("note", ""))
+    return await _decide(request, platform, user, disposal_id, note, approving=True)
+
+
+@post(
+    "/disposals/{disposal_id:int}/refuse",
+    include_in_schema=False,
+    opt={"permission": Permission.APPROVE_DISPOSAL},
+)
+async def refuse(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    disposal_id: FromPath[int],
+) -> Redirect:
+    """Refuse another user's request, saying why."""
+    require(user, Permission.APPROVE_DISPOSAL)
+    note = str((await request.form()).get("note", ""))
+    return await _decide(request, platform, user, disposal_id, note, approving=False)
+
+
+async def _decide(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    disposal_id: int,
+    note: str,
+    *,
+    approving: bool,
+) -> Redirect:
+    item_id = None
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            disposal = await tx.session.get(DisposalRequest, disposal_id, with_for_update=True)
+            if disposal is None:
+                raise NotFoundException(f"no disposal request {disposal_id}")
+            item_id = disposal.item_id
+            if approving:
+                await approve_disposal(platform, tx, disposal, user, note)
+            else:
+                await refuse_disposal(tx, disposal, user, note)
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        flash(request, _sentence(str(exc)), error=True)
+    else:
+        flash(
+            request,
+            "Disposal approved: the stored file is destroyed; the record remains."
+            if approving
+            else "Disposal refused.",
+        )
+    return see_other(f"/items/{item_id}")
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]

@@ -1,0 +1,180 @@
+"""What the item page shows, read through a force-scoped session (another force's item ids
+are not found), and which stored object can be previewed safely in the browser."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exhibit.accounts.models import User
+from exhibit.cases.models import Case
+from exhibit.evidence.models import (
+    Category,
+    Derivative,
+    DisposalRequest,
+    DisposalState,
+    EvidenceItem,
+)
+from exhibit.uploads.models import EvidenceRequest, Submission
+
+# Raster images every browser decodes without running anything (no SVG, no HTML).
+SAFE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+PLAYABLE_VIDEO = frozenset({"video/mp4", "video/webm"})
+PLAYABLE_AUDIO = frozenset(
+    {"audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/ogg", "audio/wav", "audio/x-wav"}
+)
+SAFE_TYPES = SAFE_IMAGES | PLAYABLE_VIDEO | PLAYABLE_AUDIO
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A stored object to stream: the item's original or one of its derivatives."""
+
+    backend: str
+    key: str
+    size: int
+    media_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the item page can show inline: ``kind`` is image, video or audio."""
+
+    kind: str
+    file: StoredFile
+    derivative: Derivative | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """Everything on the item page."""
+
+    item: EvidenceItem
+    case: Case
+    statement: str
+    witness: str
+    submission_reference: str
+    derivatives: list[Derivative]
+    categories: list[Category]
+    category: Category | None
+    preview: Preview | None
+    disposals: list[DisposalRequest]
+    names: dict[int, str]
+
+    @property
+    def pending_disposal(self) -> DisposalRequest | None:
+        """The disposal request awaiting a decision, if any."""
+        return next((d for d in self.disposals if d.state == DisposalState.PENDING), None)
+
+    @property
+    def gps(self) -> tuple[float, float] | None:
+        """Latitude and longitude from the capture metadata, where the device recorded them."""
+        meta = self.item.capture_metadata or {}
+        nested = meta.get("gps")
+        found: dict[str, Any] = nested if isinstance(nested, dict) else meta
+        lat = found.get("latitude", found.get("lat"))
+        lon = found.get("longitude", found.get("lon", found.get("lng")))
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            return float(lat), float(lon)
+        return None
+
+
+async def find_item(session: AsyncSession, item_id: int) -> EvidenceItem:
+    """The force's item ``item_id``; 404 if it is not one of this force's."""
+    item = await session.get(EvidenceItem, item_id)
+    if item is None:
+        raise NotFoundException(f"no item {item_id}")
+    return item
+
+
+def original_file(item: EvidenceItem) -> StoredFile:
+    """The original as stored."""
+    return StoredFile(
+        item.storage_backend, item.storage_key, item.size, item.sniffed_type, item.original_filename
+    )
+
+
+def derivative_file(item: EvidenceItem, derivative: Derivative) -> StoredFile:
+    """A derivative as stored, named after the original."""
+    return StoredFile(
+        derivative.storage_backend,
+        derivative.storage_key,
+        derivative.size,
+        derivative.media_type,
+        f"{derivative.kind}-{item.original_filename}",
+    )
+
+
+def choose_preview(item: EvidenceItem, derivatives: list[Derivative]) -> Preview | None:
+    """What to show inline, best first: a playable proxy, a playable original, a thumbnail,
+    a safe original image; None when nothing can be shown safely."""
+    by_kind = {d.kind: d for d in derivatives if d.media_type in SAFE_TYPES}
+    if (proxy := by_kind.get("proxy")) is not None:
+        return Preview(_kind(proxy.media_type), derivative_file(item, proxy), proxy)
+    if item.sniffed_type in PLAYABLE_VIDEO | PLAYABLE_AUDIO:
+        return Preview(_kind(item.sniffed_type), original_file(item), None)
+    if (thumbnail := by_kind.get("thumbnail")) is not None:
+        return Preview(_kind(thumbnail.media_type), derivative_file(item, thumbnail), thumbnail)
+    if item.sniffed_type in SAFE_IMAGES:
+        return Preview("image", original_file(item), None)
+    return None
+
+
+def _kind(media_type: str) -> str:
+    if media_type in SAFE_IMAGES:
+        return "image"
+    return "video" if media_type in PLAYABLE_VIDEO else "audio"
+
+
+async def item_view(session: AsyncSession, item_id: int) -> ItemView:
+    """The item page's content."""
+    item = await find_item(session, item_id)
+    case = await session.get(Case, item.case_id)
+    assert case is not None
+    statement = witness = submission_reference = ""
+    if item.submission_id is not None:
+        row = (
+            await session.execute(
+                select(Submission, EvidenceRequest.recipient_name)
+                .join(EvidenceRequest, EvidenceRequest.id == Submission.request_id)
+                .where(Submission.id == item.submission_id)
+            )
+        ).first()
+        if row is not None:
+            statement, witness = row[0].statement, row[1]
+            submission_reference = row[0].reference
+    derivatives = list(
+        await session.scalars(
+            select(Derivative).where(Derivative.item_id == item.id).order_by(Derivative.id)
+        )
+    )
+    categories = list(await session.scalars(select(Category).order_by(Category.name)))
+    disposals = list(
+        await session.scalars(
+            select(DisposalRequest)
+            .where(DisposalRequest.item_id == item.id)
+            .order_by(DisposalRequest.id.desc())
+        )
+    )
+    user_ids = {d.requested_by for d in disposals} | {
+        d.decided_by for d in disposals if d.decided_by
+    }
+    if item.reviewed_by:
+        user_ids.add(item.reviewed_by)
+    names = {u.id: u.name for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
+    return ItemView(
+        item=item,
+        case=case,
+        statement=statement,
+        witness=witness,
+        submission_reference=submission_reference,
+        derivatives=derivatives,
+        categories=categories,
+        category=next((c for c in categories if c.id == item.category_id), None),
+        preview=None if item.disposed_at else choose_preview(item, derivatives),
+        disposals=disposals,
+        names=names,
+    )

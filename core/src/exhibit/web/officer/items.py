@@ -1,0 +1,263 @@
+"""``/items/{id}``: one item's page (viewing it is audited) and the reviewing officer's actions.
+
+Each action is one unit of work: the change and its audit event commit together, and a
+refusal (no reason, wrong state) changes nothing and says why on the page it came from.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from exhibit.accounts.models import User
+from exhibit.accounts.permissions import Permission, may, require
+from exhibit.audit import log as audit
+from exhibit.evidence import review
+from exhibit.evidence.models import Category, EvidenceItem
+from exhibit.forces.transaction import ForceTransaction, force_transaction
+from exhibit.platform import Platform
+from exhibit.web.officer.item_queries import item_view
+from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
+
+Action = Callable[[ForceTransaction, EvidenceItem], Awaitable[str]]
+
+
+async def _act(
+    request: AnyRequest, platform: Platform, user: User, item_id: int, action: Action
+) -> Redirect:
+    """Run ``action`` on the force's item; back to the item page saying what happened."""
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
+            if item is None:
+                raise NotFoundException(f"no item {item_id}")
+            done = await action(tx, item)
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        message = str(exc)
+        flash(request, message[:1].upper() + message[1:], error=True)
+    else:
+        flash(request, done)
+    return see_other(f"/items/{item_id}")
+
+
+def _text(form: FormMultiDict, name: str) -> str:
+    return str(form.get(name, ""))
+
+
+@get("/items/{item_id:int}", include_in_schema=False, opt={"permission": Permission.VIEW_CASES})
+async def item_page(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Template:
+    """The item: preview, metadata, the witness's words, provenance and actions."""
+    require(user, Permission.VIEW_CASES)
+    async with force_transaction(platform, user.force_id) as tx:
+        view = await item_view(tx.session, item_id)
+        await audit.record(
+            tx.session,
+            user.force_id,
+            actor=review.actor_of(user),
+            action="item.viewed",
+            object_type="item",
+            object_id=item_id,
+        )
+    return page(
+        request,
+        "item.html",
+        user=user,
+        view=view,
+        item=view.item,
+        can_review=may(user, Permission.REVIEW_EVIDENCE),
+        can_download=may(user, Permission.DOWNLOAD_EVIDENCE),
+        can_request_disposal=may(user, Permission.REQUEST_DISPOSAL),
+        can_approve_disposal=may(user, Permission.APPROVE_DISPOSAL),
+    )
+
+
+@post(
+    "/items/{item_id:int}/accept",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def accept_item(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Accept the item: it gets the next exhibit reference on its case."""
+    require(user, Permission.REVIEW_EVIDENCE)
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        reference = await review.accept(tx, item, user)
+        return f"Accepted as exhibit {reference}."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/decline",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def decline_item(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Decline the item with the officer's reason; it is kept for the retention period."""
+    require(user, Permission.REVIEW_EVIDENCE)
+    reason = _text(await request.form(), "reason")
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        await review.decline(tx, item, user, reason)
+        return "Declined. The file is kept for the force's retention period."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/tags",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def tag_item(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Replace the item's tags with the comma-separated list given."""
+    require(user, Permission.REVIEW_EVIDENCE)
+    tags = _text(await request.form(), "tags").split(",")
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        await review.set_tags(tx, item, user, tags)
+        return "Tags saved."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/category",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def categorise_item(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Put the item in one of the force's categories (or none)."""
+    require(user, Permission.REVIEW_EVIDENCE)
+    chosen = _text(await request.form(), "category_id")
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        category = None
+        if chosen:
+            category = await tx.session.get(Category, int(chosen)) if chosen.isdigit() else None
+            if category is None:
+                raise review.ReviewRefused("choose one of your force's categories")
+        await review.categorise(tx, item, user, category)
+        return f"Category: {category.name}." if category else "Category removed."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/sensitive",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def mark_sensitive(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Mark the item sensitive / do not disclose (``sensitive=yes``), or clear the mark."""
+    require(user, Permission.REVIEW_EVIDENCE)
+    form = await request.form()
+    sensitive = _text(form, "sensitive") == "yes"
+    reason = _text(form, "reason")
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        await review.set_sensitive(tx, item, user, sensitive, reason)
+        return "Marked sensitive: do not disclose." if sensitive else "Sensitive mark cleared."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+BULK_ACTIONS = ("accept", "decline", "tag")
+
+
+@post(
+    "/cases/{case_id:int}/items/bulk",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def bulk_action(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    case_id: FromPath[int],
+) -> Redirect:
+    """Accept, decline (with one reason) or tag the selected items of a case in one go.
+
+    All or nothing: if any selected item refuses the action, none changes.
+    """
+    require(user, Permission.REVIEW_EVIDENCE)
+    form = await request.form()
+    action = _text(form, "action")
+    ids = sorted({int(v) for v in form.getall("item", []) if str(v).isdigit()})
+    back = see_other(f"/cases/{case_id}#evidence")
+    if action not in BULK_ACTIONS or not ids:
+        flash(request, "Select at least one item and an action.", error=True)
+        return back
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            items = list(
+                await tx.session.scalars(
+                    select(EvidenceItem)
+                    .where(EvidenceItem.id.in_(ids), EvidenceItem.case_id == case_id)
+                    .order_by(EvidenceItem.received_at, EvidenceItem.id)
+                    .with_for_update()
+                )
+            )
+            if len(items) != len(ids):
+                raise NotFoundException("some selected items are not on this case")
+            for item in items:
+                await _bulk_one(tx, item, user, action, form)
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        message = str(exc)
+        flash(request, "Nothing was changed: " + message, error=True)
+        return back
+    flash(request, f"{action.capitalize()}: {len(items)} item{'s' * (len(items) != 1)} done.")
+    return back
+
+
+async def _bulk_one(
+    tx: ForceTransaction, item: EvidenceItem, user: User, action: str, form: FormMultiDict
+) -> Any:
+    if action == "accept":
+        return await review.accept(tx, item, user)
+    if action == "decline":
+        return await review.decline(tx, item, user, _text(form, "reason"))
+    tag = _text(form, "tag")
+    if not tag.strip():
+        raise review.ReviewRefused("give a tag to add")
+    return await review.add_tag(tx, item, user, tag)

@@ -1,0 +1,50 @@
+"""Force-defined categories with retention periods, managed by the force admin."""
+
+from sqlalchemy import select
+
+from exhibit.accounts.models import Role
+from exhibit.evidence.models import Category
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
+from tests.fixtures.two_factor import make_enrolled_user, sign_in_with_code
+
+
+async def test_a_force_admin_defines_categories_and_an_officer_cannot(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await make_enrolled_user(platform, "kent", Role.FORCE_ADMIN)
+    officer = await make_user(platform, "kent", Role.OFFICER)
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)  # admins must use two-factor
+        page = await client.get("/admin/categories")
+        assert page.status_code == 200
+        added = await submit(
+            client, "/admin/categories", {"name": "Dashcam", "retention_days": "365"}
+        )
+        assert "Category Dashcam added." in added.text
+        twice = await submit(
+            client, "/admin/categories", {"name": "Dashcam", "retention_days": "1"}
+        )
+        assert "There is already a category called Dashcam" in twice.text
+        bad = await submit(client, "/admin/categories", {"name": "CCTV", "retention_days": "x"})
+        assert "whole number of days" in bad.text
+        async with platform.force_session(admin.force_id) as session:
+            category = await session.scalar(select(Category))
+        assert category is not None
+        changed = await submit(
+            client, f"/admin/categories/{category.id}", {"retention_days": "730"}
+        )
+        assert "Retention of Dashcam changed." in changed.text
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        assert (await client.get("/admin/categories")).status_code == 403
+        refused = await submit(client, "/admin/categories", {"name": "X", "retention_days": "5"})
+        assert refused.status_code == 403
+    async with platform.force_session(admin.force_id) as session:
+        categories = list(await session.scalars(select(Category)))
+    assert [(c.name, c.retention_days) for c in categories] == [("Dashcam", 730)]
+    [created] = await audit_events(platform, admin.force_id, "category.created")
+    assert created.actor == f"user:{admin.user_id}"
+    [changed_event] = await audit_events(platform, admin.force_id, "category.retention_changed")
+    assert changed_event.details == {"name": "Dashcam", "from_days": 365, "to_days": 730}

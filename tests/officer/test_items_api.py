@@ -1,0 +1,115 @@
+"""The JSON API for items: the same review actions, downloads and history as the web app."""
+
+from exhibit.accounts.models import Role, User
+from exhibit.accounts.service import create_api_token
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from tests.evidence.arrivals import arrived, png
+from tests.fixtures.officer import audit_events, browser, make_user
+from tests.fixtures.witness import Scene, make_scene
+
+
+async def _token(platform: Platform, force_id: int, user_id: int) -> dict[str, str]:
+    async with force_transaction(platform, force_id) as tx:
+        user = await tx.session.get(User, user_id)
+        assert user is not None
+        _, token = await create_api_token(tx.session, user, name="test", actor="test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _officer(platform: Platform, scene: Scene) -> dict[str, str]:
+    return await _token(platform, scene.force_id, scene.officer_id)
+
+
+async def test_review_through_the_api(settings: Settings, platform: Platform) -> None:
+    scene = await make_scene(platform)
+    data = png()
+    first, second = [await arrived(platform, scene, png(colour=(c, 2, 2))) for c in (1, 2)]
+    third = await arrived(platform, scene, data)
+    auth = await _officer(platform, scene)
+    async with browser(settings) as client:
+        shown = await client.get(f"/api/v1/items/{first}", headers=auth)
+        assert shown.status_code == 200
+        assert shown.json()["review_state"] == "pending"
+
+        accepted = await client.post(f"/api/v1/items/{first}/accept", headers=auth)
+        assert accepted.status_code == 201
+        assert accepted.json()["exhibit_reference"] == "T/1"
+        again = await client.post(f"/api/v1/items/{first}/accept", headers=auth)
+        assert again.status_code == 400
+        assert "already exhibit T/1" in again.text
+
+        no_reason = await client.post(
+            f"/api/v1/items/{second}/decline", headers=auth, json={"reason": ""}
+        )
+        assert no_reason.status_code == 400
+        declined = await client.post(
+            f"/api/v1/items/{second}/decline", headers=auth, json={"reason": "Blurred"}
+        )
+        assert declined.json()["review_state"] == "declined"
+        assert declined.json()["retain_until"] is not None
+
+        tagged = await client.put(
+            f"/api/v1/items/{first}/tags", headers=auth, json={"tags": ["van", "van", "night"]}
+        )
+        assert tagged.json()["tags"] == ["van", "night"]
+        marked = await client.put(
+            f"/api/v1/items/{first}/sensitive", headers=auth, json={"sensitive": True}
+        )
+        assert marked.json()["sensitive"] is True
+        no_category = await client.put(
+            f"/api/v1/items/{first}/category", headers=auth, json={"category_id": 99}
+        )
+        assert no_category.status_code == 400
+
+        listed = await client.get(f"/api/v1/cases/{scene.case_id}/items", headers=auth)
+        by_id = {i["id"]: i for i in listed.json()}
+        assert by_id[first]["exhibit_reference"] == "T/1"
+
+        refused = await client.get(f"/api/v1/items/{third}/original", headers=auth)
+        assert refused.status_code == 400
+        got = await client.get(
+            f"/api/v1/items/{third}/original",
+            headers={**auth, "Range": "bytes=0-9"},
+            params={"reason": "Disclosure"},
+        )
+        assert got.status_code == 206
+        assert got.content == data[:10]
+        assert got.headers["content-disposition"].startswith("attachment")
+
+        history = await client.get(f"/api/v1/items/{first}/continuity", headers=auth)
+        actions = [step["action"] for step in history.json()]
+        assert actions[0] == "evidence.received"
+        assert {"item.viewed", "item.accepted", "item.tagged"} <= set(actions)
+
+    [downloaded] = await audit_events(platform, scene.force_id, "item.downloaded")
+    assert downloaded.reason == "Disclosure"
+
+
+async def test_the_api_refuses_small_roles_and_other_forces(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    auditor = await make_user(platform, "kent", Role.AUDITOR)
+    stranger = await make_user(platform, "essex", Role.OFFICER)
+    as_auditor = await _token(platform, auditor.force_id, auditor.user_id)
+    as_stranger = await _token(platform, stranger.force_id, stranger.user_id)
+    async with browser(settings) as client:
+        assert (await client.get(f"/api/v1/items/{item_id}", headers=as_auditor)).status_code == 200
+        refused = await client.post(f"/api/v1/items/{item_id}/accept", headers=as_auditor)
+        assert refused.status_code == 403
+        download = await client.get(
+            f"/api/v1/items/{item_id}/original", headers=as_auditor, params={"reason": "x"}
+        )
+        assert download.status_code == 403
+        for response in (
+            await client.get(f"/api/v1/items/{item_id}", headers=as_stranger),
+            await client.post(f"/api/v1/items/{item_id}/accept", headers=as_stranger),
+            await client.get(
+                f"/api/v1/items/{item_id}/original", headers=as_stranger, params={"reason": "x"}
+            ),
+        ):
+            assert response.status_code == 404
+        assert (await client.get(f"/api/v1/items/{item_id}")).status_code == 401

@@ -1,0 +1,178 @@
+"""Reviewing evidence in the web app: the item page, its actions, and bulk actions."""
+
+from sqlalchemy import select
+
+from exhibit.accounts.models import Role
+from exhibit.evidence.models import Category, EvidenceItem, ReviewState
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from exhibit.uploads.models import Submission
+from tests.evidence.arrivals import arrived, png
+from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
+from tests.fixtures.witness import make_scene
+
+OFFICER = "officer@kent.test"
+
+
+async def _items(platform: Platform, force_id: int) -> dict[int, EvidenceItem]:
+    async with platform.force_session(force_id) as session:
+        return {i.id: i for i in await session.scalars(select(EvidenceItem))}
+
+
+async def test_the_item_page_shows_what_an_officer_needs_and_is_audited(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png(), filename="car park.png")
+    async with force_transaction(platform, scene.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        item.caption = "The blue van"
+        item.capture_metadata = {
+            "taken_at": "2026-11-20T21:14:00",
+            "device": "Pixel 8",
+            "gps": {"latitude": 51.2787, "longitude": 1.0789},
+        }
+        submission = await tx.session.get(Submission, item.submission_id)
+        assert submission is not None
+        submission.statement = "I saw it reverse into the car."
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        page = await client.get(f"/items/{item_id}")
+    assert page.status_code == 200
+    text = page.text
+    for expected in (
+        "car park.png",
+        item.sha256,
+        "image/png",
+        "The blue van",
+        "I saw it reverse into the car.",
+        "Sam Witness",
+        "Pixel 8",
+        "51.278700, 1.078900",
+        f'src="/items/{item_id}/preview"',
+        "Accept as exhibit",
+        f"/items/{item_id}/continuity",
+    ):
+        assert expected in text, expected
+    [viewed] = await audit_events(platform, scene.force_id, "item.viewed")
+    assert viewed.actor == f"user:{scene.officer_id}"
+    assert viewed.object_id == str(item_id)
+
+
+async def test_an_unsafe_file_gets_a_placeholder_not_a_preview(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(
+        platform,
+        scene,
+        b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+        filename="letter.pdf",
+        declared_type="application/pdf",
+    )
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        page = await client.get(f"/items/{item_id}")
+        assert 'data-preview="none"' in page.text
+        assert f"/items/{item_id}/preview" not in page.text
+        assert (await client.get(f"/items/{item_id}/preview")).status_code == 404
+
+
+async def test_accept_decline_tag_categorise_and_mark_sensitive_from_the_item_page(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    kept, dropped = [await arrived(platform, scene, png(colour=(c, 9, 9))) for c in (1, 2)]
+    async with force_transaction(platform, scene.force_id) as tx:
+        tx.session.add(Category(force_id=scene.force_id, name="CCTV", retention_days=30))
+    async with platform.force_session(scene.force_id) as session:
+        cctv = await session.scalar(select(Category.id))
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{kept}")
+        accepted = await submit(client, f"/items/{kept}/accept", {})
+        assert "Accepted as exhibit T/1." in accepted.text
+        assert "data-exhibit-reference>T/1<" in accepted.text
+
+        refused = await submit(client, f"/items/{dropped}/decline", {"reason": " "})
+        assert "Give a reason to decline" in refused.text
+        declined = await submit(client, f"/items/{dropped}/decline", {"reason": "Not the scene"})
+        assert "Declined." in declined.text
+        assert "Not the scene" in declined.text
+
+        await submit(client, f"/items/{kept}/tags", {"tags": "van, night"})
+        await submit(client, f"/items/{kept}/category", {"category_id": str(cctv)})
+        bad = await submit(client, f"/items/{kept}/category", {"category_id": "999"})
+        assert "Choose one of your force" in bad.text
+        marked = await submit(client, f"/items/{kept}/sensitive", {"sensitive": "yes"})
+        assert "data-sensitive" in marked.text
+
+    items = await _items(platform, scene.force_id)
+    assert items[kept].review_state == ReviewState.ACCEPTED
+    assert items[kept].exhibit_reference == "T/1"
+    assert items[kept].tags == ["van", "night"]
+    assert items[kept].category_id == cctv
+    assert items[kept].sensitive
+    assert items[dropped].review_state == ReviewState.DECLINED
+    assert items[dropped].decline_reason == "Not the scene"
+    assert len(await audit_events(platform, scene.force_id, "item.declined")) == 1
+
+
+async def test_bulk_actions_change_all_selected_items_or_none(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    ids = [await arrived(platform, scene, png(colour=(c, 1, 1))) for c in range(4)]
+    url = f"/cases/{scene.case_id}/items/bulk"
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        page = await client.get(f"/cases/{scene.case_id}")
+        for item_id in ids:
+            assert f'name="item" value="{item_id}"' in page.text
+        tagged = await submit(client, url, {"action": "tag", "tag": "van", "item": ids})
+        assert "Tag: 4 items done." in tagged.text
+        accepted = await submit(client, url, {"action": "accept", "item": ids[:2]})
+        assert "Accept: 2 items done." in accepted.text
+        no_reason = await submit(client, url, {"action": "decline", "item": ids[2:]})
+        assert "Nothing was changed: give a reason to decline" in no_reason.text
+        # One selected item is already accepted: nothing changes, not even the other.
+        decline = {"action": "decline", "reason": "Dup"}
+        mixed = await submit(client, url, {**decline, "item": ids[1:3]})
+        assert "Nothing was changed" in mixed.text
+        declined = await submit(client, url, {**decline, "item": ids[2:]})
+        assert "Decline: 2 items done." in declined.text
+        nothing = await submit(client, url, {"action": "accept"})
+        assert "Select at least one item" in nothing.text
+
+    items = await _items(platform, scene.force_id)
+    assert sorted(items[i].exhibit_reference or "" for i in ids[:2]) == ["T/1", "T/2"]
+    assert [items[i].review_state for i in ids[2:]] == [ReviewState.DECLINED] * 2
+    assert all(items[i].tags == ["van"] for i in ids)
+    assert len(await audit_events(platform, scene.force_id, "item.accepted")) == 2
+
+
+async def test_an_auditor_may_look_but_not_review_and_another_force_sees_nothing(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    auditor = await make_user(platform, "kent", Role.AUDITOR)
+    stranger = await make_user(platform, "essex", Role.SUPERVISOR)
+    async with browser(settings) as client:
+        await sign_in(client, auditor.email)
+        page = await client.get(f"/items/{item_id}")
+        assert page.status_code == 200
+        assert "Accept as exhibit" not in page.text
+        assert (await submit(client, f"/items/{item_id}/accept", {})).status_code == 403
+        bulk = {"action": "accept", "item": [item_id]}
+        assert (await submit(client, f"/cases/{scene.case_id}/items/bulk", bulk)).status_code == 403
+    async with browser(settings) as client:
+        await sign_in(client, stranger.email)
+        assert (await client.get(f"/items/{item_id}")).status_code == 404
+        assert (await submit(client, f"/items/{item_id}/accept", {})).status_code == 404
+        assert (await client.get(f"/items/{item_id}/preview")).status_code == 404
+        bulk = {"action": "accept", "item": [item_id]}
+        assert (await submit(client, f"/cases/{scene.case_id}/items/bulk", bulk)).status_code == 404
+    assert (await _items(platform, scene.force_id))[item_id].review_state == ReviewState.PENDING
