@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from exhibit.accounts.models import User
-from exhibit.accounts.permissions import Permission, require
+from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.audit import log as audit
 from exhibit.evidence import review
@@ -144,7 +144,6 @@ class ItemsController(Controller):
         item_id: FromPath[int],
     ) -> ItemDetail:
         """One item (reading it is audited as a view)."""
-        require(user, Permission.VIEW_CASES)
         async with force_transaction(platform, user.force_id) as tx:
             item = await find_item(tx.session, item_id)
             await audit.record(
@@ -166,7 +165,6 @@ class ItemsController(Controller):
         item_id: FromPath[int],
     ) -> ItemDetail:
         """Accept the item: it gets the next exhibit reference on its case."""
-        require(user, Permission.REVIEW_EVIDENCE)
         return await _change(platform, user, item_id, lambda tx, i: review.accept(tx, i, user))
 
     @post("/{item_id:int}/decline", opt={"permission": Permission.REVIEW_EVIDENCE})
@@ -178,7 +176,6 @@ class ItemsController(Controller):
         data: JSONBody[ReasonIn],
     ) -> ItemDetail:
         """Decline the item with a reason; it is kept for the force's retention period."""
-        require(user, Permission.REVIEW_EVIDENCE)
         return await _change(
             platform, user, item_id, lambda tx, i: review.decline(tx, i, user, data.reason)
         )
@@ -192,7 +189,6 @@ class ItemsController(Controller):
         data: JSONBody[TagsIn],
     ) -> ItemDetail:
         """Replace the item's tags."""
-        require(user, Permission.REVIEW_EVIDENCE)
         return await _change(
             platform, user, item_id, lambda tx, i: review.set_tags(tx, i, user, data.tags)
         )
@@ -206,7 +202,6 @@ class ItemsController(Controller):
         data: JSONBody[CategoryIn],
     ) -> ItemDetail:
         """Put the item in one of the force's categories (or none)."""
-        require(user, Permission.REVIEW_EVIDENCE)
 
         async def change(tx: ForceTransaction, item: EvidenceItem) -> None:
             category = None
@@ -227,7 +222,6 @@ class ItemsController(Controller):
         data: JSONBody[SensitiveIn],
     ) -> ItemDetail:
         """Mark the item sensitive / do not disclose, or clear the mark."""
-        require(user, Permission.REVIEW_EVIDENCE)
         return await _change(
             platform,
             user,
@@ -244,7 +238,6 @@ class ItemsController(Controller):
         data: JSONBody[ReasonIn],
     ) -> ItemDetail:
         """Ask for disposal (carried out at once where the force needs no approval)."""
-        require(user, Permission.REQUEST_DISPOSAL)
         return await _change(
             platform,
             user,
@@ -260,7 +253,6 @@ class ItemsController(Controller):
         item_id: FromPath[int],
     ) -> list[StepOut]:
         """The item's continuity history, oldest first."""
-        require(user, Permission.VIEW_CASES)
         async with force_transaction(platform, user.force_id) as tx:
             item = await find_item(tx.session, item_id)
             await audit.record(
@@ -303,7 +295,6 @@ class ItemsController(Controller):
         reason: FromQuery[str] = "",
     ) -> Response[Any]:
         """The original, byte for byte, with Range support; ``reason`` is required."""
-        require(user, Permission.DOWNLOAD_EVIDENCE)
         async with platform.force_session(user.force_id) as session:
             item = await find_item(session, item_id)
         if item.disposed_at is not None:

@@ -7,7 +7,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from exhibit.accounts.models import User
-from exhibit.accounts.permissions import Permission, require
+from exhibit.accounts.permissions import Permission
 from exhibit.evidence.categories import add_category, change_retention, list_categories
 from exhibit.evidence.models import Category
 from exhibit.evidence.review import actor_of
@@ -23,7 +23,6 @@ async def categories_page(
     request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
 ) -> Template:
     """The categories, with a form to add one and to change each one's retention."""
-    require(user, Permission.ADMINISTER_FORCE)
     async with platform.force_session(user.force_id) as session:
         categories = await list_categories(session)
     return page(request, "categories.html", user=user, categories=categories)
@@ -41,7 +40,6 @@ async def add_category_submit(
     request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
 ) -> Redirect:
     """Define a new category."""
-    require(user, Permission.ADMINISTER_FORCE)
     form = await request.form()
     try:
         async with force_transaction(platform, user.force_id) as tx:
@@ -71,7 +69,6 @@ async def change_category(
     category_id: FromPath[int],
 ) -> Redirect:
     """Change a category's retention period."""
-    require(user, Permission.ADMINISTER_FORCE)
     form = await request.form()
     try:
         async with force_transaction(platform, user.force_id) as tx:

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from exhibit.accounts.models import User
-from exhibit.accounts.permissions import Permission, may, require
+from exhibit.accounts.permissions import Permission, may
 from exhibit.audit import log as audit
 from exhibit.evidence import review
 from exhibit.evidence.models import Category, EvidenceItem
@@ -60,7 +60,6 @@ async def item_page(
     item_id: FromPath[int],
 ) -> Template:
     """The item: preview, metadata, the witness's words, provenance and actions."""
-    require(user, Permission.VIEW_CASES)
     async with force_transaction(platform, user.force_id) as tx:
         view = await item_view(tx.session, item_id)
         await audit.record(
@@ -96,7 +95,6 @@ async def accept_item(
     item_id: FromPath[int],
 ) -> Redirect:
     """Accept the item: it gets the next exhibit reference on its case."""
-    require(user, Permission.REVIEW_EVIDENCE)
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         reference = await review.accept(tx, item, user)
@@ -117,7 +115,6 @@ async def decline_item(
     item_id: FromPath[int],
 ) -> Redirect:
     """Decline the item with the officer's reason; it is kept for the retention period."""
-    require(user, Permission.REVIEW_EVIDENCE)
     reason = _text(await request.form(), "reason")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
@@ -139,7 +136,6 @@ async def tag_item(
     item_id: FromPath[int],
 ) -> Redirect:
     """Replace the item's tags with the comma-separated list given."""
-    require(user, Permission.REVIEW_EVIDENCE)
     tags = _text(await request.form(), "tags").split(",")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
@@ -161,7 +157,6 @@ async def categorise_item(
     item_id: FromPath[int],
 ) -> Redirect:
     """Put the item in one of the force's categories (or none)."""
-    require(user, Permission.REVIEW_EVIDENCE)
     chosen = _text(await request.form(), "category_id")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
@@ -188,7 +183,6 @@ async def mark_sensitive(
     item_id: FromPath[int],
 ) -> Redirect:
     """Mark the item sensitive / do not disclose (``sensitive=yes``), or clear the mark."""
-    require(user, Permission.REVIEW_EVIDENCE)
     form = await request.form()
     sensitive = _text(form, "sensitive") == "yes"
     reason = _text(form, "reason")
@@ -218,7 +212,6 @@ async def bulk_action(
 
     All or nothing: if any selected item refuses the action, none changes.
     """
-    require(user, Permission.REVIEW_EVIDENCE)
     form = await request.form()
     action = _text(form, "action")
     ids = sorted({int(v) for v in form.getall("item", []) if str(v).isdigit()})
