@@ -31,7 +31,7 @@ for (const name of ["citizen", "officer"]) {
 }
 
 await esbuild.build({
-  entryPoints: { citizen: here("src/citizen.js") },
+  entryPoints: { citizen: here("src/citizen.js"), officer: here("src/officer.js") },
   outdir: outDir,
   bundle: true,
   format: "iife",

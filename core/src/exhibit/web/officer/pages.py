@@ -15,6 +15,7 @@ FLASH = "flash"
 FORCE_NAME = "force_name"
 # GOV.UK Frontend's components for the officer app, built by web-assets/ (officer.scss).
 STYLESHEET = "officer.css"
+SCRIPT = "officer.js"
 
 try:
     LOCAL_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
@@ -57,6 +58,7 @@ def page(request: AnyRequest, name: str, *, status_code: int = 200, **context: A
         "when": when,
         "file_size": file_size,
         "stylesheet": asset_url(STYLESHEET),
+        "script": asset_url(SCRIPT),
     }
     return Template(f"officer/{name}", context=shared | context, status_code=status_code)
 
