@@ -141,6 +141,8 @@ async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing
         "two_factor_required": "yes",
         "exhibit_reference_format": "{initials}-{year}-{n}",
         "declined_retention_days": "30",
+        "reminder_hours_before": "24",
+        "contact_purge_days": "14",
     }
     async with browser(settings) as client:
         await sign_in_with_code(client, admin)
@@ -153,6 +155,9 @@ async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing
         )
         assert bad.status_code == 400
         assert "Enter a number of files from 1 to" in bad.text
+        bad_hours = await submit(client, "/admin/force", form | {"reminder_hours_before": "-1"})
+        assert bad_hours.status_code == 400
+        assert "Enter a number of hours from 0 to 168" in bad_hours.text
         no_number = await submit(client, "/admin/force", form | {"exhibit_reference_format": "X"})
         assert no_number.status_code == 400
         assert "must contain {n}" in no_number.text
@@ -169,6 +174,7 @@ async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing
         "{initials}-{year}-{n}",
         30,
     )
+    assert (force.reminder_hours_before, force.contact_purge_days) == (24, 14)
     assert force.disposal_needs_approval is False  # unticked
     [event] = await audit_events(platform, admin.force_id, "force.settings_changed")
     assert "two_factor_required" in event.details["changed_fields"]

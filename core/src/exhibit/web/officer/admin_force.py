@@ -1,7 +1,8 @@
 """``/admin/force``: the force's own settings.
 
 What witnesses are shown (contact details, privacy notice, Welsh), the defaults of a new
-evidence request, how exhibits are numbered and declined material kept, whether disposal
+evidence request, when witnesses get a reminder and how long their contact details are kept,
+how exhibits are numbered and declined material kept, whether disposal
 needs a second person, and whether everyone signs in with two-factor. A change is audited
 with the names of the fields that changed.
 """
@@ -27,11 +28,14 @@ from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 ADMIN = {"permission": Permission.ADMINISTER_FORCE}
 TEXTS = {"contact_details": 1000, "privacy_notice": 20_000, "exhibit_reference_format": 64}
+# Each number: what it counts, and its lowest and highest value.
 NUMBERS = {
-    "default_max_files": ("number of files", MAX_FILES),
-    "default_max_file_mb": ("file size in MB", MAX_FILE_MB),
-    "default_expiry_days": ("number of days", MAX_EXPIRY_DAYS),
-    "declined_retention_days": ("number of days", 3650),
+    "default_max_files": ("number of files", 1, MAX_FILES),
+    "default_max_file_mb": ("file size in MB", 1, MAX_FILE_MB),
+    "default_expiry_days": ("number of days", 1, MAX_EXPIRY_DAYS),
+    "declined_retention_days": ("number of days", 1, 3650),
+    "contact_purge_days": ("number of days", 1, 365),
+    "reminder_hours_before": ("number of hours", 0, 168),
 }
 SWITCHES = ("welsh_enabled", "disposal_needs_approval", "two_factor_required")
 
@@ -55,6 +59,8 @@ def _form_of(force: Force) -> SettingsForm:
     values["default_max_file_mb"] = str(force.default_max_file_bytes // 1024**2)
     values["default_expiry_days"] = str(force.default_expiry_days)
     values["declined_retention_days"] = str(force.declined_retention_days)
+    values["contact_purge_days"] = str(force.contact_purge_days)
+    values["reminder_hours_before"] = str(force.reminder_hours_before)
     return SettingsForm(values, {name: bool(getattr(force, name)) for name in SWITCHES})
 
 
@@ -71,12 +77,12 @@ def read_settings(form: FormMultiDict) -> tuple[SettingsForm, dict[str, Any]]:
         check_format(values["exhibit_reference_format"])
     except BadReferenceFormat as exc:
         state.errors.append(FieldError("exhibit_reference_format", str(exc).capitalize()))
-    for name, (what, high) in NUMBERS.items():
+    for name, (what, low, high) in NUMBERS.items():
         value = values[name]
         if not (
-            value.isascii() and value.isdigit() and len(value) <= 9 and 1 <= int(value) <= high
+            value.isascii() and value.isdigit() and len(value) <= 9 and low <= int(value) <= high
         ):
-            state.errors.append(FieldError(name, f"Enter a {what} from 1 to {high:,}"))
+            state.errors.append(FieldError(name, f"Enter a {what} from {low} to {high:,}"))
             continue
         if name == "default_max_file_mb":
             changes["default_max_file_bytes"] = int(value) * 1024**2
