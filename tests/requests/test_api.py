@@ -75,6 +75,7 @@ async def test_an_officer_opens_a_case_and_asks_for_evidence(
     messages = await client.get(f"/api/v1/requests/{request['id']}/notifications", headers=officer)
     assert sorted(m["channel"] for m in messages.json()) == ["email", "sms"]
     assert messages.json()[0]["history"][0]["status"] == "queued"
+    assert (messages.json()[0]["status_detail"], messages.json()[0]["used_fallback"]) == ("", False)
 
     extended = await client.post(
         f"/api/v1/requests/{request['id']}/extend", json={"days": 14}, headers=officer

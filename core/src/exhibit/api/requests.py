@@ -52,6 +52,10 @@ class NotificationOut(msgspec.Struct):
     purpose: str
     status: str
     history: list[StatusOut]
+    status_detail: str = ""
+    """The provider's reason for the latest status (a failure's cause), recipient removed."""
+    used_fallback: bool = False
+    """True once the message went through the force's fallback provider."""
 
 
 class ExtendIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -141,6 +145,8 @@ class RequestsController(Controller):
                     for c in changes
                     if c.notification_id == n.id
                 ],
+                status_detail=n.status_detail,
+                used_fallback=n.used_fallback,
             )
             for n in rows
         ]
