@@ -250,6 +250,14 @@ async def test_bad_input_gets_an_error_summary_never_a_server_error(
         _share_form(world, world.redacted.id, recipient="", unit="north"),
     )
     assert _error_summary(unknown_unit.text) == ["Choose a unit that cps_portal offers"]
+    neither = await _post(
+        client,
+        f"/cases/{world.scene.case_id}/shares/new",
+        _share_form(world, world.redacted.id, recipient=""),
+    )
+    assert _error_summary(neither.text) == [
+        "Enter a prosecutor's email address or choose a CPS unit"
+    ]
     assert await _count(cps_platform, world.scene.force_id, Share) == 0
 
 
