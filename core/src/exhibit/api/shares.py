@@ -15,7 +15,7 @@ from litestar.response import Stream
 from sqlalchemy import select
 
 from exhibit.accounts.models import User
-from exhibit.accounts.permissions import Permission, require
+from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
@@ -99,7 +99,6 @@ class SharesController(Controller):
         data: JSONBody[ShareIn],
     ) -> ShareOut:
         """Share accepted exhibits of a case; sensitive items are refused."""
-        require(user, Permission.SHARE_EVIDENCE)
         with domain_rules_as_400():
             if not 1 <= data.expires_in_days <= 366:
                 raise ShareRefused("expires_in_days must be between 1 and 366")
@@ -139,7 +138,6 @@ class SharesController(Controller):
         case_id: FromPath[int],
     ) -> list[ShareOut]:
         """The shares made from a case, newest first; 404 for another force's case."""
-        require(user, Permission.VIEW_CASES)
         async with platform.force_session(user.force_id) as session:
             if await session.get(Case, case_id) is None:
                 raise NotFoundException(f"no case {case_id}")
@@ -158,7 +156,6 @@ class SharesController(Controller):
         share_id: FromPath[int],
     ) -> ShareOut:
         """One share of the force; 404 for any other."""
-        require(user, Permission.VIEW_CASES)
         return await _show(platform, user.force_id, share_id)
 
     @post("/shares/{share_id:int}/revoke", opt={"permission": Permission.SHARE_EVIDENCE})
@@ -170,7 +167,6 @@ class SharesController(Controller):
         data: JSONBody[RevokeIn],
     ) -> ShareOut:
         """Revoke a share at once; its recipient's next request is refused."""
-        require(user, Permission.SHARE_EVIDENCE)
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
                 try:
@@ -189,7 +185,6 @@ class SharesController(Controller):
         share_id: FromPath[int],
     ) -> Stream:
         """The share's signed bundle (ZIP), exported now; refused once revoked or expired."""
-        require(user, Permission.SHARE_EVIDENCE)
         with domain_rules_as_400():
             path = await write_bundle_file(platform, user.force_id, share_id, f"user:{user.id}")
         return Stream(
