@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from exhibit.accounts.models import Role
 from exhibit.platform import Platform
@@ -44,9 +45,11 @@ async def test_the_history_lists_each_step_and_downloads_as_csv(
         assert "Sam Witness (witness, request" in text  # received from whom
         assert "PC Test (officer)" in text
         assert "Court bundle" in text
-        assert 'href="/static/evidence.css"' in text
-        css = await client.get("/static/evidence.css")
+        stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+officer[^"]*\.css[^"]*)"', text)
+        assert stylesheet is not None
+        css = await client.get(stylesheet.group(1))
         assert "@media print" in css.text
+        assert "page-break-inside:avoid" in css.text.replace(" ", "")
 
         got = await client.get(f"/items/{item_id}/continuity.csv")
     assert got.status_code == 200

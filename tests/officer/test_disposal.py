@@ -12,6 +12,7 @@ from exhibit.audit.verify import verify_force_chain
 from exhibit.evidence.disposal import DisposalRefused, approve_disposal, request_disposal
 from exhibit.evidence.models import DisposalRequest, EvidenceItem, ReviewState
 from exhibit.forces.models import Force
+from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins import hookimpl
@@ -186,6 +187,17 @@ async def test_a_store_under_retention_refuses_and_nothing_changes(
         assert item is not None
         item.storage_backend = "held"  # the same folder, read through the held store
         key = item.storage_key
+    async with force_transaction(held_platform, scene.force_id) as tx:
+        await configure_plugin(
+            tx.session,
+            held_platform.plugins,
+            held_platform.secret_box,
+            scene.force_id,
+            "held_storage",
+            enabled=True,
+            config=None,
+            actor="test",
+        )
     HeldStorage.holds.add(key)
     try:
         officer_user = await _user(held_platform, scene)
