@@ -11,7 +11,7 @@ from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job
 from exhibit.jobs.worker import Worker
-from exhibit.notifications.models import Notification, NotificationStatusChange
+from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 
@@ -77,6 +77,21 @@ async def run_jobs(platform: Platform) -> int:
     while await worker.run_once():
         ran += 1
     return ran
+
+
+async def sent_through(
+    platform: Platform, slug: str, plugin: str, config: Any, recipient: str, channel: str
+) -> tuple[int, int, str]:
+    """A force with ``plugin`` configured and a message to ``recipient`` that it has sent.
+
+    Returns the force's id, the message's id and the provider's reference for it.
+    """
+    force_id = await make_force(platform, slug, plugin, config)
+    message = await queue(platform, force_id, recipient, channel=channel)
+    await run_jobs(platform)
+    row = await notification(platform, force_id, message)
+    assert row.status == DeliveryStatus.SENT and row.provider_reference
+    return force_id, message, row.provider_reference
 
 
 async def make_due(platform: Platform) -> None:

@@ -6,31 +6,32 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import httpx
+import boto3
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from moto.server import ThreadedMotoServer
+from cryptography.hazmat.primitives import serialization
 
 import exhibit_notify_email
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins
 from exhibit.settings import Settings
-from tests.notifications.peers import (
-    NOTIFY_API_KEY,
+from tests.fixtures.notify_peers import (
     NOTIFY_EMAIL_TEMPLATE,
     HttpPeer,
+    moto_data,
+    moto_settings,
     notify_peer,
+    notify_section,
+    reset_moto,
+    running_moto,
+    self_signed,
 )
 
 SMTP_USER = "exhibit-kent"
@@ -106,23 +107,10 @@ def _authenticate(
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    key, cert = self_signed(
+        "127.0.0.1",
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+        (x509.BasicConstraints(ca=True, path_length=None), True),
     )
     cert_file, key_file = folder / "relay.pem", folder / "relay.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -227,56 +215,34 @@ def notify() -> Iterator[HttpPeer]:
 
 def notify_settings(peer: HttpPeer) -> dict[str, Any]:
     """The ``govuk_notify`` section for ``peer``."""
-    return {
-        "api_key": {"value": NOTIFY_API_KEY},
-        "template_id": NOTIFY_EMAIL_TEMPLATE,
-        "base_url": peer.url,
-        "callback_token": {"value": NOTIFY_CALLBACK_TOKEN},
-    }
+    return notify_section(peer, NOTIFY_EMAIL_TEMPLATE, NOTIFY_CALLBACK_TOKEN)
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto in server mode on loopback, for SES."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_moto() as url:
+        yield url
 
 
 @pytest.fixture
 def moto(moto_server: str) -> str:
     """The moto server, emptied, with the force's domain verified for sending."""
-    httpx.post(f"{moto_server}/moto-api/reset").raise_for_status()
-    import boto3
-
-    boto3.client("sesv2", **_aws(moto_server)).create_email_identity(EmailIdentity="kent.police.uk")
+    ses = boto3.client(
+        "sesv2",
+        endpoint_url=reset_moto(moto_server),
+        region_name="eu-west-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ses.create_email_identity(EmailIdentity="kent.police.uk")
     return moto_server
 
 
-def _aws(moto_url: str) -> dict[str, Any]:
-    return {
-        "endpoint_url": moto_url,
-        "region_name": "eu-west-2",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
-def ses_settings(moto_url: str, **extra: Any) -> dict[str, Any]:
-    """The ``ses`` section for moto."""
-    return {
-        "region": "eu-west-2",
-        "access_key_id": "testing",
-        "secret_access_key": {"value": "testing"},
-        "endpoint_url": moto_url,
-        **extra,
-    }
+ses_settings = moto_settings
+"""The ``ses`` section for moto."""
 
 
 def sent_by_ses(moto_url: str) -> list[dict[str, Any]]:
     """The raw messages moto's SES accepted, read back over HTTP."""
-    data = httpx.get(f"{moto_url}/moto-api/data.json").json()
-    messages: list[dict[str, Any]] = data["ses"]["RawMessage"]
-    return messages
+    return moto_data(moto_url, "ses", "RawMessage")

@@ -12,9 +12,9 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
-from tests.notifications.helpers import make_force, queue, run_jobs
+from tests.fixtures.notify_peers import HttpPeer, SnsSigner, serving_certificate, sns_notification
 from tests.notifications.helpers import notification as stored
-from tests.notifications.peers import HttpPeer, SnsSigner, certificate_peer, sns_notification
+from tests.notifications.helpers import sent_through
 from tests.notify_email.conftest import (
     FROM,
     NOTIFY_CALLBACK_TOKEN,
@@ -23,6 +23,7 @@ from tests.notify_email.conftest import (
 )
 
 TOPIC = "arn:aws:sns:eu-west-2:123456789012:ses-events"
+WITNESS = "witness@example.org"
 
 
 @pytest.fixture
@@ -33,12 +34,7 @@ async def app(settings: Settings, email_plugins: Plugins) -> AsyncIterator[Async
 
 
 async def _sent(platform: Platform, config: dict[str, Any]) -> tuple[int, int, str]:
-    kent = await make_force(platform, "kent", "notify_email", config)
-    message = await queue(platform, kent, "witness@example.org", channel="email")
-    await run_jobs(platform)
-    row = await stored(platform, kent, message)
-    assert row.status == DeliveryStatus.SENT and row.provider_reference
-    return kent, message, row.provider_reference
+    return await sent_through(platform, "kent", "notify_email", config, WITNESS, "email")
 
 
 async def test_a_notify_email_receipt_needs_the_token(
@@ -69,13 +65,9 @@ async def test_an_ses_bounce_through_sns_is_checked_and_recorded(
     email_platform: Platform, moto: str, app: AsyncTestClient
 ) -> None:
     signer = SnsSigner.create()
-    with certificate_peer(signer).running() as certificates:
-        signer.cert_url = f"{certificates.url}/SimpleNotificationService-test.pem"
+    with serving_certificate(signer) as host:
         ses = ses_settings(
-            moto,
-            topic_arn=TOPIC,
-            certificate_hosts=[certificates.url.removeprefix("http://")],
-            allow_http_certificates=True,
+            moto, topic_arn=TOPIC, certificate_hosts=[host], allow_http_certificates=True
         )
         config = {"provider": "ses", "from_address": FROM, "ses": ses}
         kent, message, message_id = await _sent(email_platform, config)

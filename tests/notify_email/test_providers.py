@@ -9,14 +9,14 @@ import pytest
 
 from exhibit.notifications.models import DeliveryStatus
 from exhibit.platform import Platform
-from tests.notifications.helpers import LINK, history, make_due, make_force, queue, run_jobs
-from tests.notifications.helpers import notification as stored
-from tests.notifications.peers import (
+from tests.fixtures.notify_peers import (
     NOTIFY_EMAIL_TEMPLATE,
     NOTIFY_SECRET,
     NOTIFY_SERVICE_ID,
     HttpPeer,
 )
+from tests.notifications.helpers import LINK, history, make_due, make_force, queue, run_jobs
+from tests.notifications.helpers import notification as stored
 from tests.notify_email.conftest import (
     FROM,
     REPLY_TO,

@@ -3,21 +3,23 @@
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 import exhibit_notify_sms
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins
 from exhibit.settings import Settings
-from tests.notifications.peers import (
-    NOTIFY_API_KEY,
+from tests.fixtures.notify_peers import (
     NOTIFY_SMS_TEMPLATE,
     TWILIO_SID,
     TWILIO_TOKEN,
     HttpPeer,
+    moto_data,
+    moto_settings,
     notify_peer,
+    notify_section,
+    reset_moto,
+    running_moto,
     twilio_peer,
 )
 
@@ -55,19 +57,15 @@ def twilio() -> Iterator[HttpPeer]:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto in server mode on loopback (SNS, SES), for this package's tests only."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """moto in server mode on loopback (SNS), for this package's tests only."""
+    with running_moto() as url:
+        yield url
 
 
 @pytest.fixture
 def moto(moto_server: str) -> str:
     """The moto server, emptied."""
-    httpx.post(f"{moto_server}/moto-api/reset").raise_for_status()
-    return moto_server
+    return reset_moto(moto_server)
 
 
 def notify_config(peer: HttpPeer, **extra: Any) -> dict[str, Any]:
@@ -82,12 +80,7 @@ def notify_config(peer: HttpPeer, **extra: Any) -> dict[str, Any]:
 
 def notify_settings(peer: HttpPeer) -> dict[str, Any]:
     """The ``govuk_notify`` section for ``peer``."""
-    return {
-        "api_key": {"value": NOTIFY_API_KEY},
-        "template_id": NOTIFY_SMS_TEMPLATE,
-        "base_url": peer.url,
-        "callback_token": {"value": NOTIFY_CALLBACK_TOKEN},
-    }
+    return notify_section(peer, NOTIFY_SMS_TEMPLATE, NOTIFY_CALLBACK_TOKEN)
 
 
 def twilio_settings(peer: HttpPeer, token: str = TWILIO_TOKEN) -> dict[str, Any]:
@@ -100,19 +93,10 @@ def twilio_config(peer: HttpPeer, **extra: Any) -> dict[str, Any]:
     return {"provider": "twilio", "sender_id": SENDER, "twilio": twilio_settings(peer), **extra}
 
 
-def sns_settings(moto_url: str, **extra: Any) -> dict[str, Any]:
-    """The ``sns`` section for the moto server."""
-    return {
-        "region": "eu-west-2",
-        "access_key_id": "testing",
-        "secret_access_key": {"value": "testing"},
-        "endpoint_url": moto_url,
-        **extra,
-    }
+sns_settings = moto_settings
+"""The ``sns`` section for the moto server."""
 
 
 def sent_sms(moto_url: str) -> list[dict[str, Any]]:
     """The text messages moto's SNS has published, read back over HTTP."""
-    data = httpx.get(f"{moto_url}/moto-api/data.json").json()
-    messages: list[dict[str, Any]] = data["sns"]["SMS"]
-    return messages
+    return moto_data(moto_url, "sns", "SMS")

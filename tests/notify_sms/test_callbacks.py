@@ -14,16 +14,16 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
 from exhibit_notify_sms.twilio import twilio_signature
-from tests.notifications.helpers import history, make_force, queue, run_jobs
-from tests.notifications.helpers import notification as stored
-from tests.notifications.peers import (
+from tests.fixtures.notify_peers import (
     TWILIO_SID,
     TWILIO_TOKEN,
     HttpPeer,
     SnsSigner,
-    certificate_peer,
+    serving_certificate,
     sns_notification,
 )
+from tests.notifications.helpers import history, make_force, sent_through
+from tests.notifications.helpers import notification as stored
 from tests.notify_sms.conftest import (
     NOTIFY_CALLBACK_TOKEN,
     SENDER,
@@ -43,12 +43,7 @@ async def app(settings: Settings, sms_plugins: Plugins) -> AsyncIterator[AsyncTe
 
 
 async def _sent(platform: Platform, slug: str, config: dict[str, Any]) -> tuple[int, int, str]:
-    force = await make_force(platform, slug, "notify_sms", config)
-    message = await queue(platform, force, "07911 123456")
-    await run_jobs(platform)
-    row = await stored(platform, force, message)
-    assert row.status == DeliveryStatus.SENT and row.provider_reference
-    return force, message, row.provider_reference
+    return await sent_through(platform, slug, "notify_sms", config, "07911 123456", "sms")
 
 
 async def test_a_notify_receipt_with_the_token_marks_the_message_delivered(
@@ -152,9 +147,7 @@ async def test_an_sns_status_message_is_checked_against_its_certificate(
     sms_platform: Platform, moto: str, app: AsyncTestClient
 ) -> None:
     signer = SnsSigner.create()
-    with certificate_peer(signer).running() as certificates:
-        host = certificates.url.removeprefix("http://")
-        signer.cert_url = f"{certificates.url}/SimpleNotificationService-test.pem"
+    with serving_certificate(signer) as host:
         settings = sns_settings(
             moto, topic_arn=TOPIC, certificate_hosts=[host], allow_http_certificates=True
         )
@@ -172,7 +165,10 @@ async def test_an_sns_status_message_is_checked_against_its_certificate(
         other_signer = SnsSigner.create()
         other_signer.cert_url = "http://203.0.113.9/cert.pem"
         untrusted = other_signer.sign(sns_notification(TOPIC, status))
-        for forged in (tampered, untrusted):
+        # A trusted host that has no such certificate: refused, not a server error.
+        other_signer.cert_url = f"http://{host}/no-such-certificate.pem"
+        unfetchable = other_signer.sign(sns_notification(TOPIC, status))
+        for forged in (tampered, untrusted, unfetchable):
             response = await app.post(url, content=json.dumps(forged))
             assert response.status_code == 403, response.text
         assert (await stored(sms_platform, kent, message)).status == DeliveryStatus.SENT

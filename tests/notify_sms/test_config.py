@@ -8,8 +8,8 @@ from sqlalchemy import select
 from exhibit.forces.models import ForcePlugin
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
+from tests.fixtures.notify_peers import TWILIO_SID, TWILIO_TOKEN
 from tests.notifications.helpers import enable, make_force
-from tests.notifications.peers import TWILIO_SID, TWILIO_TOKEN
 
 
 def _twilio(**extra: Any) -> dict[str, Any]:

@@ -11,6 +11,14 @@ from sqlalchemy import select
 from exhibit.notifications.models import DeliveryStatus, Notification
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest, RequestState
+from tests.fixtures.notify_peers import (
+    NOTIFY_SECRET,
+    NOTIFY_SERVICE_ID,
+    NOTIFY_SMS_TEMPLATE,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    HttpPeer,
+)
 from tests.fixtures.witness import make_scene
 from tests.notifications.helpers import (
     LINK,
@@ -22,14 +30,6 @@ from tests.notifications.helpers import (
     run_jobs,
 )
 from tests.notifications.helpers import notification as stored
-from tests.notifications.peers import (
-    NOTIFY_SECRET,
-    NOTIFY_SERVICE_ID,
-    NOTIFY_SMS_TEMPLATE,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    HttpPeer,
-)
 from tests.notify_sms.conftest import (
     SENDER,
     notify_config,

@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from exhibit.notifications.aws import SnsReceiptSettings
+from exhibit.notifications.provider_choice import check_provider_choice
 from exhibit.plugins import Secret
 
 ProviderKey = Literal["smtp", "ses", "govuk_notify"]
@@ -22,19 +24,10 @@ class SmtpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A PEM bundle to trust instead of the system's (a force's own relay)."""
 
 
-class SesSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SesSettings(SnsReceiptSettings, forbid_unknown_fields=True, kw_only=True):
     """Amazon SES (v2 API). Delivery events arrive through SNS on the callback route."""
 
-    region: str = "eu-west-2"
-    access_key_id: str | None = None
-    secret_access_key: Secret | None = None
-    endpoint_url: str | None = None
     configuration_set: str | None = None
-    topic_arn: str | None = None
-    certificate_hosts: list[str] = msgspec.field(
-        default_factory=lambda: ["sns.eu-west-2.amazonaws.com"]
-    )
-    allow_http_certificates: bool = False
 
 
 class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -64,8 +57,4 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     govuk_notify: NotifySettings | None = None
 
     def __post_init__(self) -> None:
-        for key in (self.provider, self.fallback):
-            if key is not None and getattr(self, key) is None:
-                raise ValueError(f"provider {key!r} is chosen but has no `{key}` settings")
-        if self.fallback == self.provider:
-            raise ValueError("the fallback must be a different provider")
+        check_provider_choice(self, self.provider, self.fallback)

@@ -8,23 +8,9 @@ picks one of the service's reply-to addresses).
 import asyncio
 from typing import Any, ClassVar
 
-from notifications_python_client.errors import APIError
-from notifications_python_client.notifications import NotificationsAPIClient
-
-from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
+from exhibit.notifications.provider_http import error_list_reason, failure_for_status
+from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_email.config import Config, NotifySettings
-
-# The official client has no type hints; it is used through this one name.
-NotifyClient: Any = NotificationsAPIClient
-
-
-def notify_reason(error: APIError) -> str:
-    """Notify's own words for an error (its ``errors`` list)."""
-    message = error.message
-    if isinstance(message, list):
-        parts = (str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in message)
-        return "; ".join(parts)
-    return str(message)
 
 
 class NotifyEmail:
@@ -44,7 +30,12 @@ class NotifyEmail:
         return await asyncio.to_thread(self._send, message)
 
     def _send(self, message: OutboundMessage) -> SendResult:
-        client = NotifyClient(
+        # Imported when sending, not at start-up; the official client has no type hints.
+        from notifications_python_client.errors import APIError
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        new_client: Any = NotificationsAPIClient
+        client = new_client(
             self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
         )
         options: dict[str, Any] = {}
@@ -59,8 +50,5 @@ class NotifyEmail:
                 **options,
             )
         except APIError as error:
-            status = error.status_code
-            permanent = 400 <= status < 500 and status not in (408, 429)
-            reason = f"provider answered {status}: {notify_reason(error)}"[:900]
-            raise DeliveryFailed(reason, permanent=permanent) from None
+            raise failure_for_status(error.status_code, error_list_reason(error.message)) from None
         return SendResult(Outcome.SENT, reference=str(answer["id"]))

@@ -7,8 +7,7 @@ permanent; a 4xx answer, a timeout or a dropped connection is retried.
 import ssl
 from typing import ClassVar
 
-import aiosmtplib
-
+from exhibit.notifications.provider_http import no_answer
 from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_email.config import Config, SmtpSettings
 from exhibit_notify_email.rendering import build_email
@@ -27,6 +26,8 @@ class SmtpEmail:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Hand the message to the relay; its Message-ID is the reference."""
+        import aiosmtplib  # lazy: loaded when a force sends, not when Exhibit starts
+
         email = build_email(message, self.config)
         settings = self.settings
         context = ssl.create_default_context(cafile=settings.ca_file)
@@ -51,6 +52,5 @@ class SmtpEmail:
             reason = f"the relay answered {exc.code}: {exc.message}"[:900]
             raise DeliveryFailed(reason, permanent=exc.code >= 500) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
-            reason = f"the relay did not answer: {type(exc).__name__}"
-            raise DeliveryFailed(reason, permanent=False) from None
+            raise no_answer("the relay", exc) from None
         return SendResult(Outcome.SENT, reference=str(email["Message-ID"]).strip("<>"))

@@ -10,56 +10,24 @@ check is answered 401 or 403 and changes nothing.
 import hmac
 from typing import Any
 
-import httpx
 import msgspec
-from litestar import Request, Response, post
-from litestar.exceptions import (
-    NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
-    ValidationException,
-)
-from litestar.exceptions.http_exceptions import HTTPException
+from litestar import post
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath
-from litestar.types import ExceptionHandlersMap
 
+from exhibit.notifications.callback_routes import (
+    PLAIN_ERRORS,
+    AnyRequest,
+    json_body,
+    receipt_force,
+    require_bearer_token,
+    verified_sns_notification,
+)
 from exhibit.notifications.models import DeliveryStatus
-from exhibit.notifications.receipts import (
-    NotEnabled,
-    UnknownMessage,
-    receipt_config,
-    record_receipt,
-)
-from exhibit.notifications.sns_signature import (
-    BadSnsSignature,
-    check_certificate_url,
-    verify_sns_message,
-)
-from exhibit.platform import Platform
-from exhibit_notify_sms.certificates import fetch_certificate
 from exhibit_notify_sms.config import Config
 from exhibit_notify_sms.twilio import twilio_signature
 
 PLUGIN_ID = "notify_sms"
-AnyRequest = Request[Any, Any, Any]
-
-
-def plain_error(_request: AnyRequest, exc: HTTPException) -> Response[dict[str, Any]]:
-    """Providers get the status and a short reason, never the officers' sign-in page."""
-    return Response({"detail": exc.detail}, status_code=exc.status_code)
-
-
-# Handler-level, so that the app's page-for-people handlers do not apply to providers.
-PLAIN_ERRORS: ExceptionHandlersMap = {
-    kind: plain_error
-    for kind in (
-        HTTPException,
-        NotAuthorizedException,
-        PermissionDeniedException,
-        NotFoundException,
-        ValidationException,
-    )
-}
 
 NOTIFY_STATUSES = {
     "delivered": (DeliveryStatus.DELIVERED, "delivered to the phone"),
@@ -79,68 +47,32 @@ TWILIO_STATUSES = {
 }
 
 
-async def _config(request: AnyRequest, force_slug: FromPath[str]) -> tuple[Platform, int, Config]:
-    platform: Platform = request.app.state.platform
-    try:
-        force_id, config = await receipt_config(platform, force_slug, PLUGIN_ID)
-    except NotEnabled:
-        raise NotFoundException() from None
-    return platform, force_id, config
-
-
-async def _record(
-    platform: Platform,
-    force_id: int,
-    key: str,
-    reference: str,
-    status: DeliveryStatus,
-    detail: str,
-) -> None:
-    try:
-        await record_receipt(
-            platform,
-            force_id,
-            provider=f"{PLUGIN_ID}:{key}",
-            reference=reference,
-            status=status,
-            detail=detail,
-        )
-    except UnknownMessage:
-        raise NotFoundException("no such message") from None
-
-
 @post("/callbacks/{force_slug:str}/govuk_notify", status_code=204, exception_handlers=PLAIN_ERRORS)
 async def notify_receipt(request: AnyRequest, force_slug: FromPath[str]) -> None:
     """A GOV.UK Notify delivery receipt, authenticated by the force's bearer token."""
-    platform, force_id, config = await _config(request, force_slug)
-    settings = config.govuk_notify
+    force = await receipt_force(request, force_slug, PLUGIN_ID, Config)
+    settings = force.config.govuk_notify
     if settings is None or settings.callback_token is None:
         raise NotFoundException()
-    given = request.headers.get("authorization", "")
-    expected = f"Bearer {settings.callback_token.reveal()}"
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise NotAuthorizedException("bad bearer token")
-    try:
-        payload = msgspec.json.decode(await request.body(), type=dict[str, Any])
-    except msgspec.DecodeError:
-        raise ValidationException("the body is not JSON") from None
+    require_bearer_token(request, settings.callback_token)
+    payload = await json_body(request)
     known = NOTIFY_STATUSES.get(str(payload.get("status")))
     if known is None or not isinstance(payload.get("id"), str):
         return  # an interim status (created, sending): nothing to record
     status, detail = known
-    await _record(platform, force_id, "govuk_notify", payload["id"], status, f"Notify: {detail}")
+    await force.record("govuk_notify", payload["id"], status, f"Notify: {detail}")
 
 
 @post("/callbacks/{force_slug:str}/twilio", status_code=204, exception_handlers=PLAIN_ERRORS)
 async def twilio_receipt(request: AnyRequest, force_slug: FromPath[str]) -> None:
     """A Twilio status callback, authenticated by its ``X-Twilio-Signature``."""
-    platform, force_id, config = await _config(request, force_slug)
-    settings = config.twilio
+    force = await receipt_force(request, force_slug, PLUGIN_ID, Config)
+    settings = force.config.twilio
     if settings is None:
         raise NotFoundException()
     form = await request.form()
     params = {name: str(form.get(name)) for name in form}
-    url = platform.settings.public_url.rstrip("/") + request.url.path
+    url = force.platform.settings.public_url.rstrip("/") + request.url.path
     if request.url.query:
         url += f"?{request.url.query}"
     expected = twilio_signature(settings.auth_token.reveal(), url, params)
@@ -155,7 +87,7 @@ async def twilio_receipt(request: AnyRequest, force_slug: FromPath[str]) -> None
     detail = f"Twilio: {params['MessageStatus']}"
     if params.get("ErrorCode"):
         detail += f" (error {params['ErrorCode']})"
-    await _record(platform, force_id, "twilio", params["MessageSid"], status, detail)
+    await force.record("twilio", params["MessageSid"], status, detail)
 
 
 @post("/callbacks/{force_slug:str}/sns", status_code=204, exception_handlers=PLAIN_ERRORS)
@@ -165,25 +97,11 @@ async def sns_receipt(request: AnyRequest, force_slug: FromPath[str]) -> None:
     A subscription confirmation for the configured topic is confirmed (the confirmation
     URL is on a trusted host too).
     """
-    platform, force_id, config = await _config(request, force_slug)
-    settings = config.sns
-    if settings is None:
+    force = await receipt_force(request, force_slug, PLUGIN_ID, Config)
+    if force.config.sns is None:
         raise NotFoundException()
-    try:
-        message = msgspec.json.decode(await request.body(), type=dict[str, Any])
-    except msgspec.DecodeError:
-        raise ValidationException("the body is not JSON") from None
-    hosts, allow_http = settings.certificate_hosts, settings.allow_http_certificates
-    try:
-        await verify_sns_message(message, fetch_certificate, hosts, allow_http=allow_http)
-    except BadSnsSignature as exc:
-        raise PermissionDeniedException(str(exc)) from None
-    if settings.topic_arn is not None and message.get("TopicArn") != settings.topic_arn:
-        raise PermissionDeniedException("a message from another topic")
-    if message["Type"] == "SubscriptionConfirmation":
-        await _confirm_subscription(str(message.get("SubscribeURL")), hosts, allow_http)
-        return
-    if message["Type"] != "Notification":
+    message = await verified_sns_notification(request, force.config.sns)
+    if message is None:
         return
     try:
         status_report = msgspec.json.decode(str(message["Message"]), type=dict[str, Any])
@@ -198,18 +116,7 @@ async def sns_receipt(request: AnyRequest, force_slug: FromPath[str]) -> None:
         status = DeliveryStatus.FAILED_PERMANENTLY
     else:
         return
-    await _record(platform, force_id, "sns", reference, status, detail)
-
-
-async def _confirm_subscription(url: str, hosts: list[str], allow_http: bool) -> None:
-    try:
-        check_certificate_url(url, hosts, allow_http=allow_http)
-    except BadSnsSignature as exc:
-        raise PermissionDeniedException(f"subscription URL refused: {exc}") from None
-    async with httpx.AsyncClient(timeout=10.0) as client:
-        response = await client.get(url)
-    if response.status_code >= 300:
-        raise ValidationException("SNS did not accept the confirmation")
+    await force.record("sns", reference, status, detail)
 
 
 ROUTES = [notify_receipt, twilio_receipt, sns_receipt]

@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from exhibit.notifications.aws import SnsReceiptSettings
+from exhibit.notifications.provider_choice import check_provider_choice
 from exhibit.plugins import Secret
 
 ProviderKey = Literal["govuk_notify", "twilio", "sns"]
@@ -32,24 +34,13 @@ class TwilioSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     base_url: str = "https://api.twilio.com"
 
 
-class SnsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SnsSettings(SnsReceiptSettings, forbid_unknown_fields=True, kw_only=True):
     """Amazon SNS: region and credentials (or the machine's own role when left out).
 
     Delivery status reaches us as SNS messages posted to the callback route; only
     certificates from ``certificate_hosts`` are trusted to sign them, and only messages of
     ``topic_arn`` are accepted.
     """
-
-    region: str = "eu-west-2"
-    access_key_id: str | None = None
-    secret_access_key: Secret | None = None
-    endpoint_url: str | None = None
-    topic_arn: str | None = None
-    certificate_hosts: list[str] = msgspec.field(
-        default_factory=lambda: ["sns.eu-west-2.amazonaws.com"]
-    )
-    allow_http_certificates: bool = False
-    """Only for a test peer on the same machine; AWS serves certificates over HTTPS."""
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -65,8 +56,4 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sns: SnsSettings | None = None
 
     def __post_init__(self) -> None:
-        for key in (self.provider, self.fallback):
-            if key is not None and getattr(self, key) is None:
-                raise ValueError(f"provider {key!r} is chosen but has no `{key}` settings")
-        if self.fallback == self.provider:
-            raise ValueError("the fallback must be a different provider")
+        check_provider_choice(self, self.provider, self.fallback)

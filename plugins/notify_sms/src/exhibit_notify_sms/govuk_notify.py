@@ -9,25 +9,10 @@ receipts quote.
 import asyncio
 from typing import Any, ClassVar
 
-from notifications_python_client.errors import APIError
-from notifications_python_client.notifications import NotificationsAPIClient
-
+from exhibit.notifications.provider_http import error_list_reason, failure_for_status
 from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_sms.config import Config, NotifySettings
-from exhibit_notify_sms.http_outcomes import failure_for
 from exhibit_notify_sms.numbers import e164
-
-# The official client has no type hints; it is used through this one name.
-NotifyClient: Any = NotificationsAPIClient
-
-
-def notify_reason(error: APIError) -> str:
-    """Notify's own words for an error (its ``errors`` list), without the request."""
-    message = error.message
-    if isinstance(message, list):
-        parts = (str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in message)
-        return "; ".join(parts)
-    return str(message)
 
 
 class NotifySms:
@@ -48,7 +33,12 @@ class NotifySms:
         return await asyncio.to_thread(self._send, number, message)
 
     def _send(self, number: str, message: OutboundMessage) -> SendResult:
-        client = NotifyClient(
+        # Imported when sending, not at start-up; the official client has no type hints.
+        from notifications_python_client.errors import APIError
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        new_client: Any = NotificationsAPIClient
+        client = new_client(
             self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
         )
         options: dict[str, Any] = {}
@@ -63,5 +53,5 @@ class NotifySms:
                 **options,
             )
         except APIError as error:
-            raise failure_for(error.status_code, notify_reason(error)) from None
+            raise failure_for_status(error.status_code, error_list_reason(error.message)) from None
         return SendResult(Outcome.SENT, reference=str(answer["id"]))

@@ -5,32 +5,12 @@ The force's sender id goes as ``AWS.SNS.SMS.SenderID`` and every message is
 """
 
 import asyncio
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError
-
-from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
+from exhibit.notifications.aws import aws_client, aws_request
+from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_sms.config import Config, SnsSettings
 from exhibit_notify_sms.numbers import e164
-
-RETRYABLE_CODES = {"Throttling", "ThrottlingException", "InternalError", "InternalFailure"}
-
-
-def sns_client(settings: SnsSettings, timeout: float) -> Any:
-    """A boto3 SNS client for ``settings`` (the default credential chain if none given)."""
-    secret = settings.secret_access_key.reveal() if settings.secret_access_key else None
-    return boto3.client(
-        "sns",
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        aws_access_key_id=settings.access_key_id,
-        aws_secret_access_key=secret,
-        config=BotoConfig(
-            connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}
-        ),
-    )
 
 
 class SnsSms:
@@ -52,24 +32,15 @@ class SnsSms:
         return await asyncio.to_thread(self._send, number, message.body)
 
     def _send(self, number: str, body: str) -> SendResult:
-        client = sns_client(self.settings, self.timeout)
-        try:
-            answer = client.publish(
-                PhoneNumber=number,
-                Message=body,
-                MessageAttributes={
-                    "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": self.sender_id},
-                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-                },
-            )
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            retry = code in RETRYABLE_CODES or status >= 500 or status == 429
-            reason = f"SNS refused the message: {code} {error.get('Message', '')}".strip()
-            raise DeliveryFailed(reason[:900], permanent=not retry) from None
-        except BotoCoreError as exc:
-            reason = f"SNS did not answer: {type(exc).__name__}"
-            raise DeliveryFailed(reason, permanent=False) from None
+        client = aws_client("sns", self.settings, self.timeout)
+        answer = aws_request(
+            "SNS",
+            client.publish,
+            PhoneNumber=number,
+            Message=body,
+            MessageAttributes={
+                "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": self.sender_id},
+                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+            },
+        )
         return SendResult(Outcome.SENT, reference=str(answer["MessageId"]))

@@ -15,9 +15,9 @@ from typing import ClassVar
 
 import httpx
 
+from exhibit.notifications.provider_http import failure_for_status, no_answer
 from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_sms.config import Config, TwilioSettings
-from exhibit_notify_sms.http_outcomes import failure_for
 from exhibit_notify_sms.numbers import e164
 
 CALLBACK_PATH = "/plugins/notify_sms/callbacks/{force_slug}/twilio"
@@ -60,10 +60,9 @@ class TwilioSms:
             ) as client:
                 response = await client.post(path, data=form, auth=auth)
         except httpx.HTTPError as exc:
-            reason = f"Twilio did not answer: {type(exc).__name__}"
-            raise DeliveryFailed(reason, permanent=False) from None
+            raise no_answer("Twilio", exc) from None
         if response.status_code >= 300:
-            raise failure_for(response.status_code, _twilio_reason(response))
+            raise failure_for_status(response.status_code, _twilio_reason(response))
         sid = response.json().get("sid")
         if not isinstance(sid, str):
             raise DeliveryFailed("Twilio's answer has no message sid", permanent=False)
