@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
+import msgspec
+
 from exhibit.plugins.context import ProviderContext
 from exhibit.storage.backend import (
     InvalidRange,
@@ -48,7 +50,7 @@ from exhibit_storage_s3.client import (
     storage_error,
 )
 from exhibit_storage_s3.config import Config
-from exhibit_storage_s3.staging import Lock, Manifest, Part, Segment, Staging, staging_folder
+from exhibit_storage_s3.staging import Manifest, Part, Segment, Staging, staging_folder
 
 READ_CHUNK = 1024 * 1024
 ORIGINALS = "originals/"
@@ -93,16 +95,23 @@ class S3Storage:
     async def append(
         self, object_key: str, state: dict[str, Any], offset: int, chunks: AsyncIterable[bytes]
     ) -> tuple[int, dict[str, Any]]:
-        """Stream ``chunks`` into parts (and the tail) under the upload's lock."""
+        """Stream ``chunks`` into parts (and the tail) with the upload claimed.
+
+        What was appended is recorded in the manifest once, in the write that gives the
+        claim up (a process that dies first leaves the upload where it was: parts sent but
+        not recorded are sent again, under the same numbers, by the next append).
+        """
         token = self._token(object_key, state)
         writer = _Appender(self, token, offset)
         await asyncio.to_thread(writer.open)
-        renewing = asyncio.create_task(self._keep_renewing(writer.lock))
+        renewing = asyncio.create_task(self._keep_renewing(writer.staging))
         try:
-            return await self._stream(writer, chunks), self._state_of(writer.manifest, token)
+            size = await self._stream(writer, chunks)
         finally:
             renewing.cancel()
-            await asyncio.shield(asyncio.to_thread(writer.lock.release))
+            await asyncio.shield(writer.hashed_all())
+            await asyncio.shield(asyncio.to_thread(writer.close))
+        return size, self._state_of(writer.manifest, token)
 
     async def size(self, object_key: str, state: dict[str, Any]) -> int:
         """The size recorded in the upload's manifest."""
@@ -119,14 +128,19 @@ class S3Storage:
     async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
         """Assemble the object (never over an existing one); return its size and SHA-256."""
         token = self._token(object_key, state)
-        size, digest = await self._locked(token, self._complete, object_key)
+        size, digest = await self._locked(token, self._complete, token, object_key)
         return StoredObject(key=object_key, size=size, sha256=digest)
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
         """Abort the multipart upload and remove the staging objects (gone already: fine)."""
         token = self._token(object_key, state)
         _hashes.drop(token)
-        await self._locked(token, self._abort, object_key, state.get("upload_id"))
+        try:
+            await self._locked(token, self._abort)
+        except ObjectNotFound:
+            # The manifest is gone; the upload id in the state may still name live parts.
+            upload_id = state.get("upload_id")
+            await asyncio.to_thread(self._abort_unclaimed, token, object_key, upload_id)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -243,36 +257,31 @@ class S3Storage:
 
     def _staging(self, token: str) -> Staging:
         return Staging(
-            self.client, self.bucket, staging_folder(self.config.prefix, token), self._put_extra()
-        )
-
-    def _lock(self, token: str) -> Lock:
-        return Lock(
             self.client,
             self.bucket,
-            staging_folder(self.config.prefix, token) + "lock",
-            float(self.config.lock_lease_seconds),
+            staging_folder(self.config.prefix, token),
             self._put_extra(),
+            lease=float(self.config.lock_lease_seconds),
         )
 
     async def _locked(self, token: str, work: Callable[..., T], *args: Any) -> T:
-        """Run ``work(token, *args)`` in a thread under the upload's lock, kept renewed."""
-        lock = self._lock(token)
-        await asyncio.to_thread(lock.acquire)
-        renewing = asyncio.create_task(self._keep_renewing(lock))
+        """Run ``work(staging, *args)`` in a thread with the upload claimed, claim renewed."""
+        staging = self._staging(token)
+        await asyncio.to_thread(staging.claim)
+        renewing = asyncio.create_task(self._keep_renewing(staging))
         try:
-            return await asyncio.shield(asyncio.to_thread(work, token, *args))
+            return await asyncio.shield(asyncio.to_thread(work, staging, *args))
         finally:
             renewing.cancel()
-            await asyncio.shield(asyncio.to_thread(lock.release))
+            await asyncio.shield(asyncio.to_thread(staging.release))
 
-    async def _keep_renewing(self, lock: Lock) -> None:
+    async def _keep_renewing(self, staging: Staging) -> None:
         while True:
             await asyncio.sleep(self.config.lock_lease_seconds / 3)
             try:
-                await asyncio.to_thread(lock.renew)
+                await asyncio.to_thread(staging.renew)
             except StorageError:
-                return  # the manifest's conditional write refuses a writer that lost its lock
+                return  # the manifest's conditional writes refuse a writer that lost its claim
 
     def _head(self, object_key: str) -> dict[str, Any]:
         try:
@@ -351,9 +360,8 @@ class S3Storage:
     def _sse_customer_args(self) -> dict[str, Any]:
         return {}  # SSE-S3 and SSE-KMS are set on the multipart upload, not on each part
 
-    def _truncate(self, token: str, offset: int) -> Manifest:
-        staging = self._staging(token)
-        manifest = staging.read()
+    def _truncate(self, staging: Staging, offset: int) -> Manifest:
+        manifest = _claimed(staging)
         if not 0 <= offset <= manifest.size:
             raise OffsetMismatch(expected=manifest.size, given=offset)
         if offset == manifest.size:
@@ -397,10 +405,9 @@ class S3Storage:
         staging.commit(manifest)
         return manifest
 
-    def _complete(self, token: str, object_key: str) -> tuple[int, str]:
-        staging = self._staging(token)
-        manifest = staging.read()
-        version = staging.etag
+    def _complete(self, staging: Staging, token: str, object_key: str) -> tuple[int, str]:
+        manifest = _claimed(staging)
+        version = staging.claimed_from
         try:
             head = self._head(object_key)
         except ObjectNotFound:
@@ -427,7 +434,7 @@ class S3Storage:
                 raise StorageError(f"{object_key!r} holds {size} bytes, the upload {manifest.size}")
         self._ensure_retention(object_key)
         _hashes.drop(token)
-        staging.remove_all(keep="lock")
+        staging.remove_all()
         return size, digest
 
     def _put_whole(self, object_key: str, token: str, data: bytes, digest: str) -> None:
@@ -494,18 +501,15 @@ class S3Storage:
         except Exception as exc:
             raise storage_error("setting the object's retention", exc) from exc
 
-    def _abort(self, token: str, object_key: str, upload_id: object) -> None:
-        staging = self._staging(token)
-        try:
-            manifest: Manifest | None = staging.read()
-        except ObjectNotFound:
-            manifest = None
-        if manifest is not None:
-            self._abort_multipart(manifest.key, manifest.upload_id)
-        elif isinstance(upload_id, str):
-            # The manifest is gone; the upload id in the state may still name live parts.
+    def _abort(self, staging: Staging) -> None:
+        manifest = _claimed(staging)
+        self._abort_multipart(manifest.key, manifest.upload_id)
+        staging.remove_all()
+
+    def _abort_unclaimed(self, token: str, object_key: str, upload_id: object) -> None:
+        if isinstance(upload_id, str):
             self._abort_multipart(object_key, upload_id)
-        staging.remove_all(keep="lock")
+        self._staging(token).remove_all()
 
     def _abort_multipart(self, object_key: str, upload_id: str) -> None:
         try:
@@ -567,33 +571,41 @@ class S3Storage:
         recorded size never has a gap. What is left at the end is staged as the tail.
         """
         part_size = self.config.part_size
-        buffer = bytearray()
+        pending: list[bytes] = []  # received, not yet in a part (joined once, when full)
+        pending_size = 0
         sending: deque[_Sending] = deque()
         # The tail as it will be once the parts being sent are recorded (the manifest lags).
         tail = writer.tail_size
         number = len(writer.manifest.parts)
         try:
             async for chunk in chunks:
-                buffer += chunk
-                while tail + len(buffer) >= part_size:
+                pending.append(chunk)
+                pending_size += len(chunk)
+                while tail + pending_size >= part_size:
                     take = part_size - tail
-                    piece = bytes(buffer[:take])
-                    del buffer[:take]
+                    joined = pending[0] if len(pending) == 1 else b"".join(pending)
+                    piece, rest = (joined, b"") if len(joined) == take else _split(joined, take)
+                    pending, pending_size = ([rest] if rest else []), len(rest)
                     if len(sending) >= PARALLEL_PARTS:
                         await asyncio.shield(_record_oldest(writer, sending))
                     number += 1
                     consumed = list(writer.manifest.tail) if tail else []
                     upload = asyncio.to_thread(writer.upload, number, consumed, piece)
                     sending.append(_Sending(asyncio.create_task(upload), piece, consumed))
+                    writer.hash_later(piece)  # in its own thread, while the part travels
                     tail = 0
         except BaseException:
-            await asyncio.shield(_finish(writer, sending, bytes(buffer)))
+            await asyncio.shield(_finish(writer, sending, b"".join(pending)))
             raise
-        error = await asyncio.shield(_finish(writer, sending, bytes(buffer)))
+        error = await asyncio.shield(_finish(writer, sending, b"".join(pending)))
         if error is not None:
             raise error
-        writer.remember_hash()
         return writer.manifest.size
+
+
+def _split(data: bytes, at: int) -> tuple[bytes, bytes]:
+    view = memoryview(data)
+    return bytes(view[:at]), bytes(view[at:])
 
 
 @dataclass
@@ -631,6 +643,7 @@ async def _finish(
             writer.failed = True
             error = error or exc
     if rest and error is None and not writer.failed:
+        writer.hash_later(rest)
         await asyncio.to_thread(writer.stage_tail, rest)
     return error
 
@@ -645,9 +658,10 @@ class _Appender:
         self.hasher: Any | None = None
         self.order = asyncio.Lock()
         self.staging = store._staging(token)
-        self.lock = store._lock(token)
         self.manifest = Manifest(key="", upload_id="")
         self.failed = False
+        self.hashed = 0  # bytes of this append in ``hasher`` (a check, see ``close``)
+        self.hashing: asyncio.Task[None] | None = None
 
     @property
     def tail_size(self) -> int:
@@ -655,80 +669,87 @@ class _Appender:
         return self.manifest.size - self.manifest.parts_size
 
     def open(self) -> None:
-        """Take the lock and check the offset (releasing the lock on refusal)."""
-        self.lock.acquire()
+        """Claim the upload and check the offset (giving the claim up on refusal)."""
+        self.manifest = self.staging.claim()
         try:
-            self.manifest = self.staging.read()
             if self.manifest.size != self.offset:
                 raise OffsetMismatch(expected=self.manifest.size, given=self.offset)
-            self.hasher = _hashes.take(self.token, self.offset, self.staging.etag)
+            self.hasher = _hashes.take(self.token, self.offset, self.staging.claimed_from)
         except BaseException:
-            self.lock.release()
+            self.staging.release()
             raise
+
+    def hash_later(self, data: bytes) -> None:
+        """Add ``data`` to the running hash in a worker thread, after what came before it."""
+        if self.hasher is not None:
+            self.hashing = asyncio.create_task(self._hash_after(self.hashing, data))
+
+    async def _hash_after(self, previous: "asyncio.Task[None] | None", data: bytes) -> None:
+        if previous is not None:
+            await previous
+        assert self.hasher is not None
+        await asyncio.to_thread(self.hasher.update, data)
+        self.hashed += len(data)
+
+    async def hashed_all(self) -> None:
+        """Wait until every byte given to ``hash_later`` is in the running hash."""
+        if self.hashing is not None:
+            await self.hashing
 
     def upload(self, number: int, consumed: list[Segment], piece: bytes) -> Part:
         """Send part ``number``: the staged ``consumed`` tail, then ``piece``."""
         if self.failed:
             raise StorageError("an earlier part of this append failed")
+        if not consumed:
+            return self.store._upload_part(self.manifest, number, piece)
         tail = b"".join(self.staging.read_segment(s) for s in consumed)
         return self.store._upload_part(self.manifest, number, tail + piece)
 
     def record(self, part: Part, piece: bytes, consumed: list[Segment]) -> None:
-        """Record a sent part in the manifest (parts are recorded in order)."""
+        """Count a sent part in this append's manifest (parts are counted in order).
+
+        Nothing is written here: ``close`` records the lot in one conditional write.
+        """
         if self.failed:
             raise StorageError("an earlier part of this append failed")
         manifest = self.manifest
         if part.n != len(manifest.parts) + 1:
             raise StorageError(f"part {part.n} recorded out of order")
         consumed_names = {s.name for s in consumed}
-        try:
-            self.staging.commit(
-                Manifest(
-                    key=manifest.key,
-                    upload_id=manifest.upload_id,
-                    size=manifest.size + len(piece),
-                    parts=[*manifest.parts, part],
-                    tail=[s for s in manifest.tail if s.name not in consumed_names],
-                    retained=manifest.retained + consumed,
-                    created=manifest.created,
-                )
-            )
-        except BaseException:
-            self.failed = True
-            raise
-        self.manifest = _committed(self.staging)
-        if self.hasher is not None:
-            self.hasher.update(piece)
+        self.manifest = msgspec.structs.replace(
+            manifest,
+            size=manifest.size + len(piece),
+            parts=[*manifest.parts, part],
+            tail=[s for s in manifest.tail if s.name not in consumed_names],
+            retained=manifest.retained + consumed,
+        )
 
     def stage_tail(self, data: bytes) -> None:
-        """Store ``data`` as a new tail segment and record it."""
+        """Store ``data`` as a new tail segment (recorded by ``close``)."""
         if self.failed:
             return
         manifest = self.manifest
         segment = self.staging.put_segment(manifest.size, data)
-        self.staging.commit(
-            Manifest(
-                key=manifest.key,
-                upload_id=manifest.upload_id,
-                size=manifest.size + len(data),
-                parts=manifest.parts,
-                tail=[*manifest.tail, segment],
-                retained=manifest.retained,
-                created=manifest.created,
-            )
+        self.manifest = msgspec.structs.replace(
+            manifest, size=manifest.size + len(data), tail=[*manifest.tail, segment]
         )
-        self.manifest = _committed(self.staging)
-        if self.hasher is not None:
-            self.hasher.update(data)
 
-    def remember_hash(self) -> None:
-        """Keep the running hash for the next append (or ``complete``) in this process."""
-        if self.hasher is not None and not self.failed:
+    def close(self) -> None:
+        """Record what this append stored and give the claim up, in one conditional write.
+
+        The running hash is kept for the next append (or ``complete``) in this process
+        when it covers exactly the bytes recorded.
+        """
+        self.staging.release(self.manifest)
+        covered = self.hasher is not None and self.offset + self.hashed == self.manifest.size
+        if covered and not self.failed:
             _hashes.keep(self.token, self.hasher, self.manifest.size, self.staging.etag)
+        else:
+            _hashes.drop(self.token)
 
 
-def _committed(staging: Staging) -> Manifest:
-    # The manifest just written is what we hold; re-reading would cost a round trip.
+def _claimed(staging: Staging) -> Manifest:
+    """The manifest as this request claimed it."""
     assert staging.last is not None
     return staging.last
 

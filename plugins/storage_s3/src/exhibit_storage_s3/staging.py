@@ -7,21 +7,22 @@ with a letter or digit), so any app process that can reach the bucket can contin
 ``manifest``
     JSON: the multipart upload id, the size so far, the parts sent (number, ETag, SHA-256,
     size; every part is exactly ``part_size`` bytes) and the *tail*: segment objects
-    holding the bytes after the last whole part, in order. It is rewritten with
-    ``If-Match`` on its ETag, so two writers can never both commit.
-``lock``
-    Held by the request writing to the upload, created with ``If-None-Match: *``. It names
-    an expiry; an expired lock (its holder died) is taken over with ``If-Match``.
+    holding the bytes after the last whole part, in order. It is only ever rewritten with
+    ``If-Match`` on its ETag, so two writers can never both commit. It is also the upload's
+    lock: a request claims the upload by writing its own ``holder`` and an expiry
+    (``until``) into it, keeps that expiry renewed while it works, and clears both in the
+    write that records what it appended. A claim whose holder died is taken over once
+    ``until`` has passed.
 ``seg-<offset>-<random>``
     Tail bytes (less than one part). When a later append fills the part, the segments are
     read back, sent as the part, and kept (``retained``) until the upload ends, so that
     ``truncate`` can cut back into a part whose start came from an earlier request.
 """
 
-import json
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class Manifest(msgspec.Struct):
     tail: list[Segment] = msgspec.field(default_factory=list)
     retained: list[Segment] = msgspec.field(default_factory=list)
     created: float = msgspec.field(default_factory=time.time)
+    holder: str = ""  # the request that claimed the upload ('' when nobody has)
+    until: float = 0.0  # when that claim lapses unless renewed
 
     @property
     def parts_size(self) -> int:
@@ -91,6 +94,11 @@ class Staging:
     put_extra: dict[str, Any]
     etag: str | None = None  # the manifest's ETag as last read or written
     last: Manifest | None = None  # the manifest as last read or written
+    claimed_from: str | None = None  # the ETag our claim replaced: the version we work on
+    holder: str = ""
+    lease: float = 60.0
+    removed: bool = False
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
 
     def read(self) -> Manifest:
         """Load the manifest; ``ObjectNotFound`` if the upload is gone."""
@@ -110,14 +118,102 @@ class Staging:
     def create(self, manifest: Manifest) -> None:
         """Write the first manifest (refused if one exists)."""
         self._put(manifest, IfNoneMatch="*")
+        assert self.etag is not None
+        _released.put(self.folder, self.etag, manifest)
 
     def commit(self, manifest: Manifest) -> None:
-        """Replace the manifest, only if nobody else replaced it since we read it."""
+        """Replace the manifest, only if nobody else replaced it since we read it.
+
+        While the upload is claimed the claim is kept (with a fresh expiry).
+        """
         if self.etag is None:
             raise StorageError("the upload manifest was not read before writing")
+        if self.holder and self.last is not None and self.last.holder == self.holder:
+            manifest = msgspec.structs.replace(manifest, holder=self.holder)
         self._put(manifest, IfMatch=self.etag)
 
+    def _commit_released(self, manifest: Manifest) -> None:
+        if self.etag is None:
+            raise StorageError("the upload manifest was not read before writing")
+        self._put(msgspec.structs.replace(manifest, holder="", until=0.0), IfMatch=self.etag)
+
+    def claim(self) -> Manifest:
+        """Claim the upload for this request; ``UploadBusy`` at once if a live holder has it.
+
+        Within one process a set of claimed folders answers without asking S3. When this
+        process wrote the manifest last, the claim is one conditional write on the ETag it
+        remembers, with no read first: if anyone wrote since, the ETag differs, the write is
+        refused, and the manifest is read as for a first claim. ``ObjectNotFound`` if the
+        upload is gone.
+        """
+        with _local_lock:
+            if self.folder in _local_holds:
+                raise UploadBusy("another request is writing to this upload")
+            _local_holds.add(self.folder)
+        self.holder = secrets.token_hex(8)
+        try:
+            remembered = _released.get(self.folder)
+            if remembered is not None:
+                etag, manifest = remembered
+                try:
+                    self._claim(manifest, etag)
+                    return manifest
+                except (UploadBusy, ObjectNotFound):
+                    pass  # written (or removed) by another process since: read it
+            manifest = self.read()
+            if manifest.holder and manifest.until > time.time():
+                raise UploadBusy("another request is writing to this upload")
+            assert self.etag is not None
+            self._claim(manifest, self.etag)
+            return manifest
+        except BaseException:
+            self._unhold()
+            raise
+
+    def _claim(self, manifest: Manifest, etag: str) -> None:
+        self.etag = etag
+        claimed = msgspec.structs.replace(
+            manifest, holder=self.holder, until=time.time() + self.lease
+        )
+        self._put(claimed, IfMatch=etag)
+        self.claimed_from = etag
+
+    def renew(self) -> None:
+        """Push the claim's expiry further out (``UploadBusy`` if it was taken over)."""
+        with self._mutex:
+            last = self.last
+        if last is not None and last.holder == self.holder and self.holder and not self.removed:
+            self.commit(last)
+
+    def release(self, manifest: Manifest | None = None) -> None:
+        """Record ``manifest`` (else the manifest as claimed) and give the claim up.
+
+        A manifest already removed (the upload completed or was discarded) needs no release.
+        ``UploadBusy`` if the claim was lost meanwhile (nothing is recorded then).
+        """
+        try:
+            final = manifest if manifest is not None else self.last
+            if final is not None and not self.removed:
+                self._commit_released(final)
+                assert self.etag is not None
+                assert self.last is not None
+                _released.put(self.folder, self.etag, self.last)
+        finally:
+            self._unhold()
+
+    def _unhold(self) -> None:
+        with _local_lock:
+            _local_holds.discard(self.folder)
+
     def _put(self, manifest: Manifest, **condition: str) -> None:
+        if self.holder and manifest.holder:
+            manifest = msgspec.structs.replace(manifest, until=time.time() + self.lease)
+        with self._mutex:
+            self._put_now(manifest, condition)
+
+    def _put_now(self, manifest: Manifest, condition: dict[str, str]) -> None:
+        if "IfMatch" in condition:
+            condition = {"IfMatch": self.etag or condition["IfMatch"]}
         try:
             done = self.client.put_object(
                 Bucket=self.bucket,
@@ -131,6 +227,8 @@ class Staging:
         except Exception as exc:
             if is_precondition_failed(exc):
                 raise UploadBusy("another request changed this upload meanwhile") from None
+            if "IfMatch" in condition and is_missing(exc):
+                raise ObjectNotFound("the upload was completed or discarded meanwhile") from None
             raise storage_error("writing the upload manifest", exc) from exc
         self.etag = done["ETag"]
         self.last = manifest
@@ -171,6 +269,8 @@ class Staging:
 
     def remove_all(self, keep: str | None = None) -> None:
         """Delete every object (every version) in the staging folder but ``keep``."""
+        self.removed = True
+        _released.drop(self.folder)
         try:
             paginator = self.client.get_paginator("list_object_versions")
             doomed: list[dict[str, str]] = []
@@ -188,105 +288,39 @@ class Staging:
             raise storage_error("removing the upload's staging objects", exc) from exc
 
 
-# --- the lock ---------------------------------------------------------------------------------
+# --- claims -----------------------------------------------------------------------------------
 
 _local_holds: set[str] = set()
 _local_lock = threading.Lock()
 
 
-@dataclass
-class Lock:
-    """The lock on one upload, held by one request; renewed until released."""
+class _Released:
+    """The manifests this process released last (by folder), with their ETags.
 
-    client: Any
-    bucket: str
-    key: str
-    lease: float
-    put_extra: dict[str, Any]
-    etag: str = ""
-    versions: list[str] = field(default_factory=list)
-    _mutex: threading.Lock = field(default_factory=threading.Lock)
+    A later claim from this process starts from one of these with a conditional write
+    instead of reading the manifest first. Bounded (a manifest of a large upload lists
+    thousands of parts); an upload forgotten here is only read again.
+    """
 
-    def acquire(self) -> None:
-        """Take the lock, or raise ``UploadBusy`` at once if a live holder has it.
+    def __init__(self, limit: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._manifests: OrderedDict[str, tuple[str, Manifest]] = OrderedDict()
+        self._limit = limit
 
-        Within one process a set of held locks answers without asking S3; across processes
-        the conditional write decides.
-        """
-        with _local_lock:
-            if self.key in _local_holds:
-                raise UploadBusy("another request is writing to this upload")
-            _local_holds.add(self.key)
-        try:
-            try:
-                self._put(IfNoneMatch="*")
-                return
-            except UploadBusy:
-                pass
-            current = self._current()
-            if current is None:
-                self._put(IfNoneMatch="*")
-                return
-            etag, until = current
-            if until > time.time():
-                raise UploadBusy("another request is writing to this upload")
-            self._put(IfMatch=etag)  # the holder died: take its lock over
-        except BaseException:
-            with _local_lock:
-                _local_holds.discard(self.key)
-            raise
+    def get(self, folder: str) -> tuple[str, Manifest] | None:
+        with self._lock:
+            return self._manifests.get(folder)
 
-    def renew(self) -> None:
-        """Push the expiry further out (``UploadBusy`` if the lock was taken over)."""
-        with self._mutex:
-            self._put(IfMatch=self.etag)
+    def put(self, folder: str, etag: str, manifest: Manifest) -> None:
+        with self._lock:
+            self._manifests[folder] = (etag, manifest)
+            self._manifests.move_to_end(folder)
+            while len(self._manifests) > self._limit:
+                self._manifests.popitem(last=False)
 
-    def release(self) -> None:
-        """Give the lock up: delete the versions we wrote (or ours, by ETag)."""
-        try:
-            with self._mutex:
-                if self.versions and self.versions[-1] not in ("", "null"):
-                    for version in self.versions:
-                        self._delete(VersionId=version)
-                elif self.etag:
-                    self._delete(IfMatch=self.etag)
-        finally:
-            with _local_lock:
-                _local_holds.discard(self.key)
+    def drop(self, folder: str) -> None:
+        with self._lock:
+            self._manifests.pop(folder, None)
 
-    def _delete(self, **which: str) -> None:
-        try:
-            self.client.delete_object(Bucket=self.bucket, Key=self.key, **which)
-        except Exception as exc:
-            if not (is_missing(exc) or is_precondition_failed(exc)):
-                raise storage_error("releasing the upload lock", exc) from exc
 
-    def _put(self, **condition: str) -> None:
-        body = json.dumps({"until": time.time() + self.lease}).encode()
-        try:
-            done = self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.key,
-                Body=body,
-                ChecksumAlgorithm="SHA256",
-                **condition,
-                **self.put_extra,
-            )
-        except Exception as exc:
-            if is_precondition_failed(exc):
-                raise UploadBusy("another request is writing to this upload") from None
-            raise storage_error("taking the upload lock", exc) from exc
-        self.etag = done["ETag"]
-        self.versions.append(done.get("VersionId") or "")
-
-    def _current(self) -> tuple[str, float] | None:
-        try:
-            got = self.client.get_object(Bucket=self.bucket, Key=self.key)
-            until = float(json.loads(got["Body"].read()).get("until", 0))
-        except Exception as exc:
-            if is_missing(exc):
-                return None
-            if isinstance(exc, ValueError):
-                return got["ETag"], 0.0  # unreadable: treat as expired
-            raise storage_error("reading the upload lock", exc) from exc
-        return got["ETag"], until
+_released = _Released()

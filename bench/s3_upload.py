@@ -1,0 +1,353 @@
+"""Benchmark: uploads through Exhibit into S3 beside boto3's own multipart upload, same endpoint.
+
+S3 is moto's server mode (``python -m moto.server``) in its own process on loopback, unless
+``--endpoint`` names another store. Exhibit runs as in a trial (``exhibit serve``: uvicorn,
+SQLite in a temporary folder) with one force that enables storage_s3 and keeps its evidence
+in the bucket. Each round uploads the same file twice, alternating which goes first:
+
+- through Exhibit: tuspy in ``--chunk-mib`` chunks to the tus server, which streams each
+  PATCH into the force's S3 multipart upload (parts of ``--part-mib``);
+- directly: boto3's ``upload_fileobj`` (multipart, parts of ``--part-mib``, 4 threads as
+  the store's own limit of parts in flight, ``--direct-threads`` to change it, a SHA-256
+  checksum on every part as the store sends) from this process.
+
+It prints MB/s for each, the per-round ratio Exhibit / boto3 (target 0.8 or better), the
+server process's RSS sampled while it receives and its high-water mark (VmHWM, target under
+150 MB for a 2 GB upload), the load average, and checks that Exhibit's evidence item carries
+the source's SHA-256. Objects are deleted after each upload (moto holds them in memory).
+
+    uv run python bench/s3_upload.py                      # 2 GiB, 8 MiB chunks, 3 rounds
+    uv run python bench/s3_upload.py --size-mib 512 --rounds 2
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from sqlalchemy import update
+from tus_upload import (
+    MemorySampler,
+    cpu_seconds,
+    free_port,
+    make_source,
+    status_kib,
+    wait_until_up,
+)
+from tusclient.client import TusClient
+
+from exhibit.cases.service import open_case
+from exhibit.db.migrate import upgrade_to_head
+from exhibit.forces.models import Force
+from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.service import create_force
+from exhibit.forces.transaction import force_transaction
+from exhibit.platform import Platform
+from exhibit.plugins.manager import load_plugins
+from exhibit.secrets import SecretBox
+from exhibit.settings import load_settings
+from exhibit.uploads.requests import NewRequest, create_request
+
+MiB = 1024 * 1024
+MB = 1_000_000
+BUCKET = "bench"
+ACCESS_KEY, SECRET_KEY = "bench", "bench-secret"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--size-mib", type=int, default=2048, help="file size (MiB)")
+    parser.add_argument("--chunk-mib", type=int, default=8, help="tus chunk size (MiB)")
+    parser.add_argument("--part-mib", type=int, default=8, help="S3 part size (MiB)")
+    parser.add_argument("--warmup-mib", type=int, default=128, help="warm-up upload (MiB)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured uploads per side")
+    parser.add_argument("--direct-threads", type=int, default=4, help="boto3's parts in flight")
+    parser.add_argument("--endpoint", default=None, help="an S3 endpoint instead of moto")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="exhibit-s3-bench-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        endpoint = args.endpoint
+        if endpoint is None:
+            port = free_port()
+            moto = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            processes.append(moto)
+            endpoint = f"http://127.0.0.1:{port}"
+            wait_until_up(endpoint, moto)
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        client.create_bucket(Bucket=BUCKET)
+        print(f"writing a {args.size_mib} MiB source file (load {load_average()}) ...", flush=True)
+        source = workdir / "source.mp4"
+        expected = make_source(source, args.size_mib * MiB)
+        warmup = workdir / "warmup.mp4"
+        make_source(warmup, args.warmup_mib * MiB)
+
+        server, url, token = start_exhibit(workdir, endpoint, args)
+        processes.append(server)
+        print(f"exhibit serve (pid {server.pid}) into {endpoint}, bucket {BUCKET!r}", flush=True)
+        exhibit = ExhibitSide(server, url, token, args.chunk_mib * MiB, client)
+        direct = DirectSide(client, args.part_mib * MiB, args.direct_threads)
+        exhibit.upload(warmup, "warm-up")
+        direct.upload(warmup, "warm-up")
+        for round_ in range(args.rounds):
+            label = f"round {round_ + 1}"
+            sides: list[Side] = [exhibit, direct] if round_ % 2 == 0 else [direct, exhibit]
+            for side in sides:
+                side.results.append(side.upload(source, label))
+            if not stored_hash_matches(workdir / "data", expected):
+                raise SystemExit("Exhibit's evidence item does not carry the source's SHA-256")
+        print("Exhibit's evidence items carry the source's SHA-256: yes")
+        report(exhibit, direct, args.size_mib)
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Side:
+    """One way of uploading; ``results`` holds MB/s per measured round."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.results: list[float] = []
+
+    def upload(self, source: Path, label: str) -> float:
+        raise NotImplementedError
+
+
+class ExhibitSide(Side):
+    """tuspy to ``exhibit serve``; the server's memory is sampled while it receives."""
+
+    name = "exhibit"
+
+    def __init__(
+        self, server: subprocess.Popen[bytes], url: str, token: str, chunk: int, client: Any
+    ) -> None:
+        super().__init__()
+        self.server, self.url, self.token, self.chunk, self.client = (
+            server,
+            url,
+            token,
+            chunk,
+            client,
+        )
+        self.peak_rss_kib = 0
+
+    def upload(self, source: Path, label: str) -> float:
+        sampler = MemorySampler(self.server.pid)
+        sampler.start()
+        cpu_before = cpu_seconds(self.server.pid)
+        uploader = TusClient(self.url, headers={"Exhibit-Upload-Token": self.token}).uploader(
+            file_path=str(source), chunk_size=self.chunk, metadata={"filename": source.name}
+        )
+        started = time.perf_counter()
+        uploader.upload()
+        seconds = time.perf_counter() - started
+        peak = sampler.stop()
+        self.peak_rss_kib = max(self.peak_rss_kib, peak)
+        cpu = cpu_seconds(self.server.pid) - cpu_before
+        size = source.stat().st_size
+        rate = size / MB / seconds
+        print(
+            f"  {self.name:8} {label:8} {size / MiB:5.0f} MiB in {seconds:6.2f} s ="
+            f" {rate:5.1f} MB/s; server CPU {1000 * cpu / (size / MiB):4.1f} ms/MiB,"
+            f" RSS {sampler.baseline / 1024:4.0f} MiB before, peak {peak / 1024:4.0f} MiB"
+            f" (load {load_average()})",
+            flush=True,
+        )
+        empty_bucket(self.client)
+        return rate
+
+
+class DirectSide(Side):
+    """boto3's managed multipart upload from this process, parts of the store's size."""
+
+    name = "boto3"
+
+    def __init__(self, client: Any, part: int, threads: int) -> None:
+        super().__init__()
+        self.client = client
+        self.transfer = TransferConfig(
+            multipart_threshold=part,
+            multipart_chunksize=part,
+            max_concurrency=threads,
+            use_threads=threads > 1,
+        )
+
+    def upload(self, source: Path, label: str) -> float:
+        started = time.perf_counter()
+        with source.open("rb") as data:
+            self.client.upload_fileobj(
+                data,
+                BUCKET,
+                f"direct/{source.name}",
+                ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                Config=self.transfer,
+            )
+        seconds = time.perf_counter() - started
+        size = source.stat().st_size
+        rate = size / MB / seconds
+        print(
+            f"  {self.name:8} {label:8} {size / MiB:5.0f} MiB in {seconds:6.2f} s ="
+            f" {rate:5.1f} MB/s (load {load_average()})",
+            flush=True,
+        )
+        empty_bucket(self.client)
+        return rate
+
+
+def start_exhibit(
+    workdir: Path, endpoint: str, args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A fresh SQLite set-up whose force keeps evidence in the bucket, served; its link token."""
+    env = {
+        **os.environ,
+        "EXHIBIT_DATA_DIR": str(workdir / "data"),
+        "EXHIBIT_SECRET_KEY": SecretBox.generate_key(),
+    }
+    token = asyncio.run(prepare(env, endpoint, args.part_mib, 4 * args.size_mib * MiB))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "exhibit", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/uploads/"
+    wait_until_up(url, server)
+    return server, url, token
+
+
+async def prepare(env: dict[str, str], endpoint: str, part_mib: int, max_bytes: int) -> str:
+    """Migrate, create force ``bench`` on storage_s3, a case and a request; the link token."""
+    settings = load_settings(env)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    platform = Platform(settings, load_plugins())
+    try:
+        await upgrade_to_head(platform.engine, platform.plugins)
+        async with platform.system_session() as session:
+            force = await create_force(session, slug="bench", name="Bench Police", actor="bench")
+            await session.commit()
+        async with platform.force_session(force.id) as session:
+            await configure_plugin(
+                session,
+                platform.plugins,
+                platform.secret_box,
+                force.id,
+                "storage_s3",
+                enabled=True,
+                config={
+                    "bucket": BUCKET,
+                    "prefix": "bench/",
+                    "endpoint_url": endpoint,
+                    "region": "us-east-1",
+                    "access_key_id": ACCESS_KEY,
+                    "secret_access_key": {"value": SECRET_KEY},
+                    "encryption": "none",
+                    "part_size_mib": part_mib,
+                },
+                actor="bench",
+            )
+            await session.commit()
+        async with platform.system_session() as session:
+            await session.execute(
+                update(Force).where(Force.id == force.id).values(storage_backend="s3")
+            )
+            await session.commit()
+        async with force_transaction(platform, force.id) as tx:
+            case = await open_case(
+                tx.session,
+                force.id,
+                reference="BENCH/1",
+                title="Bench",
+                officer_id=None,
+                actor="bench",
+            )
+            row = await tx.session.get(Force, force.id)
+            assert row is not None
+            _, token = await create_request(
+                tx.session,
+                platform.secret_box,
+                row,
+                case,
+                NewRequest(
+                    recipient_name="Bench Witness",
+                    channels=("email",),
+                    email="witness@example.org",
+                    max_file_bytes=max_bytes,
+                ),
+                officer_id=None,
+                actor="bench",
+                public_url="http://127.0.0.1",
+            )
+        return token
+    finally:
+        await platform.close()
+
+
+def empty_bucket(client: Any) -> None:
+    """Delete every object and multipart upload left in the bucket (moto keeps them in RAM)."""
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=BUCKET, Delete={"Objects": keys, "Quiet": True})
+
+
+def stored_hash_matches(data_dir: Path, expected: str) -> bool:
+    """Does an evidence item carry the source's SHA-256?"""
+    with sqlite3.connect(data_dir / "exhibit.sqlite3") as db:
+        return expected in {row[0] for row in db.execute("SELECT sha256 FROM evidence_item")}
+
+
+def report(exhibit: ExhibitSide, direct: DirectSide, size_mib: int) -> None:
+    """Median MB/s per side, the per-round ratios, and the server's memory."""
+    ratios = [e / d for e, d in zip(exhibit.results, direct.results, strict=True)]
+    print()
+    print(f"MB/s through Exhibit (tus -> S3): median {statistics.median(exhibit.results):.1f}")
+    print(f"MB/s direct boto3 multipart:      median {statistics.median(direct.results):.1f}")
+    print(
+        f"ratio exhibit / boto3: median {statistics.median(ratios):.2f}"
+        f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target 0.8 or better)"
+    )
+    hwm = status_kib(exhibit.server.pid, "VmHWM")
+    print(
+        f"server memory for a {size_mib} MiB upload: peak RSS sampled"
+        f" {exhibit.peak_rss_kib / 1024:.0f} MiB, VmHWM {hwm / 1024:.0f} MiB"
+        f" = {hwm * 1024 / MB:.0f} MB (target under 150 MB)"
+    )
+    print(f"load average at the end: {load_average()}")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()
