@@ -1,15 +1,19 @@
-"""Pushing a bundle to the partner's S3 bucket (boto3, run in a worker thread)."""
+"""Pushing a bundle to the partner's S3 bucket (boto3, run in a worker thread).
+
+boto3 is imported on the first push, not when the plugin loads: every Exhibit process loads
+every installed plugin, and most never deliver a bundle to S3.
+"""
 
 import asyncio
 from pathlib import Path
-
-import boto3
-from botocore.config import Config as BotoConfig
 
 from exhibit_share_cps.config import S3Drop
 
 
 def _push(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
     client = boto3.client(
         "s3",
         region_name=drop.region,

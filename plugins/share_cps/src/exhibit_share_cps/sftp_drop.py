@@ -1,14 +1,22 @@
-"""Pushing a bundle to the partner's SFTP server (asyncssh), verifying the server's host key."""
+"""Pushing a bundle to the partner's SFTP server (asyncssh), verifying the server's host key.
+
+asyncssh is imported on the first push, not when the plugin loads (see s3_drop).
+"""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
-import asyncssh
 
 from exhibit_share_cps.config import SftpDrop
 
+if TYPE_CHECKING:
+    import asyncssh
 
-def _known_hosts(drop: SftpDrop) -> asyncssh.SSHKnownHosts:
+
+def _known_hosts(drop: SftpDrop) -> "asyncssh.SSHKnownHosts":
+    import asyncssh
+
     pattern = drop.host if drop.port == 22 else f"[{drop.host}]:{drop.port}"
     return asyncssh.import_known_hosts(f"{pattern} {drop.host_key.strip()}\n")
 
@@ -18,6 +26,8 @@ async def push_to_sftp(drop: SftpDrop, bundle: Path, name: str, digest: str) -> 
 
     Beside the bundle goes ``<name>.sha256`` holding ``digest``, as ``sha256sum`` writes it.
     """
+    import asyncssh
+
     expected = (await anyio.Path(bundle).stat()).st_size
     keys = [asyncssh.import_private_key(drop.private_key.reveal())] if drop.private_key else None
     async with (
