@@ -111,7 +111,7 @@ def test_a_demuxer_that_tries_to_open_another_file_is_stopped(tmp_path: Path) ->
 
 async def test_a_run_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -> None:
     source = tmp_path / "original"
-    source.write_bytes(media.photo(media.scene(), "PNG"))
+    source.write_bytes(hostile.png_bomb(7_000, 7_000))  # a second or so to decode
     (tmp_path / "out").mkdir()
     request = {
         "op": "analyse",
@@ -121,6 +121,7 @@ async def test_a_run_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -> Non
     }
     with pytest.raises(SandboxFailed, match="longer than"):
         await run_sandboxed(request, Limits(wall_seconds=0.05))
+    assert list((tmp_path / "out").iterdir()) == []  # stopped before it wrote anything
 
 
 async def test_a_run_over_its_memory_limit_fails_cleanly(tmp_path: Path) -> None:
