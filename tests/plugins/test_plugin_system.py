@@ -263,7 +263,7 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
 ) -> None:
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
-    monkeypatch.setenv("LISTENER_KEY", "from-the-environment")
+    monkeypatch.setenv("EXHIBIT_FORCE_FORCE_A_LISTENER_KEY", "from-the-environment")
     async with force_transaction(platform, force_a) as tx:
         row = await configure_plugin(
             tx.session,
@@ -272,15 +272,40 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
             force_a,
             "listener",
             enabled=True,
-            config={"threshold": 1, "api_key": {"env": "LISTENER_KEY"}},
+            config={"threshold": 1, "api_key": {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}},
             actor="test",
         )
-    assert row.config["api_key"] == {"env": "LISTENER_KEY"}
+    assert row.config["api_key"] == {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}
     async with platform.force_session(force_a) as session:
         config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
             "listener"
         ]
     assert config.api_key.reveal() == "from-the-environment"
+
+
+@pytest.mark.parametrize(
+    "name", ["EXHIBIT_SECRET_KEY", "EXHIBIT_DATABASE_URL", "EXHIBIT_FORCE_FORCE_B_API_KEY"]
+)
+async def test_a_force_may_not_reference_the_deployments_or_another_forces_variables(
+    listener_platform, name: str
+) -> None:
+    """Force admins write settings; the environment holds every force's secrets and ours."""
+    platform, _ = listener_platform
+    force_a, _ = await _two_forces(platform)
+    with pytest.raises(InvalidPluginConfig, match="must start with EXHIBIT_FORCE_FORCE_A_"):
+        async with force_transaction(platform, force_a) as tx:
+            await configure_plugin(
+                tx.session,
+                platform.plugins,
+                platform.secret_box,
+                force_a,
+                "listener",
+                enabled=True,
+                config={"threshold": 1, "api_key": {"env": name}},
+                actor="test",
+            )
+    async with platform.force_session(force_a) as session:
+        assert (await session.scalars(select(ForcePlugin))).all() == []
 
 
 FAILING = """

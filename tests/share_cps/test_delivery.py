@@ -264,16 +264,20 @@ def test_drop_configuration_is_validated_strictly(cps_platform: Platform) -> Non
         "host": "sftp.cps.test",
         "username": "kent",
         "host_key": "ssh-ed25519 AAAAC3Nz",
-        "password": {"env": "CPS_SFTP_PASSWORD"},
+        "password": {"env": "EXHIBIT_FORCE_KENT_CPS_SFTP_PASSWORD"},
     }
-    config = load_config("share_cps", ShareCpsConfig, {"drop": good}, box)
+    config = load_config("share_cps", ShareCpsConfig, {"drop": good}, box, force_slug="kent")
     assert isinstance(config, ShareCpsConfig)
     for bad, complaint in [
         ({"drop": good | {"pasword": "x"}}, "unknown field `pasword`"),
         ({"drop": {k: v for k, v in good.items() if k != "password"}}, "private_key or a password"),
         ({"drop": good | {"password": "plain"}}, "a secret is given as"),
+        (
+            {"drop": good | {"password": {"env": "EXHIBIT_SECRET_KEY"}}},
+            "must start with EXHIBIT_FORCE_KENT_",
+        ),
         ({"drop": good | {"kind": "ftp"}}, "Invalid value 'ftp'"),
         ({"units": {"se": "not-an-email"}}, "is not an email address"),
     ]:
         with pytest.raises(InvalidPluginConfig, match=complaint):
-            load_config("share_cps", ShareCpsConfig, bad, box)
+            load_config("share_cps", ShareCpsConfig, bad, box, force_slug="kent")

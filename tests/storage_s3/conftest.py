@@ -163,7 +163,7 @@ async def s3_scene(
                 update(Force).where(Force.id == scene.force_id).values(storage_backend="s3")
             )
             await session.commit()
-        config = load_config("storage_s3", Config, raw, setup.secret_box)
+        config = load_config("storage_s3", Config, raw, setup.secret_box, force_slug="kent")
         assert isinstance(config, Config)
         yield scene, config
     finally:

@@ -28,13 +28,15 @@ from exhibit_storage_s3.config import Config
 )
 def test_unworkable_settings_refused(raw: dict[str, Any], message: str) -> None:
     with pytest.raises((InvalidPluginConfig, msgspec.ValidationError), match=message):
-        load_config("storage_s3", Config, raw, SecretBox(SecretBox.generate_key()))
+        load_config(
+            "storage_s3", Config, raw, SecretBox(SecretBox.generate_key()), force_slug="kent"
+        )
 
 
 def test_secret_is_never_shown() -> None:
     box = SecretBox(SecretBox.generate_key())
     raw = {"bucket": "b", "access_key_id": "AKIA", "secret_access_key": {"value": "s3cr3t"}}
-    config = load_config("storage_s3", Config, raw, box)
+    config = load_config("storage_s3", Config, raw, box, force_slug="kent")
     assert "s3cr3t" not in repr(config)
 
 

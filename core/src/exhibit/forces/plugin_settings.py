@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
-from exhibit.forces.models import ForcePlugin
+from exhibit.forces.models import Force, ForcePlugin
 from exhibit.plugins.config import InvalidPluginConfig, load_config, stored_config
 from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox
@@ -31,6 +31,7 @@ async def enabled_plugins(
         )
     ).all()
     enabled: dict[str, msgspec.Struct | None] = {}
+    slug = await _slug(session, force_id) if rows else ""
     for row in rows:
         if row.plugin_id not in plugins.installed:
             raise UnknownPlugin(
@@ -38,7 +39,9 @@ async def enabled_plugins(
             )
         config_type = plugins.config_types.get(row.plugin_id)
         enabled[row.plugin_id] = (
-            load_config(row.plugin_id, config_type, row.config, box) if config_type else None
+            load_config(row.plugin_id, config_type, row.config, box, force_slug=slug)
+            if config_type
+            else None
         )
     return enabled
 
@@ -68,7 +71,10 @@ async def configure_plugin(
             raise InvalidPluginConfig(f"plugin {plugin_id!r} takes no configuration")
         stored: dict[str, Any] = {}
     else:
-        stored = stored_config(load_config(plugin_id, config_type, config or {}, box))
+        slug = await _slug(session, force_id)
+        stored = stored_config(
+            load_config(plugin_id, config_type, config or {}, box, force_slug=slug)
+        )
 
     row = await session.scalar(
         select(ForcePlugin).where(
@@ -94,3 +100,10 @@ async def configure_plugin(
         details={"changed_fields": changed},
     )
     return row
+
+
+async def _slug(session: AsyncSession, force_id: int) -> str:
+    slug = await session.scalar(select(Force.slug).where(Force.id == force_id))
+    if slug is None:
+        raise LookupError(f"no force with id {force_id}")
+    return slug

@@ -37,14 +37,34 @@ def check_config_type(plugin_id: str, config_type: object) -> type[msgspec.Struc
     return config_type
 
 
+def env_prefix(force_slug: str) -> str:
+    """What every environment reference in force ``force_slug``'s settings must start with.
+
+    Settings are written by the force's administrators, while the process environment holds
+    the deployment's own secrets and every force's. A reference may only name a variable the
+    operator set aside for that force: ``EXHIBIT_FORCE_<SLUG>_...``.
+    """
+    return "EXHIBIT_FORCE_" + re.sub(r"[^A-Z0-9]", "_", force_slug.upper()) + "_"
+
+
 def load_config(
-    plugin_id: str, config_type: type[msgspec.Struct], raw: Any, box: SecretBox
+    plugin_id: str,
+    config_type: type[msgspec.Struct],
+    raw: Any,
+    box: SecretBox,
+    *,
+    force_slug: str,
 ) -> msgspec.Struct:
-    """Convert raw configuration to the plugin's Struct, strictly; secrets become ``Secret``."""
+    """Convert force ``force_slug``'s raw configuration to the plugin's Struct, strictly.
+
+    Secrets become ``Secret``; an environment reference must carry the force's prefix
+    (``env_prefix``).
+    """
+    prefix = env_prefix(force_slug)
 
     def dec_hook(target: type, value: Any) -> Any:
         if target is Secret:
-            return _secret_from(value, box)
+            return _secret_from(value, box, prefix)
         raise NotImplementedError(f"unsupported configuration type {target!r}")
 
     try:
@@ -66,7 +86,7 @@ def stored_config(config: msgspec.Struct) -> dict[str, Any]:
     return stored
 
 
-def _secret_from(value: Any, box: SecretBox) -> Secret:
+def _secret_from(value: Any, box: SecretBox, prefix: str) -> Secret:
     if isinstance(value, dict) and len(value) == 1:
         ((form, content),) = value.items()
         if isinstance(content, str) and content:
@@ -81,5 +101,7 @@ def _secret_from(value: Any, box: SecretBox) -> Secret:
             if form == "env":
                 if not _ENV_NAME.match(content):
                     raise ValueError(f"{content!r} is not an environment variable name")
+                if not content.startswith(prefix):
+                    raise ValueError(f"an environment reference must start with {prefix}")
                 return Secret.from_env(content)
     raise ValueError('a secret is given as {"value": ...} or {"env": "VARIABLE"}')

@@ -122,7 +122,7 @@ async def check_force(platform: Platform, slug: str) -> list[str]:
         if row is None or not row.enabled:
             raise CheckFailed(f"force {slug!r} has not enabled the storage_s3 plugin")
         raw = row.config
-    config = load_config(PLUGIN_ID, Config, raw, platform.secret_box)
+    config = load_config(PLUGIN_ID, Config, raw, platform.secret_box, force_slug=slug)
     assert isinstance(config, Config)
     problems = await check_bucket(config)
     if not problems:

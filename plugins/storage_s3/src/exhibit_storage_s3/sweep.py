@@ -120,7 +120,7 @@ async def sweep_all(platform: Platform) -> int:
     swept = 0
     for force_id, slug, name, raw in rows:
         try:
-            config = load_config(PLUGIN_ID, Config, raw, platform.secret_box)
+            config = load_config(PLUGIN_ID, Config, raw, platform.secret_box, force_slug=slug)
             assert isinstance(config, Config)
             async with platform.force_session(force_id) as session:
                 states = await session.scalars(
