@@ -19,6 +19,7 @@ from exhibit.plugins import hookimpl
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
 from exhibit.storage.backend import ObjectNotFound, RetentionActive, StorageBackend
+from exhibit.storage.capabilities import Retention
 from exhibit.storage.local import LocalDiskStorage
 from tests.evidence.arrivals import arrived, png, with_derivative
 from tests.fixtures.cli import run_exhibit
@@ -161,19 +162,36 @@ class HeldStorage(LocalDiskStorage):
         await super().delete(object_key)
 
 
+class QueryableHeldStorage(HeldStorage):
+    """The held store that also says what it protects, so nothing is tried before asking."""
+
+    async def retention(self, object_key: str) -> Retention:
+        """A legal hold on held objects, nothing on the rest."""
+        return Retention(mode=None, until=None, legal_hold=object_key in self.holds)
+
+    async def delete(self, object_key: str) -> None:
+        """Deleting a held object here means the question was not asked first."""
+        assert object_key not in self.holds, "deleted without asking about retention"
+        await super().delete(object_key)
+
+
 class HeldStoragePlugin:
-    """Offers the held store."""
+    """Offers a held store (refusing at delete, or saying so when asked first)."""
+
+    def __init__(self, store: type[HeldStorage]) -> None:
+        self.store = store
 
     @hookimpl
     def exhibit_storage_backends(self) -> Sequence[type[StorageBackend]]:
         """The held store, key ``held``."""
-        return [HeldStorage]
+        return [self.store]
 
 
-@pytest.fixture
-def held_platform(settings: Settings) -> Platform:
-    """A second platform over the test's database whose plugins include the held store."""
-    return Platform(settings, load_builtin_plugins([("held_storage", HeldStoragePlugin())]))
+@pytest.fixture(params=[HeldStorage, QueryableHeldStorage])
+def held_platform(settings: Settings, request: pytest.FixtureRequest) -> Platform:
+    """A second platform over the test's database whose plugins include a held store."""
+    plugin = HeldStoragePlugin(request.param)
+    return Platform(settings, load_builtin_plugins([("held_storage", plugin)]))
 
 
 async def test_a_store_under_retention_refuses_and_nothing_changes(
@@ -206,7 +224,7 @@ async def test_a_store_under_retention_refuses_and_nothing_changes(
             assert item is not None
             disposal = await request_disposal(held_platform, tx, item, officer_user, "Dup")
         approver = await _user(held_platform, scene, supervisor.user_id)
-        with pytest.raises(DisposalRefused, match="under retention or legal hold"):
+        with pytest.raises(DisposalRefused, match="retention or legal hold"):
             async with force_transaction(held_platform, scene.force_id) as tx:
                 found = await tx.session.get(DisposalRequest, disposal.id)
                 assert found is not None

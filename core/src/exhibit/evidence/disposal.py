@@ -26,6 +26,7 @@ from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
 from exhibit.platform import Platform
 from exhibit.storage.backend import ObjectNotFound, RetentionActive
+from exhibit.storage.capabilities import RetentionQuery
 
 
 class DisposalRefused(ReviewRefused):
@@ -124,11 +125,14 @@ async def _carry_out(
     derivatives = list(
         await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
     )
-    deleted = [await _delete(platform, tx, item.storage_backend, item.storage_key)]
-    for derivative in derivatives:
-        deleted.append(
-            await _delete(platform, tx, derivative.storage_backend, derivative.storage_key)
-        )
+    # Deleting cannot be rolled back with the transaction, so a store that can say what it
+    # protects is asked first, and the original goes last: when a store still refuses, the
+    # evidence itself is kept and only copies that can be made again are gone.
+    objects = [(d.storage_backend, d.storage_key) for d in derivatives]
+    objects.append((item.storage_backend, item.storage_key))
+    for backend_key, key in objects:
+        await _check_not_retained(platform, tx, backend_key, key)
+    deleted = [await _delete(platform, tx, backend_key, key) for backend_key, key in objects]
     now = utcnow()
     item.review_state = ReviewState.DISPOSED
     item.disposed_at = now
@@ -152,6 +156,23 @@ async def _carry_out(
     )
 
 
+async def _check_not_retained(
+    platform: Platform, tx: ForceTransaction, backend_key: str, key: str
+) -> None:
+    backend = await platform.force_storage(tx.session, tx.force, backend_key)
+    if not isinstance(backend, RetentionQuery):
+        return
+    try:
+        retention = await backend.retention(key)
+    except ObjectNotFound:
+        return
+    if retention.legal_hold or (retention.until is not None and retention.until > utcnow()):
+        raise DisposalRefused(
+            f"the store protects {key} from deletion (retention or legal hold). "
+            "Nothing was disposed of."
+        )
+
+
 async def _delete(platform: Platform, tx: ForceTransaction, backend_key: str, key: str) -> str:
     backend = await platform.force_storage(tx.session, tx.force, backend_key)
     try:
@@ -161,6 +182,6 @@ async def _delete(platform: Platform, tx: ForceTransaction, backend_key: str, ke
     except RetentionActive as exc:
         raise DisposalRefused(
             f"the store refused to delete {key}: it is under retention or legal hold ({exc}). "
-            "Nothing was disposed of."
+            "The original was kept; copies made from it may already be gone."
         ) from None
     return key
