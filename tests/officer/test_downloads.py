@@ -85,12 +85,14 @@ async def test_downloads_need_a_reason_and_are_audited(
         assert got.content == data
         assert got.headers["content-disposition"].startswith('attachment; filename="call.mp3"')
         _inert(got.headers)
-        rest = await client.get(url, headers={"Range": "bytes=100-"})
+        unexplained = await client.get(url, headers={"Range": "bytes=1-"})
+        assert unexplained.status_code == 400  # a resumed download is a download too
+        rest = await client.get(url, params={"reason": "Resuming"}, headers={"Range": "bytes=100-"})
         assert rest.status_code == 206
         assert rest.content == data[100:]
-    [event] = await audit_events(platform, scene.force_id, "item.downloaded")
-    assert event.reason == "For the CPS file"
-    assert event.object_id == str(item_id)
+    first, resumed = await audit_events(platform, scene.force_id, "item.downloaded")
+    assert (first.reason, first.object_id) == ("For the CPS file", str(item_id))
+    assert (resumed.reason, resumed.details["bytes"]) == ("Resuming", [100, len(data)])
 
 
 async def test_an_uploaded_page_or_svg_is_never_served_as_one(

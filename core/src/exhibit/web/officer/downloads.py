@@ -231,10 +231,13 @@ async def download_file(
     *,
     derivative: int | None,
 ) -> Response[Any]:
-    """Stream ``file`` of ``item``; a download from byte 0 needs a reason and is audited."""
+    """Stream ``file`` of ``item``; every GET needs a reason and is audited with its range.
+
+    A resumed download is a download too: without a record, ``Range: bytes=1-`` would
+    fetch all but one byte unseen.
+    """
     wanted = _wanted(request, file)
-    if request.method == "HEAD" or wanted.start > 0:
-        # Metadata and the continuation of a download already recorded need no reason again.
+    if request.method == "HEAD":
         force = await _force(platform, user)
     else:
         details = {"derivative": derivative, "bytes": [wanted.start, wanted.end]}
