@@ -25,6 +25,8 @@ async def test_the_history_lists_each_step_and_downloads_as_csv(
         await client.get(f"/items/{item_id}")
         await client.get(f"/items/{item_id}/preview")
         await client.get(f"/items/{item_id}/download", params={"reason": "Court bundle"})
+        formula = '=HYPERLINK("http://x.test","open")'
+        await client.get(f"/items/{item_id}/download", params={"reason": formula})
         await submit(client, f"/items/{item_id}/tags", {"tags": "van"})
         await submit(client, f"/items/{item_id}/accept", {})
         page = await client.get(f"/items/{item_id}/continuity")
@@ -60,6 +62,8 @@ async def test_the_history_lists_each_step_and_downloads_as_csv(
     assert actions[0] == "evidence.received"
     for action in ("item.viewed", "item.downloaded", "item.accepted", "item.continuity_viewed"):
         assert action in actions
+    # A reason typed as a formula stays text when the CSV is opened in a spreadsheet.
+    assert "'" + formula in [row["reason"] for row in rows]
     received = rows[0]
     assert "Sam Witness" in received["by"]
     assert "sha256=" in received["details"]

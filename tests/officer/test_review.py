@@ -145,6 +145,9 @@ async def test_bulk_actions_change_all_selected_items_or_none(
         assert "Decline: 2 items done." in declined.text
         nothing = await submit(client, url, {"action": "accept"})
         assert "Select at least one item" in nothing.text
+        for odd in ("²", "9" * 30, "-1"):  # never an id: refused like no selection, not a 500
+            refused = await submit(client, url, {"action": "accept", "item": [odd]})
+            assert "Select at least one item" in refused.text
 
     items = await _items(platform, scene.force_id)
     assert sorted(items[i].exhibit_reference or "" for i in ids[:2]) == ["T/1", "T/2"]

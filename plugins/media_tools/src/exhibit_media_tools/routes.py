@@ -57,9 +57,10 @@ def parse_form(form: dict[str, str]) -> RedactionRequest:
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split(",")]
-        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 5 for p in parts):
             raise RedactionRequestInvalid(
-                f"Area {number} must be four whole numbers: left, top, width, height."
+                f"Area {number} must be four whole numbers of up to 5 digits: "
+                "left, top, width, height."
             )
         left, top, width, height = (int(p) for p in parts)
         if width == 0 or height == 0:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from exhibit.audit.models import AuditEvent
 from exhibit.audit.verify import verify_force_chain
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.form_values import spreadsheet_cell
 from exhibit.web.officer.pages import LOCAL_TIME, AnyRequest, page
 
 SEARCH = {"permission": Permission.SEARCH_AUDIT}
@@ -234,19 +235,13 @@ def _csv(events: Sequence[AuditEvent]) -> bytes:
             [
                 e.seq,
                 e.occurred_at.isoformat(),
-                _safe(e.actor),
-                _safe(e.action),
-                _safe(e.object_type),
-                _safe(e.object_id),
-                _safe(e.reason),
-                _safe(_details(e)),
+                spreadsheet_cell(e.actor),
+                spreadsheet_cell(e.action),
+                spreadsheet_cell(e.object_type),
+                spreadsheet_cell(e.object_id),
+                spreadsheet_cell(e.reason),
+                spreadsheet_cell(_details(e)),
                 e.hash,
             ]
         )
     return out.getvalue().encode()
-
-
-def _safe(value: Any) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -16,6 +16,7 @@ from exhibit.evidence.models import EvidenceItem
 from exhibit.evidence.review import actor_of
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.form_values import spreadsheet_cell
 from exhibit.web.officer.item_queries import find_item
 from exhibit.web.officer.pages import AnyRequest, page
 
@@ -89,19 +90,18 @@ async def continuity_csv(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for step in steps:
-        writer.writerow(
-            [
-                step.at.isoformat(),
-                step.action,
-                step.label,
-                step.who,
-                step.actor,
-                step.reason,
-                step.detail,
-                step.audit_seq or "",
-                step.audit_hash,
-            ]
-        )
+        row = [
+            step.at.isoformat(),
+            step.action,
+            step.label,
+            step.who,
+            step.actor,
+            step.reason,
+            step.detail,
+            step.audit_seq or "",
+            step.audit_hash,
+        ]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return Response(
         out.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -22,6 +22,7 @@ from exhibit.evidence import review
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.form_values import whole_number
 from exhibit.web.officer.item_queries import item_view
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
@@ -162,7 +163,8 @@ async def categorise_item(
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         category = None
         if chosen:
-            category = await tx.session.get(Category, int(chosen)) if chosen.isdigit() else None
+            category_id = whole_number(chosen)
+            category = await tx.session.get(Category, category_id) if category_id else None
             if category is None:
                 raise review.ReviewRefused("choose one of your force's categories")
         await review.categorise(tx, item, user, category)
@@ -214,7 +216,7 @@ async def bulk_action(
     """
     form = await request.form()
     action = _text(form, "action")
-    ids = sorted({int(v) for v in form.getall("item", []) if str(v).isdigit()})
+    ids = sorted({n for v in form.getall("item", []) if (n := whole_number(str(v))) is not None})
     back = see_other(f"/cases/{case_id}#evidence")
     if action not in BULK_ACTIONS or not ids:
         flash(request, "Select at least one item and an action.", error=True)
