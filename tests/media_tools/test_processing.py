@@ -8,6 +8,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from exhibit.audit.models import AuditEvent
+from exhibit.db.base import utcnow
+from exhibit.evidence.models import EvidenceItem
+from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.platform import Platform
 from tests.fixtures.witness import Scene
@@ -114,3 +117,22 @@ async def test_a_job_run_twice_records_once(media_platform: Platform, scene: Sce
     result = await outcome(media_platform, scene.force_id, item_id)
     assert len(result.runs) == 1
     assert len(result.derivatives) == 1
+
+
+async def test_nothing_made_from_an_item_disposed_of_meanwhile_is_kept(
+    media_platform: Platform, scene: Scene
+) -> None:
+    photo = media.photo(media.scene(800, 600), "JPEG", media.exif(), quality=95)
+    item_id = await submit(media_platform, scene, photo, "IMG_0005.JPG")
+    async with force_transaction(media_platform, scene.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        item.disposed_at = utcnow()  # the disposal lands while the job waits or runs
+
+    await drain(media_platform)
+
+    result = await outcome(media_platform, scene.force_id, item_id)
+    assert result.derivatives == []
+    storage = media_platform.settings.storage_dir
+    kept = [p for p in storage.rglob("*") if p.is_file() and result.item.storage_key not in str(p)]
+    assert not [p for p in kept if "derivative" in str(p)], kept

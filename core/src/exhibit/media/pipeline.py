@@ -9,6 +9,7 @@ transaction with their audit events.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -41,7 +42,13 @@ from exhibit.media.records import (
 )
 from exhibit.platform import Platform
 from exhibit.plugins.context import ForceInfo, ItemInfo, ProviderContext
-from exhibit.storage.backend import ObjectExists, StorageBackend, StoredObject, put_object
+from exhibit.storage.backend import (
+    ObjectExists,
+    ObjectNotFound,
+    StorageBackend,
+    StoredObject,
+    put_object,
+)
 from exhibit.uploads.submissions import item_info
 
 log = logging.getLogger(__name__)
@@ -128,7 +135,9 @@ async def run_processor(platform: Platform, force_id: int, item_id: int, key: st
             await _record_failure(platform, force_id, item_id, provenance, str(exc))
             return
         stored = [await store_file(backend, item_id, key, output) for output in outputs]
-        await _record_success(platform, force_id, item_id, provenance, result, stored, backend_key)
+        await _record_success(
+            platform, force_id, item_id, provenance, result, stored, backend, backend_key
+        )
 
 
 async def original_of(
@@ -174,6 +183,9 @@ async def add_derivatives(
     async with force_transaction(platform, force_id) as tx:
         row = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
         assert row is not None
+        if row.disposed_at is not None:
+            await _discard(backend, stored)
+            raise LookupError(f"item {item_id} was disposed of; no copy of it is kept")
         for output, obj in zip(checked, stored, strict=True):
             existing = await tx.session.scalar(
                 select(Derivative.id).where(
@@ -266,11 +278,15 @@ async def _record_success(
     provenance: Provenance,
     result: ProcessingResult,
     stored: Sequence[StoredObject],
+    backend: StorageBackend,
     backend_key: str,
 ) -> None:
     async with force_transaction(platform, force_id) as tx:
         item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
         assert item is not None
+        if item.disposed_at is not None:
+            await _discard(backend, stored)  # disposed of while we worked: keep no copy
+            return
         if await already_processed(
             tx.session, item_id, provenance.processor, provenance.processor_version
         ):
@@ -312,3 +328,10 @@ def _processor(
     )
     processor: MediaProcessor = cls(context)
     return processor
+
+
+async def _discard(backend: StorageBackend, stored: Sequence[StoredObject]) -> None:
+    """Delete files made from an item that was disposed of while they were being made."""
+    for obj in stored:
+        with contextlib.suppress(ObjectNotFound):
+            await backend.delete(obj.key)

@@ -5,6 +5,7 @@ work happens in the sandbox and every copy is recorded as a derivative with its 
 provenance, audited under the officer's name.
 """
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from exhibit_media_tools.processor import VERSION, copy_original, derivative_out
 from exhibit_media_tools.sandbox import run_sandboxed
 
 REDACT_JOB = "media_tools.redact"
+
+
+log = logging.getLogger(__name__)
 
 
 async def queue_redaction(
@@ -91,4 +95,7 @@ async def redact_item(job: JobContext) -> None:
             await record_error(platform, force_id, item_id, provenance, str(exc))
             return
         outputs = [derivative_output(made) for made in answer["derivatives"]]
-        await add_derivatives(platform, force_id, item_id, outputs, provenance, workdir)
+        try:
+            await add_derivatives(platform, force_id, item_id, outputs, provenance, workdir)
+        except LookupError as exc:  # disposed of (or gone) while the copy was being made
+            log.info("redaction of item %s not kept: %s", item_id, exc)
