@@ -168,7 +168,9 @@ async def test_an_sns_status_message_is_checked_against_its_certificate(
         # A trusted host that has no such certificate: refused, not a server error.
         other_signer.cert_url = f"http://{host}/no-such-certificate.pem"
         unfetchable = other_signer.sign(sns_notification(TOPIC, status))
-        for forged in (tampered, untrusted, unfetchable):
+        # Genuinely signed by SNS, but for someone else's topic subscribed to our address.
+        other_topic = signer.sign(sns_notification("arn:aws:sns:eu-west-2:999:theirs", status))
+        for forged in (tampered, untrusted, unfetchable, other_topic):
             response = await app.post(url, content=json.dumps(forged))
             assert response.status_code == 403, response.text
         assert (await stored(sms_platform, kent, message)).status == DeliveryStatus.SENT

@@ -48,7 +48,7 @@ class SnsReceiptSettings(AwsSettings, forbid_unknown_fields=True, kw_only=True):
     """AWS settings for a service whose delivery events arrive as SNS messages.
 
     Only certificates from ``certificate_hosts`` are trusted to sign them, and only
-    messages of ``topic_arn`` (when given) are accepted.
+    messages of ``topic_arn`` are accepted: without it no delivery event is.
     """
 
     topic_arn: str | None = None

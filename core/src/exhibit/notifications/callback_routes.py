@@ -138,7 +138,7 @@ async def verified_sns_notification(
     """The SNS ``Notification`` posted to the route, once its signature and topic are checked.
 
     403 for a message not signed by SNS with a certificate from ``certificate_hosts``, or
-    from another topic than ``topic_arn``. A subscription confirmation is confirmed here
+    from another topic than ``topic_arn`` (and for every message when none is configured). A subscription confirmation is confirmed here
     (its URL must be on a trusted host too); it and any other message type give None.
     """
     message = await json_body(request)
@@ -147,7 +147,10 @@ async def verified_sns_notification(
         await verify_sns_message(message, fetch_certificate, hosts, allow_http=allow_http)
     except BadSnsSignature as exc:
         raise PermissionDeniedException(str(exc)) from None
-    if settings.topic_arn is not None and message.get("TopicArn") != settings.topic_arn:
+    # Anyone can sign SNS messages from a topic of their own: only the configured one counts.
+    if settings.topic_arn is None:
+        raise PermissionDeniedException("no receipt topic is configured (topic_arn)")
+    if message.get("TopicArn") != settings.topic_arn:
         raise PermissionDeniedException("a message from another topic")
     if message["Type"] == "SubscriptionConfirmation":
         await _confirm_subscription(str(message.get("SubscribeURL")), hosts, allow_http)
