@@ -138,8 +138,9 @@ async def verified_sns_notification(
     """The SNS ``Notification`` posted to the route, once its signature and topic are checked.
 
     403 for a message not signed by SNS with a certificate from ``certificate_hosts``, or
-    from another topic than ``topic_arn`` (and for every message when none is configured). A subscription confirmation is confirmed here
-    (its URL must be on a trusted host too); it and any other message type give None.
+    from another topic than ``topic_arn`` (and for every message when none is configured).
+    A subscription confirmation is confirmed here (its URL must be on a trusted host too);
+    it and any other message type give None.
     """
     message = await json_body(request)
     hosts, allow_http = settings.certificate_hosts, settings.allow_http_certificates

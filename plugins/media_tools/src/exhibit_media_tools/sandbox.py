@@ -66,7 +66,8 @@ async def run_sandboxed(request: dict[str, Any], limits: Limits) -> dict[str, An
     ).encode()
     run = _Run()
     try:
-        _submit(run)
+        # Starting (or restarting) the helper spawns and may wait for a process: not on the loop.
+        await asyncio.to_thread(_submit, run)
         try:
             out, err, wait_status = await asyncio.wait_for(
                 run.exchange(payload), limits.wall_seconds
