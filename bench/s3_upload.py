@@ -42,22 +42,20 @@ from tus_upload import (
     cpu_seconds,
     free_port,
     make_source,
+    open_bench_request,
     status_kib,
     wait_until_up,
 )
 from tusclient.client import TusClient
 
-from exhibit.cases.service import open_case
 from exhibit.db.migrate import upgrade_to_head
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.service import create_force
-from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.secrets import SecretBox
 from exhibit.settings import load_settings
-from exhibit.uploads.requests import NewRequest, create_request
 
 MiB = 1024 * 1024
 MB = 1_000_000
@@ -281,33 +279,7 @@ async def prepare(env: dict[str, str], endpoint: str, part_mib: int, max_bytes: 
                 update(Force).where(Force.id == force.id).values(storage_backend="s3")
             )
             await session.commit()
-        async with force_transaction(platform, force.id) as tx:
-            case = await open_case(
-                tx.session,
-                force.id,
-                reference="BENCH/1",
-                title="Bench",
-                officer_id=None,
-                actor="bench",
-            )
-            row = await tx.session.get(Force, force.id)
-            assert row is not None
-            _, token = await create_request(
-                tx.session,
-                platform.secret_box,
-                row,
-                case,
-                NewRequest(
-                    recipient_name="Bench Witness",
-                    channels=("email",),
-                    email="witness@example.org",
-                    max_file_bytes=max_bytes,
-                ),
-                officer_id=None,
-                actor="bench",
-                public_url="http://127.0.0.1",
-            )
-        return token
+        return await open_bench_request(platform, force.id, max_bytes)
     finally:
         await platform.close()
 

@@ -233,6 +233,32 @@ def report(peers: list["Peer"]) -> None:
             )
 
 
+async def open_bench_request(platform: Platform, force_id: int, max_bytes: int) -> str:
+    """Open a case for the force and an evidence request on it; return the link token."""
+    async with force_transaction(platform, force_id) as tx:
+        case = await open_case(
+            tx.session, force_id, reference="BENCH/1", title="Bench", officer_id=None, actor="bench"
+        )
+        force = await tx.session.get(Force, force_id)
+        assert force is not None
+        _, token = await create_request(
+            tx.session,
+            platform.secret_box,
+            force,
+            case,
+            NewRequest(
+                recipient_name="Bench Witness",
+                channels=("email",),
+                email="witness@example.org",
+                max_file_bytes=max_bytes,
+            ),
+            officer_id=None,
+            actor="bench",
+            public_url="http://127.0.0.1",
+        )
+    return token
+
+
 async def prepare_exhibit(env: dict[str, str], max_bytes: int) -> str:
     """Migrate a fresh database, create a force, a case and a request; return the link token."""
     settings = load_settings(env)
@@ -243,33 +269,7 @@ async def prepare_exhibit(env: dict[str, str], max_bytes: int) -> str:
         async with platform.system_session() as session:
             force = await create_force(session, slug="bench", name="Bench Police", actor="bench")
             await session.commit()
-        async with force_transaction(platform, force.id) as tx:
-            case = await open_case(
-                tx.session,
-                force.id,
-                reference="BENCH/1",
-                title="Bench",
-                officer_id=None,
-                actor="bench",
-            )
-            row = await tx.session.get(Force, force.id)
-            assert row is not None
-            _, token = await create_request(
-                tx.session,
-                platform.secret_box,
-                row,
-                case,
-                NewRequest(
-                    recipient_name="Bench Witness",
-                    channels=("email",),
-                    email="witness@example.org",
-                    max_file_bytes=max_bytes,
-                ),
-                officer_id=None,
-                actor="bench",
-                public_url="http://127.0.0.1",
-            )
-        return token
+        return await open_bench_request(platform, force.id, max_bytes)
     finally:
         await platform.close()
 
