@@ -57,6 +57,23 @@ async def _two_forces(platform: Platform) -> tuple[int, int]:
         return a.id, b.id
 
 
+async def _configure_listener(
+    platform: Platform, force_id: int, config: object, enabled: bool = True
+) -> ForcePlugin:
+    """Enable (or disable) the listener plugin for a force, through the real settings path."""
+    async with force_transaction(platform, force_id) as tx:
+        return await configure_plugin(
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            force_id,
+            "listener",
+            enabled=enabled,
+            config=config,
+            actor="test",
+        )
+
+
 @pytest.fixture
 async def listener_platform(settings: Settings, tmp_path: Path):
     with installed_plugin(tmp_path / "site", "listener", LISTENER) as module_name:
@@ -89,17 +106,7 @@ async def test_a_third_party_plugin_is_found_through_its_entry_point(listener_pl
 async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(listener_platform) -> None:
     platform, module = listener_platform
     force_a, force_b = await _two_forces(platform)
-    async with force_transaction(platform, force_a) as tx:
-        await configure_plugin(
-            tx.session,
-            platform.plugins,
-            platform.secret_box,
-            force_a,
-            "listener",
-            enabled=True,
-            config={"threshold": 7},
-            actor="test",
-        )
+    await _configure_listener(platform, force_a, {"threshold": 7})
     module.calls.clear()
 
     await _audited_change(platform, force_a, "case.created")
@@ -115,17 +122,7 @@ async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
     for enabled in (True, False):
-        async with force_transaction(platform, force_a) as tx:
-            await configure_plugin(
-                tx.session,
-                platform.plugins,
-                platform.secret_box,
-                force_a,
-                "listener",
-                enabled=enabled,
-                config={"threshold": 1},
-                actor="test",
-            )
+        await _configure_listener(platform, force_a, {"threshold": 1}, enabled=enabled)
     module.calls.clear()
     await _audited_change(platform, force_a, "case.created")
     assert module.calls == []
@@ -134,17 +131,7 @@ async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
 async def test_a_rolled_back_change_is_never_announced(listener_platform) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
-    async with force_transaction(platform, force_a) as tx:
-        await configure_plugin(
-            tx.session,
-            platform.plugins,
-            platform.secret_box,
-            force_a,
-            "listener",
-            enabled=True,
-            config={"threshold": 1},
-            actor="test",
-        )
+    await _configure_listener(platform, force_a, {"threshold": 1})
     module.calls.clear()
     with pytest.raises(RuntimeError):
         async with force_transaction(platform, force_a) as tx:
@@ -163,17 +150,7 @@ async def test_a_rolled_back_change_is_never_announced(listener_platform) -> Non
 async def test_a_hook_may_use_the_database_while_it_runs(listener_platform) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
-    async with force_transaction(platform, force_a) as tx:
-        await configure_plugin(
-            tx.session,
-            platform.plugins,
-            platform.secret_box,
-            force_a,
-            "listener",
-            enabled=True,
-            config={"threshold": 1},
-            actor="test",
-        )
+    await _configure_listener(platform, force_a, {"threshold": 1})
 
     async def plugin_writes() -> None:
         async with force_transaction(platform, force_a) as tx:
@@ -208,17 +185,7 @@ async def test_an_invalid_configuration_is_refused_naming_the_field(
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
     with pytest.raises(InvalidPluginConfig, match="listener") as refused:
-        async with force_transaction(platform, force_a) as tx:
-            await configure_plugin(
-                tx.session,
-                platform.plugins,
-                platform.secret_box,
-                force_a,
-                "listener",
-                enabled=True,
-                config=config,
-                actor="test",
-            )
+        await _configure_listener(platform, force_a, config)
     assert field in str(refused.value)
     async with platform.force_session(force_a) as session:
         assert (await session.scalars(select(ForcePlugin))).all() == []
@@ -230,17 +197,9 @@ async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
     caplog.set_level(logging.DEBUG)
-    async with force_transaction(platform, force_a) as tx:
-        await configure_plugin(
-            tx.session,
-            platform.plugins,
-            platform.secret_box,
-            force_a,
-            "listener",
-            enabled=True,
-            config={"threshold": 1, "api_key": {"value": "sk-live-0123456789"}},
-            actor="test",
-        )
+    await _configure_listener(
+        platform, force_a, {"threshold": 1, "api_key": {"value": "sk-live-0123456789"}}
+    )
     rows = []
     async with platform.system_session() as session:
         for table in ("force_plugin", "audit_event"):
@@ -264,17 +223,11 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
     monkeypatch.setenv("EXHIBIT_FORCE_FORCE_A_LISTENER_KEY", "from-the-environment")
-    async with force_transaction(platform, force_a) as tx:
-        row = await configure_plugin(
-            tx.session,
-            platform.plugins,
-            platform.secret_box,
-            force_a,
-            "listener",
-            enabled=True,
-            config={"threshold": 1, "api_key": {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}},
-            actor="test",
-        )
+    row = await _configure_listener(
+        platform,
+        force_a,
+        {"threshold": 1, "api_key": {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}},
+    )
     assert row.config["api_key"] == {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}
     async with platform.force_session(force_a) as session:
         config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
@@ -293,17 +246,7 @@ async def test_a_force_may_not_reference_the_deployments_or_another_forces_varia
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
     with pytest.raises(InvalidPluginConfig, match="must start with EXHIBIT_FORCE_FORCE_A_"):
-        async with force_transaction(platform, force_a) as tx:
-            await configure_plugin(
-                tx.session,
-                platform.plugins,
-                platform.secret_box,
-                force_a,
-                "listener",
-                enabled=True,
-                config={"threshold": 1, "api_key": {"env": name}},
-                actor="test",
-            )
+        await _configure_listener(platform, force_a, {"threshold": 1, "api_key": {"env": name}})
     async with platform.force_session(force_a) as session:
         assert (await session.scalars(select(ForcePlugin))).all() == []
 
