@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, select, update
 
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
@@ -324,37 +324,16 @@ async def _take_with_token(
     request, hence to its force, by the statement itself.
     """
     holder, now = new_holder(), utcnow()
-    live_request = (
-        select(EvidenceRequest.id)
-        .where(
-            EvidenceRequest.token_hash == token_hash,
-            EvidenceRequest.state.in_(_UPLOADABLE),
-            EvidenceRequest.expires_at > now,
-        )
-        .scalar_subquery()
-    )
-    claim = (
-        update(Upload)
-        .where(
-            Upload.public_id == public_id,
-            Upload.request_id == live_request,
-            Upload.offset == offset,
-            Upload.offset < Upload.length,
-            Upload.terminated_at.is_(None),
-            Upload.completed_at.is_(None),
-            Upload.expires_at > now,
-            or_(
-                Upload.locked_by.is_(None),
-                Upload.locked_until.is_(None),
-                Upload.locked_until <= now,
-            ),
-        )
-        .values(locked_by=holder, locked_until=now + LEASE)
-        .returning(Upload, _of_force(Force.slug), _of_force(Force.name))
-        .execution_options(synchronize_session=False)
-    )
+    values = {
+        "token_hash": token_hash,
+        "upload_public_id": public_id,
+        "at_offset": offset,
+        "now": now,
+        "holder": holder,
+        "until": now + LEASE,
+    }
     async with platform.system_session() as session:
-        found = (await session.execute(claim)).first()
+        found = (await session.execute(_CLAIM_WITH_TOKEN, values)).first()
         if found is None:
             await session.rollback()
             return None
@@ -366,6 +345,43 @@ async def _take_with_token(
 def _of_force(column: Any) -> Any:
     """A column of the upload's force, for the claim's RETURNING (one round trip)."""
     return select(column).where(Force.id == Upload.force_id).scalar_subquery()
+
+
+def _claim_with_token() -> Any:
+    """The statement of ``_take_with_token``, built once: every chunk of every upload runs it."""
+    now: BindParameter[datetime] = bindparam("now")
+    live_request = (
+        select(EvidenceRequest.id)
+        .where(
+            EvidenceRequest.token_hash == bindparam("token_hash"),
+            EvidenceRequest.state.in_(_UPLOADABLE),
+            EvidenceRequest.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    return (
+        update(Upload)
+        .where(
+            Upload.public_id == bindparam("upload_public_id"),
+            Upload.request_id == live_request,
+            Upload.offset == bindparam("at_offset"),
+            Upload.offset < Upload.length,
+            Upload.terminated_at.is_(None),
+            Upload.completed_at.is_(None),
+            Upload.expires_at > now,
+            or_(
+                Upload.locked_by.is_(None),
+                Upload.locked_until.is_(None),
+                Upload.locked_until <= now,
+            ),
+        )
+        .values(locked_by=bindparam("holder"), locked_until=bindparam("until"))
+        .returning(Upload, _of_force(Force.slug), _of_force(Force.name))
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM_WITH_TOKEN = _claim_with_token()
 
 
 @asynccontextmanager
@@ -483,13 +499,34 @@ async def _release(platform: Platform, claim: _Claim) -> None:
     """Record the offset and state reached and give up the lease (if still ours)."""
     async with platform.force_session(claim.lease.force_id) as session:
         await session.execute(
-            update(Upload)
-            .where(*_held(claim))
-            .values(
-                offset=claim.offset, storage_state=claim.state, locked_by=None, locked_until=None
-            )
+            _RELEASE,
+            {
+                "upload": claim.upload.id,
+                "force": claim.lease.force_id,
+                "holder": claim.lease.holder,
+                "reached": claim.offset,
+                "state": claim.state,
+            },
         )
         await session.commit()
+
+
+# Built once, like the claim: every chunk ends here.
+_RELEASE = (
+    update(Upload)
+    .where(
+        Upload.id == bindparam("upload"),
+        Upload.force_id == bindparam("force"),
+        Upload.locked_by == bindparam("holder"),
+    )
+    .values(
+        offset=bindparam("reached"),
+        storage_state=bindparam("state"),
+        locked_by=None,
+        locked_until=None,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 async def _discard(platform: Platform, claim: _Claim, *, actor: str, action: str) -> None:
