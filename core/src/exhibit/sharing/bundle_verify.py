@@ -8,7 +8,9 @@ another key, or the audit event at which the chain breaks. No database, no netwo
 import base64
 import binascii
 import hashlib
+import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,20 @@ from exhibit.sharing.bundle_format import (
 )
 
 _CHUNK = 1024 * 1024
+_MAX_MANIFEST = 64 * 1024 * 1024
+_MAX_SIGNATURE = 64 * 1024
+_MAX_SEGMENT_LINE = 16 * 1024 * 1024
+# What reading a hostile or damaged member can raise: bad CRC or header, truncated or corrupt
+# deflate data, unsupported compression or version, encryption, undecodable names.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+    ValueError,
+)
 _segment_decoder = msgspec.json.Decoder(FullEvent | LinkOnly)
 
 
@@ -75,34 +91,51 @@ def load_public_key(pem_or_hex: bytes) -> Ed25519PublicKey:
 
 
 def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
-    """Check a bundle's signature, files and audit segment; report every failure."""
+    """Check a bundle's signature, files and audit segment; report every failure.
+
+    A hostile or damaged ZIP (duplicate or unsafe member names, links, overlapping entries,
+    oversized control files, bad CRCs, unsupported compression) is reported as a finding,
+    never raised: nothing is extracted and memory stays bounded.
+    """
     try:
         bundle = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except _ZIP_ERRORS as exc:
         return BundleReport([Finding(str(path), f"not a readable ZIP bundle ({exc})")])
     with bundle:
+        refused = _check_members(bundle, path.stat().st_size)
+        if refused:
+            return BundleReport(refused)
         names = set(bundle.namelist())
         for required in (MANIFEST, SIGNATURE, AUDIT_SEGMENT):
             if required not in names:
                 return BundleReport([Finding(required, "is missing from the bundle")])
-        manifest_bytes = bundle.read(MANIFEST)
-        findings = list(_check_signature(manifest_bytes, bundle.read(SIGNATURE), public_key))
+        manifest_bytes = _read_small(bundle, MANIFEST, _MAX_MANIFEST)
+        signature_bytes = _read_small(bundle, SIGNATURE, _MAX_SIGNATURE)
+        if isinstance(manifest_bytes, Finding) or isinstance(signature_bytes, Finding):
+            return BundleReport(
+                [f for f in (manifest_bytes, signature_bytes) if isinstance(f, Finding)]
+            )
+        findings = list(_check_signature(manifest_bytes, signature_bytes, public_key))
         try:
             manifest = msgspec.json.decode(manifest_bytes, type=Manifest)
-        except msgspec.ValidationError as exc:
+        except msgspec.DecodeError as exc:
             return BundleReport([*findings, Finding(MANIFEST, f"is not a valid manifest ({exc})")])
         listed = [e.file for e in manifest.exhibits] + [manifest.schedule]
+        seen = {MANIFEST, SIGNATURE, AUDIT_SEGMENT}
         for entry in listed:
+            if entry.path in seen:
+                findings.append(Finding(entry.path, "is listed in the manifest more than once"))
+                continue
+            seen.add(entry.path)
             findings += _check_file(bundle, names, entry)
         for exhibit in manifest.exhibits:
             if exhibit.provenance and exhibit.provenance.output_sha256 != exhibit.file.sha256:
                 findings.append(
                     Finding(exhibit.file.path, "provenance names a different output hash")
                 )
-        expected = {e.path for e in listed} | {MANIFEST, SIGNATURE, AUDIT_SEGMENT}
         findings += [
             Finding(name, "is in the bundle but not listed in the manifest")
-            for name in sorted(names - expected)
+            for name in sorted(names - seen)
             if not name.endswith("/")
         ]
         events, chain = _check_segment(bundle, manifest)
@@ -110,12 +143,55 @@ def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
     return BundleReport(findings, exhibits=len(manifest.exhibits), audit_events=events)
 
 
+def _check_members(bundle: zipfile.ZipFile, archive_size: int) -> list[Finding]:
+    """Refuse a ZIP that different tools would read differently, or that expands without end.
+
+    Two members with one name (tools disagree on which one is "the" file), names that would
+    escape the folder they are extracted to, symbolic links, and entries whose stored data
+    overlap or exceed the archive (the trick of ZIP bombs) are each reported.
+    """
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    stored = 0
+    for info in bundle.infolist():
+        name = info.filename
+        if name in seen:
+            findings.append(Finding(name, "appears more than once in the ZIP"))
+        seen.add(name)
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ":" in name or ".." in parts:
+            findings.append(Finding(repr(name), "is not a safe relative path"))
+        if stat.S_ISLNK(info.external_attr >> 16):
+            findings.append(Finding(name, "is a symbolic link, not a file"))
+        stored += info.compress_size
+    if stored > archive_size:
+        findings.append(
+            Finding(
+                "bundle",
+                "its entries claim more stored bytes than the file holds (overlapping entries, "
+                "as in a ZIP bomb)",
+            )
+        )
+    return findings
+
+
+def _read_small(bundle: zipfile.ZipFile, name: str, limit: int) -> bytes | Finding:
+    """A control member's bytes, or a finding if it is too large or cannot be read."""
+    info = bundle.getinfo(name)
+    if info.file_size > limit:
+        return Finding(name, f"is {info.file_size} bytes, more than the {limit} allowed")
+    try:
+        return bundle.read(info)
+    except _ZIP_ERRORS as exc:
+        return Finding(name, f"cannot be read ({exc}): it was altered or damaged")
+
+
 def _check_signature(
     manifest_bytes: bytes, signature_bytes: bytes, public_key: Ed25519PublicKey
 ) -> Iterator[Finding]:
     try:
         signature = msgspec.json.decode(signature_bytes, type=Signature)
-    except msgspec.ValidationError as exc:
+    except msgspec.DecodeError as exc:
         yield Finding(SIGNATURE, f"is not a valid signature file ({exc})")
         return
     given = key_fingerprint(
@@ -147,11 +223,22 @@ def _unb64(text: str) -> bytes:
 def _check_file(bundle: zipfile.ZipFile, names: set[str], entry: BundleFile) -> list[Finding]:
     if entry.path not in names:
         return [Finding(entry.path, "is listed in the manifest but missing from the bundle")]
+    info = bundle.getinfo(entry.path)
+    if info.file_size != entry.size:
+        return [
+            Finding(
+                entry.path,
+                f"is {info.file_size} bytes, the manifest says {entry.size}: the file was altered",
+            )
+        ]
     digest, size = hashlib.sha256(), 0
-    with bundle.open(entry.path) as data:
-        while chunk := data.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with bundle.open(info) as data:
+            while chunk := data.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except _ZIP_ERRORS as exc:
+        return [Finding(entry.path, f"cannot be read ({exc}): the file was altered or damaged")]
     if digest.hexdigest() != entry.sha256 or size != entry.size:
         return [
             Finding(
@@ -164,6 +251,14 @@ def _check_file(bundle: zipfile.ZipFile, names: set[str], entry: BundleFile) -> 
 
 
 def _check_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, list[Finding]]:
+    """Walk the segment, reporting a member that cannot be read rather than raising."""
+    try:
+        return _walk_segment(bundle, manifest)
+    except _ZIP_ERRORS as exc:
+        return 0, [Finding(AUDIT_SEGMENT, f"cannot be read ({exc}): it was altered or damaged")]
+
+
+def _walk_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, list[Finding]]:
     """Walk the segment: contiguous seqs, each linked to the one before, full events hashed."""
     anchor = manifest.audit
     subject = anchor.path
@@ -171,7 +266,9 @@ def _check_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, li
     full_given: list[int] = []
     count = 0
     with bundle.open(AUDIT_SEGMENT) as lines:
-        for raw in lines:
+        while raw := lines.readline(_MAX_SEGMENT_LINE + 1):
+            if len(raw) > _MAX_SEGMENT_LINE:
+                return count, [Finding(subject, f"line {count + 1} is longer than allowed")]
             if not raw.strip():
                 continue
             try:
