@@ -3,6 +3,7 @@
 Runs only inside the sandbox process (see ``sandbox``): the bytes are hostile.
 """
 
+import math
 import warnings
 from datetime import datetime
 from fractions import Fraction
@@ -25,6 +26,20 @@ GPS_IFD = 0x8825
 MAKE, MODEL, ORIENTATION, SOFTWARE, DATETIME = 0x010F, 0x0110, 0x0112, 0x0131, 0x0132
 DATETIME_ORIGINAL, OFFSET_TIME, OFFSET_TIME_ORIGINAL = 0x9003, 0x9010, 0x9011
 MAKER_NOTE = 0x927C
+MAX_TEXT = 200
+"""Longest text value (make, model, software) kept from the file's own metadata."""
+# EXIF orientation -> (clockwise degrees, mirrored): the picture is mirrored left-right,
+# then turned, to be seen as the camera meant it (what ``ImageOps.exif_transpose`` does).
+_ORIENTATIONS = {
+    1: (0, False),
+    2: (0, True),
+    3: (180, False),
+    4: (180, True),
+    5: (270, True),
+    6: (90, False),
+    7: (90, True),
+    8: (270, False),
+}
 
 
 class ImageTooLarge(ValueError):
@@ -50,19 +65,21 @@ def image_metadata(image: Image.Image) -> dict[str, Any]:
     exif = image.getexif()
     details = exif.get_ifd(EXIF_IFD)
     gps = exif.get_ifd(GPS_IFD)
-    orientation = int(exif.get(ORIENTATION, 1) or 1)
+    orientation = exif_orientation(exif.get(ORIENTATION))
+    rotation, mirrored = _ORIENTATIONS[orientation]
     metadata: dict[str, Any] = {
         "kind": "photo",
         "format": image.format,
         "width": image.width,
         "height": image.height,
         "orientation": orientation,
-        "rotation": {3: 180, 6: 90, 8: 270}.get(orientation, 0),
+        "rotation": rotation,
+        "mirrored": mirrored,
         "has_exif": len(exif) > 0,
     }
     for key, tag in (("make", MAKE), ("model", MODEL), ("software", SOFTWARE)):
         if value := _text(exif.get(tag)):
-            metadata[key] = value
+            metadata[key] = value[:MAX_TEXT]
     captured = _text(details.get(DATETIME_ORIGINAL)) or _text(exif.get(DATETIME))
     offset = _text(details.get(OFFSET_TIME_ORIGINAL)) or _text(details.get(OFFSET_TIME))
     if captured:
@@ -73,6 +90,14 @@ def image_metadata(image: Image.Image) -> dict[str, Any]:
         metadata["jpeg_quality"] = jpeg_quality(image)
         metadata["has_maker_note"] = MAKER_NOTE in details
     return metadata
+
+
+def exif_orientation(value: Any) -> int:
+    """The EXIF orientation (1-8) of a tag value; 1 for a missing, malformed or unknown one.
+
+    Pillow's ``exif_transpose`` ignores such values too, so the metadata matches the thumbnail.
+    """
+    return value if isinstance(value, int) and value in _ORIENTATIONS else 1
 
 
 def capture_time(exif_time: str, offset: str | None) -> dict[str, Any]:
@@ -92,19 +117,26 @@ def capture_time(exif_time: str, offset: str | None) -> dict[str, Any]:
 
 
 def gps_position(gps: Any) -> dict[str, float] | None:
-    """Latitude, longitude (and altitude) in decimal degrees from an EXIF GPS directory."""
+    """Latitude, longitude (and altitude) in decimal degrees from an EXIF GPS directory.
+
+    ``None`` unless both are real numbers on the globe: a rational with a zero denominator
+    reads as NaN, which no JSON column takes and no map can show.
+    """
     try:
         lat = _degrees(gps[2]) * (-1 if _text(gps.get(1)) == "S" else 1)
         lon = _degrees(gps[4]) * (-1 if _text(gps.get(3)) == "W" else 1)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
         return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also False for NaN
+        return None
     position = {"latitude": round(lat, 7), "longitude": round(lon, 7)}
     if 6 in gps:
         try:
             altitude = float(Fraction(str(gps[6])))
-            position["altitude"] = round(-altitude if gps.get(5) in (1, b"\x01") else altitude, 2)
         except (TypeError, ValueError, ZeroDivisionError):
-            pass
+            altitude = math.nan
+        if math.isfinite(altitude):
+            position["altitude"] = round(-altitude if gps.get(5) in (1, b"\x01") else altitude, 2)
     return position
 
 
@@ -114,9 +146,10 @@ def _degrees(value: Any) -> float:
 
 
 def _text(value: Any) -> str:
+    """A tag value as text: an EXIF ASCII value ends at its first NUL, as in C."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    return str(value).strip("\x00 ") if value is not None else ""
+    return str(value).strip("\x00 ").partition("\x00")[0].strip() if value is not None else ""
 
 
 def jpeg_quality(image: Image.Image) -> int | None:
@@ -216,7 +249,14 @@ def thumbnail(picture: Image.Image, target: Path, size: int) -> dict[str, Any]:
     picture = picture.copy()
     picture.thumbnail((size, size), Image.Resampling.LANCZOS)
     picture.save(target, "JPEG", quality=85, optimize=True)
-    return {"max_size": size, "format": "JPEG", "quality": 85, "orientation_applied": True}
+    return {
+        "max_size": size,
+        "resample": "LANCZOS",
+        "format": "JPEG",
+        "quality": 85,
+        "optimize": True,
+        "orientation_applied": True,
+    }
 
 
 HASH_SIZE = 8

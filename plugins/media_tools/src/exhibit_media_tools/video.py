@@ -5,6 +5,7 @@ file object and a demuxer from the allowlist, never a path or URL, and any attem
 format to open a second file is refused.
 """
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,8 @@ from exhibit_media_tools.images import perceptual_hash
 
 PROXY_VIDEO = {"codec": "libx264", "preset": "veryfast", "crf": "28", "pix_fmt": "yuv420p"}
 PROXY_AUDIO_BIT_RATE = 128_000
-PROXY_AUDIO = {"codec": "aac", "bit_rate": PROXY_AUDIO_BIT_RATE}
+PROXY_AUDIO_RATE = 48_000
+PROXY_AUDIO = {"codec": "aac", "bit_rate": PROXY_AUDIO_BIT_RATE, "sample_rate": PROXY_AUDIO_RATE}
 # What browsers play as is: (container, video codecs, audio codecs); None = no such stream.
 PLAYABLE: dict[str, tuple[set[str | None], set[str | None]]] = {
     "mov": ({"h264", None}, {"aac", "mp3", None}),
@@ -34,6 +36,8 @@ PLAYABLE: dict[str, tuple[set[str | None], set[str | None]]] = {
 _DECODER_CODECS = {"mp3float": "mp3", "mp2float": "mp2", "aac_fixed": "aac"}
 KEY_FRAME_HASHES = 8
 """At most this many key frames are hashed for duplicate detection."""
+MAX_TEXT = 200
+"""Longest text value (capture time, make, model, software) kept from the file's tags."""
 
 
 class NestedOpenRefused(PermissionError):
@@ -56,6 +60,8 @@ def open_media(path: Path) -> Iterator[InputContainer]:
             io_open=_refuse_nested_open,
             options={"protocol_whitelist": "none"},
             timeout=30,
+            # A tag that is not UTF-8 must not cost the whole analysis (PyAV's default: raise).
+            metadata_errors="replace",
         )
         for stream in container.streams.video:
             stream.thread_type = "AUTO"  # frame threads too, as the ffmpeg command does
@@ -94,6 +100,7 @@ def av_metadata(container: InputContainer) -> dict[str, Any]:
             channels=audio.codec_context.channels,
         )
     if created := tags.get("com.apple.quicktime.creationdate") or tags.get("creation_time"):
+        created = created[:MAX_TEXT]
         metadata["capture_time"] = created
         metadata["capture_time_zone_known"] = bool(re.search(r"(Z|[+-]\d{2}:?\d{2})$", created))
     location = tags.get("com.apple.quicktime.location.iso6709") or tags.get("location")
@@ -104,16 +111,20 @@ def av_metadata(container: InputContainer) -> dict[str, Any]:
     software = tags.get("com.apple.quicktime.software") or tags.get("encoder")
     for key, value in (("make", make), ("model", model), ("software", software)):
         if value:
-            metadata[key] = value[:200]
+            metadata[key] = value[:MAX_TEXT]
     return metadata
 
 
 def _rotation(container: InputContainer, stream: Any) -> int:
-    """Clockwise degrees to turn the picture upright, from the first frame's display matrix."""
+    """Clockwise degrees to turn the picture upright, from the first frame's display matrix.
+
+    Snapped to a multiple of 90: the proxy and poster can only apply quarter turns, and the
+    derivatives' parameters must say what was really applied.
+    """
     try:
         for frame in container.decode(stream):
-            angle = round(frame.rotation or 0)
-            return (-angle) % 360
+            angle = float(frame.rotation or 0)
+            return round(-angle / 90) % 4 * 90 if math.isfinite(angle) else 0
     except av.FFmpegError:
         return 0
     finally:
@@ -130,8 +141,8 @@ def parse_iso6709(text: str) -> dict[str, float] | None:
     if match is None:
         return None
     position = {"latitude": float(match[1]), "longitude": float(match[2])}
-    if match[3]:
-        position["altitude"] = float(match[3])
+    if match[3] and math.isfinite(altitude := float(match[3])):
+        position["altitude"] = altitude  # a string of 400 digits reads as infinity
     if not (-90 <= position["latitude"] <= 90 and -180 <= position["longitude"] <= 180):
         return None
     return position
@@ -180,6 +191,7 @@ def poster_and_hashes(
     params = {
         "frame_time": poster_at,
         "max_size": size,
+        "resample": "LANCZOS",
         "format": "JPEG",
         "quality": 85,
         "orientation_applied": rotation,
@@ -206,7 +218,7 @@ def make_proxy(
             video_out.width, video_out.height, video_out.pix_fmt = width, high, "yuv420p"
             graph = _video_graph(source_video, rotation, width, high)
         if source_audio is not None:
-            audio_out = out.add_stream("aac", rate=48000)
+            audio_out = out.add_stream("aac", rate=PROXY_AUDIO_RATE)
             audio_out.bit_rate = PROXY_AUDIO_BIT_RATE
         streams = [s for s in (source_video, source_audio) if s is not None]
         for packet in container.demux(*streams):
@@ -288,7 +300,10 @@ def redact_video(
             options={"preset": REDACTED_VIDEO["preset"], "crf": REDACTED_VIDEO["crf"]},
         )
         video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
-        audio_out = out.add_stream("aac", rate=48000) if source_audio is not None else None
+        audio_out = None
+        if source_audio is not None:
+            audio_out = out.add_stream("aac", rate=PROXY_AUDIO_RATE)
+            audio_out.bit_rate = PROXY_AUDIO_BIT_RATE  # as the parameters below record
         graph = _video_graph(source_video, rotation, width, height)
         streams = [s for s in (source_video, source_audio) if s is not None]
         index = 0
