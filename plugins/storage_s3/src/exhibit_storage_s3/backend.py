@@ -38,6 +38,7 @@ from exhibit.storage.backend import (
     RetentionActive,
     StorageError,
     StoredObject,
+    UploadBusy,
 )
 from exhibit.storage.capabilities import Retention
 from exhibit.storage.local import check_key
@@ -128,7 +129,15 @@ class S3Storage:
     async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
         """Assemble the object (never over an existing one); return its size and SHA-256."""
         token = self._token(object_key, state)
-        size, digest = await self._locked(token, self._complete, token, object_key)
+        try:
+            size, digest = await self._locked(token, self._complete, token, object_key)
+        except ObjectNotFound:
+            # The staging area is gone: an earlier call may have completed the object and
+            # tidied up, and its caller died before recording it. That object is the answer.
+            done = await asyncio.to_thread(self._completed_earlier, token, object_key)
+            if done is None:
+                raise
+            size, digest = done
         return StoredObject(key=object_key, size=size, sha256=digest)
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
@@ -415,8 +424,10 @@ class S3Storage:
         if head is not None:
             if head.get("Metadata", {}).get(UPLOAD_TAG) != token:
                 raise ObjectExists(f"an object already exists under {object_key!r}")
-            # An earlier call completed it and stopped before tidying up: finish the job.
+            # An earlier call completed it and stopped before tidying up: finish the job
+            # (a small object was written whole: its multipart upload may still be open).
             size, digest = self._hash_object(object_key)
+            self._abort_multipart(manifest.key, manifest.upload_id)
         else:
             tail = b"".join(staging.read_segment(s) for s in manifest.tail)
             if not manifest.parts:
@@ -435,6 +446,18 @@ class S3Storage:
         self._ensure_retention(object_key)
         _hashes.drop(token)
         staging.remove_all()
+        return size, digest
+
+    def _completed_earlier(self, token: str, object_key: str) -> tuple[int, str] | None:
+        """Size and SHA-256 of ``object_key`` if upload ``token`` wrote it, else None."""
+        try:
+            head = self._head(object_key)
+        except ObjectNotFound:
+            return None
+        if head.get("Metadata", {}).get(UPLOAD_TAG) != token:
+            return None
+        size, digest = self._hash_object(object_key)
+        self._ensure_retention(object_key)
         return size, digest
 
     def _put_whole(self, object_key: str, token: str, data: bytes, digest: str) -> None:
@@ -700,6 +723,10 @@ class _Appender:
         """Send part ``number``: the staged ``consumed`` tail, then ``piece``."""
         if self.failed:
             raise StorageError("an earlier part of this append failed")
+        # A part sent after the claim lapsed could land over the part of the same number
+        # that a process which took the upload over has sent and recorded meanwhile.
+        if not self.staging.holds(margin=self.staging.lease / 3):
+            raise UploadBusy("this request's claim on the upload could not be renewed")
         if not consumed:
             return self.store._upload_part(self.manifest, number, piece)
         tail = b"".join(self.staging.read_segment(s) for s in consumed)

@@ -179,11 +179,35 @@ class Staging:
         self.claimed_from = etag
 
     def renew(self) -> None:
-        """Push the claim's expiry further out (``UploadBusy`` if it was taken over)."""
+        """Push the claim's expiry further out (``UploadBusy`` if it was taken over).
+
+        The manifest is read and rewritten under one hold of the mutex: a renewal must never
+        write back a version that the work thread replaced meanwhile (that would undo a
+        cut or an append).
+        """
         with self._mutex:
-            last = self.last
-        if last is not None and last.holder == self.holder and self.holder and not self.removed:
-            self.commit(last)
+            last, etag = self.last, self.etag
+            if last is None or etag is None or self.removed:
+                return
+            if not self.holder or last.holder != self.holder:
+                return
+            renewed = msgspec.structs.replace(last, until=time.time() + self.lease)
+            self._put_now(renewed, {"IfMatch": etag})
+
+    def holds(self, margin: float = 0.0) -> bool:
+        """True while this request's claim runs at least ``margin`` seconds more.
+
+        Judged from the claim's expiry as this request last wrote it: once renewals fail,
+        another process may take the upload over when it lapses.
+        """
+        last = self.last
+        return (
+            bool(self.holder)
+            and not self.removed
+            and last is not None
+            and last.holder == self.holder
+            and last.until > time.time() + margin
+        )
 
     def release(self, manifest: Manifest | None = None) -> None:
         """Record ``manifest`` (else the manifest as claimed) and give the claim up.
@@ -269,8 +293,10 @@ class Staging:
 
     def remove_all(self, keep: str | None = None) -> None:
         """Delete every object (every version) in the staging folder but ``keep``."""
-        self.removed = True
+        with self._mutex:  # a renewal under way finishes first; later ones write nothing
+            self.removed = True
         _released.drop(self.folder)
+        refused: list[dict[str, str]] = []
         try:
             paginator = self.client.get_paginator("list_object_versions")
             doomed: list[dict[str, str]] = []
@@ -280,12 +306,19 @@ class Staging:
                         continue
                     doomed.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
             for start in range(0, len(doomed), 1000):
-                self.client.delete_objects(
+                done = self.client.delete_objects(
                     Bucket=self.bucket,
                     Delete={"Objects": doomed[start : start + 1000], "Quiet": True},
                 )
+                refused += done.get("Errors", [])
         except Exception as exc:
             raise storage_error("removing the upload's staging objects", exc) from exc
+        if refused:
+            codes = sorted({str(entry.get("Code", "")) for entry in refused})
+            raise StorageError(
+                f"S3 kept {len(refused)} of the upload's staging objects "
+                f"({', '.join(codes)}); the bucket may have a default retention rule"
+            )
 
 
 # --- claims -----------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Aborting abandoned multipart uploads, so that no orphan parts accrue in a force's bucket.
 
 An upload is abandoned when no live upload row (unfinished, not terminated) in the database
-names it and it began longer ago than the force's ``abandoned_after_hours``. Two kinds are
-found: staging folders whose token no row knows (their multipart upload is aborted and the
-folder removed), and multipart uploads under the force's prefix that neither a row nor a
-staging manifest names (a process died between starting one and recording it).
+names it, no request holds a live claim on it, and it began longer ago than the force's
+``abandoned_after_hours``. Two kinds are found: staging folders whose token no row knows
+(their multipart upload is aborted and the folder removed), and multipart uploads under the
+force's prefix that neither a row nor a staging manifest names (a process died between
+starting one and recording it).
 
 The core's tus sweep discards expired uploads through ``abort`` first; this sweep catches
 what falls between the store and the database. The job queues its own next run.
@@ -12,7 +13,9 @@ what falls between the store and the database. The job queues its own next run.
 
 import asyncio
 import logging
+import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,15 +43,26 @@ SWEEP_JOB = "storage_s3.sweep"
 SWEEP_EVERY = timedelta(hours=1)
 
 
-async def sweep_store(store: S3Storage, known: Collection[str], older_than: timedelta) -> int:
+async def sweep_store(
+    store: S3Storage,
+    known: Collection[str],
+    older_than: timedelta,
+    skip_prefixes: Collection[str] = (),
+) -> int:
     """Abort the abandoned uploads in ``store``'s bucket and prefix; return how many went.
 
     ``known`` holds the tokens (``state["token"]``) of uploads the database still tracks.
+    Multipart uploads under ``skip_prefixes`` (other forces' prefixes inside this one's)
+    are not this store's to judge and are left alone.
     """
-    return await asyncio.to_thread(_sweep, store, frozenset(known), older_than)
+    return await asyncio.to_thread(
+        _sweep, store, frozenset(known), older_than, tuple(skip_prefixes)
+    )
 
 
-def _sweep(store: S3Storage, known: frozenset[str], older_than: timedelta) -> int:
+def _sweep(
+    store: S3Storage, known: frozenset[str], older_than: timedelta, skip: tuple[str, ...]
+) -> int:
     client, bucket, prefix = store.client, store.bucket, store.config.prefix
     cutoff = datetime.now(UTC) - older_than
     swept = 0
@@ -71,9 +85,8 @@ def _sweep(store: S3Storage, known: frozenset[str], older_than: timedelta) -> in
             if manifest is not None:
                 kept_upload_ids.add(manifest.upload_id)
             continue
-        created = datetime.fromtimestamp(manifest.created, UTC) if manifest else None
-        if created is not None and created > cutoff:
-            kept_upload_ids.add(manifest.upload_id if manifest else "")
+        if manifest is not None and _in_use(manifest, cutoff):
+            kept_upload_ids.add(manifest.upload_id)
             continue
         if manifest is not None:
             store._abort_multipart(manifest.key, manifest.upload_id)
@@ -93,9 +106,9 @@ def _sweep(store: S3Storage, known: frozenset[str], older_than: timedelta) -> in
         initiated = upload["Initiated"]
         if initiated.tzinfo is None:
             initiated = initiated.replace(tzinfo=UTC)
-        if upload["UploadId"] in kept_upload_ids or initiated > cutoff:
-            continue
         key = upload["Key"]
+        if upload["UploadId"] in kept_upload_ids or initiated > cutoff or key.startswith(skip):
+            continue
         try:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
         except Exception as exc:
@@ -104,10 +117,34 @@ def _sweep(store: S3Storage, known: frozenset[str], older_than: timedelta) -> in
     return swept
 
 
+def _in_use(manifest: Manifest, cutoff: datetime) -> bool:
+    """True for an upload begun after ``cutoff`` or claimed by a live request."""
+    if manifest.holder and manifest.until > time.time():
+        return True  # a request is writing to it now, however long ago it began
+    return datetime.fromtimestamp(manifest.created, UTC) > cutoff
+
+
+@dataclass
+class _Target:
+    """One force's store and the upload tokens its database still tracks."""
+
+    slug: str
+    store: S3Storage
+    known: set[str]
+
+    @property
+    def place(self) -> tuple[str | None, str]:
+        """The store's endpoint and bucket (forces may share a bucket under prefixes)."""
+        return self.store.config.endpoint_url, self.store.bucket
+
+
 async def sweep_all(platform: Platform) -> int:
     """Sweep the bucket of every force that enabled the plugin; return uploads aborted.
 
-    A force whose bucket cannot be reached is logged and left for the next run.
+    Forces may share a bucket: a force's sweep counts as known the uploads of every force
+    with the same prefix, and leaves alone the multipart uploads under another force's
+    longer prefix inside its own. A bucket where some force's uploads could not be listed
+    is left for the next run, as is a force whose bucket cannot be reached (both logged).
     """
     async with platform.system_session() as session:
         rows = (
@@ -117,11 +154,14 @@ async def sweep_all(platform: Platform) -> int:
                 .where(ForcePlugin.plugin_id == PLUGIN_ID, ForcePlugin.enabled)
             )
         ).all()
-    swept = 0
+    targets: list[_Target] = []
+    unknown_places: set[tuple[str | None, str]] = set()
     for force_id, slug, name, raw in rows:
+        config: Config | None = None
         try:
-            config = load_config(PLUGIN_ID, Config, raw, platform.secret_box, force_slug=slug)
-            assert isinstance(config, Config)
+            loaded = load_config(PLUGIN_ID, Config, raw, platform.secret_box, force_slug=slug)
+            assert isinstance(loaded, Config)
+            config = loaded
             async with platform.force_session(force_id) as session:
                 states = await session.scalars(
                     select(Upload.storage_state).where(
@@ -134,12 +174,35 @@ async def sweep_all(platform: Platform) -> int:
             context = ProviderContext(
                 platform.settings, ForceInfo(force_id, slug, name), PLUGIN_ID, config
             )
-            store = S3Storage(context)
-            swept += await sweep_store(
-                store, {t for t in known if isinstance(t, str)}, _threshold(config)
+            targets.append(
+                _Target(slug, S3Storage(context), {t for t in known if isinstance(t, str)})
             )
         except Exception as exc:
+            if config is not None:
+                unknown_places.add((config.endpoint_url, config.bucket))
             log.warning("storage_s3 sweep of force %s failed: %s", slug, type(exc).__name__)
+    swept = 0
+    for target in targets:
+        if target.place in unknown_places:
+            log.warning(
+                "storage_s3 sweep of force %s skipped: a bucket neighbour failed", target.slug
+            )
+            continue
+        prefix = target.store.config.prefix
+        neighbours = [t for t in targets if t.place == target.place]
+        shared: set[str] = set()  # forces under the same prefix see each other's folders
+        for t in neighbours:
+            if t.store.config.prefix == prefix:
+                shared |= t.known
+        inner = {
+            t.store.config.prefix
+            for t in neighbours
+            if t.store.config.prefix != prefix and t.store.config.prefix.startswith(prefix)
+        }
+        try:
+            swept += await sweep_store(target.store, shared, _threshold(target.store.config), inner)
+        except Exception as exc:
+            log.warning("storage_s3 sweep of force %s failed: %s", target.slug, type(exc).__name__)
     if swept:
         log.info("storage_s3 sweep aborted %s abandoned uploads", swept)
     return swept
