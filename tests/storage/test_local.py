@@ -303,6 +303,29 @@ async def test_complete_finishes_after_a_crash_between_link_and_unlink(
     assert not partial.exists()
 
 
+async def test_complete_repeated_after_publishing_returns_the_object(
+    backend: LocalDiskStorage,
+) -> None:
+    """A process that published the object and died before recording the item retries."""
+    state = await backend.begin("k")
+    await backend.append("k", state, 0, chunks_of(b"evidence"))
+    assert await backend.complete("k", state) == stored("k", b"evidence")
+    assert await backend.complete("k", state) == stored("k", b"evidence")
+
+
+async def test_complete_of_a_discarded_upload_is_refused_though_another_took_its_key(
+    backend: LocalDiskStorage,
+) -> None:
+    first = await backend.begin("k")
+    await backend.append("k", first, 0, chunks_of(b"first"))
+    await backend.abort("k", first)
+    second = await backend.begin("k")
+    await backend.append("k", second, 0, chunks_of(b"second"))
+    await backend.complete("k", second)
+    with pytest.raises(ObjectNotFound):
+        await backend.complete("k", first)
+
+
 async def test_delete_removes_the_read_only_file(
     backend: LocalDiskStorage, storage_dir: Path
 ) -> None:

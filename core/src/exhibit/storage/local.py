@@ -16,6 +16,7 @@ The folder must be on a filesystem whose ``flock`` works across all the processe
 """
 
 import asyncio
+import errno
 import fcntl
 import hashlib
 import io
@@ -52,6 +53,7 @@ _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _DIR_MODE = 0o700
 _PARTIAL_MODE = 0o600
 _PUBLISHED_MODE = 0o444
+_UPLOAD_ATTRIBUTE = "user.exhibit.upload"
 _OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 _datasync = getattr(os, "fdatasync", os.fsync)
 
@@ -152,7 +154,15 @@ class LocalDiskStorage:
         """
         partial = self._partial_path(object_key, state)
         final = self._object_path(object_key)
-        size, digest = await asyncio.to_thread(_publish, partial, final, object_key)
+        try:
+            size, digest = await asyncio.to_thread(_publish, partial, final, object_key)
+        except ObjectNotFound:
+            # An earlier call may have published this upload and its caller died before
+            # recording the item: the object it published is the answer.
+            earlier = await asyncio.to_thread(_published_earlier, partial, final, object_key)
+            if earlier is None:
+                raise
+            size, digest = earlier
         return StoredObject(key=object_key, size=size, sha256=digest)
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
@@ -413,6 +423,7 @@ def _publish(partial: Path, final: Path, object_key: str) -> tuple[int, str]:
         hasher = _running.take(partial, size)
         digest = hasher.hexdigest() if hasher is not None and size > 0 else _sha256(fd)
         _running.drop(partial)
+        _tag_upload(fd, partial.name)
         os.fsync(fd)
         os.fchmod(fd, _PUBLISHED_MODE)
         try:
@@ -432,6 +443,30 @@ def _publish(partial: Path, final: Path, object_key: str) -> tuple[int, str]:
         return size, digest
     finally:
         os.close(fd)
+
+
+def _tag_upload(fd: int, upload_id: str) -> None:
+    """Name the upload on the file itself, so that a repeated ``complete`` can recognise it.
+
+    Where the file system keeps no extended attributes the object goes untagged, and a
+    ``complete`` repeated after the partial file went is refused as before.
+    """
+    try:
+        os.setxattr(fd, _UPLOAD_ATTRIBUTE, upload_id.encode())
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+
+
+def _published_earlier(partial: Path, final: Path, object_key: str) -> tuple[int, str] | None:
+    """Size and SHA-256 of ``final`` if the upload whose partial file was ``partial`` made it."""
+    try:
+        tag = os.getxattr(final, _UPLOAD_ATTRIBUTE, follow_symlinks=False)
+    except OSError:
+        return None
+    if tag != partial.name.encode():
+        return None
+    return _hash_object(final, object_key)
 
 
 def _truncate(partial: Path, offset: int) -> None:
