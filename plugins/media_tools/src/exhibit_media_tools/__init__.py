@@ -4,8 +4,10 @@ Registered under the ``exhibit`` entry-point group as ``media_tools``. It contri
 
 * a media processor (``MediaToolsProcessor``), which the core runs in a ``media.process``
   job for every photo, video and audio item of a force that enabled the plugin: metadata,
-  a thumbnail or poster, a browser-playable proxy where needed, originality findings and
-  perceptual hashes;
+  a thumbnail or poster, originality findings and perceptual hashes;
+* a second one (``ProxyProcessor``, key ``media_tools_proxy``) for the browser-playable
+  proxy of video and audio where needed, in a job and a record of its own, so that a proxy
+  that fails or runs out of time costs nothing of the analysis;
 * the ``media_tools.redact`` job, which makes redacted (faces and drawn areas blurred) and
   disclosure (location and device metadata removed) copies of a photo or video;
 * the officer's redaction form under ``/plugins/media_tools/``.
@@ -42,10 +44,10 @@ def exhibit_plugin_config() -> "type[msgspec.Struct]":
 
 @hookimpl
 def exhibit_media_processors() -> "Sequence[type[MediaProcessor]]":
-    """The photo/video/audio processor."""
-    from exhibit_media_tools.processor import MediaToolsProcessor
+    """The photo/video/audio processor, and the proxy of video and audio as a step apart."""
+    from exhibit_media_tools.processor import MediaToolsProcessor, ProxyProcessor
 
-    return [MediaToolsProcessor]
+    return [MediaToolsProcessor, ProxyProcessor]
 
 
 @hookimpl

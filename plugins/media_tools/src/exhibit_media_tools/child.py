@@ -63,6 +63,10 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     workdir = Path(request["workdir"])
     if request["op"] == "analyse":
         return work.analyse(source, workdir, request["options"])
+    if request["op"] == "plan_proxy":
+        return work.plan_proxy(source, request["options"])
+    if request["op"] == "proxy":
+        return work.proxy(source, workdir, request["options"])
     if request["op"] == "redact":
         return work.redact(source, workdir, request["options"])
     raise ValueError(f"unknown operation {request['op']!r}")

@@ -160,6 +160,24 @@ def needs_proxy(metadata: dict[str, Any]) -> bool:
     return int(metadata.get("height") or 0) > 1080 or int(metadata.get("rotation") or 0) != 0
 
 
+X264_MAX_SIDE = 16384
+"""x264 refuses to open an encoder for a picture wider or higher than this."""
+
+
+def proxy_refusal(metadata: dict[str, Any], height: int) -> str | None:
+    """Why no proxy can be made of this video at ``height`` lines (None if one can)."""
+    if metadata.get("kind") != "video":
+        return None
+    rotation = int(metadata.get("rotation") or 0)
+    width, high = _proxy_size(int(metadata["width"]), int(metadata["height"]), rotation, height)
+    if max(width, high) > X264_MAX_SIDE:
+        return (
+            f"no proxy: it would be {width}x{high} pixels and x264 encodes at most "
+            f"{X264_MAX_SIDE} pixels a side"
+        )
+    return None
+
+
 def upright_frame(frame: av.VideoFrame, rotation: int) -> Image.Image:
     """A decoded frame as an upright PIL image."""
     picture: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]

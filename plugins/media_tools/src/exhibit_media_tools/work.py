@@ -12,14 +12,51 @@ from exhibit_media_tools.versions import tool_versions
 
 
 def analyse(source: Path, workdir: Path, options: dict[str, Any]) -> dict[str, Any]:
-    """Metadata, previews and perceptual hashes of one photo, video or audio file."""
+    """Metadata, previews and perceptual hashes of one photo, video or audio file.
+
+    A video's proxy is not made here but by ``proxy``, a run (and a record) of its own.
+    """
+    if _is_image(source):
+        return _analyse_image(source, workdir, options)
+    return _analyse_av(source, workdir, options)
+
+
+def plan_proxy(source: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """Whether a video or audio file needs a proxy, how long it plays, why none can be made."""
+    if _is_image(source):
+        return {"needed": False, "duration_seconds": None, "refused": None}
+    from exhibit_media_tools import video
+
+    with video.open_media(source) as container:
+        metadata = video.av_metadata(container)
+    return {
+        "needed": video.needs_proxy(metadata),
+        "duration_seconds": metadata["duration_seconds"],
+        "refused": video.proxy_refusal(metadata, int(options["proxy_height"])),
+    }
+
+
+def proxy(source: Path, workdir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """The browser-playable proxy of a video or audio file (``plan_proxy`` says if needed)."""
+    from exhibit_media_tools import video
+
+    with video.open_media(source) as container:
+        metadata = video.av_metadata(container)
+        if refused := video.proxy_refusal(metadata, int(options["proxy_height"])):
+            raise ValueError(refused)
+        rotation = int(metadata.get("rotation") or 0)
+        target = workdir / "proxy.mp4"
+        params = video.make_proxy(container, target, rotation, int(options["proxy_height"]))
+    made = _made("proxy", "video/mp4", target, "PyAV", params, "browser-playable copy")
+    return {"metadata": {}, "derivatives": [made], "hashes": []}
+
+
+def _is_image(source: Path) -> bool:
     with source.open("rb") as handle:
         head = handle.read(64)
     if not head:
         raise ValueError("the file is empty")
-    if image_or_av(head) == "image":
-        return _analyse_image(source, workdir, options)
-    return _analyse_av(source, workdir, options)
+    return image_or_av(head) == "image"
 
 
 def _analyse_image(source: Path, workdir: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -60,10 +97,6 @@ def _analyse_av(source: Path, workdir: Path, options: dict[str, Any]) -> dict[st
             )
             made.append(_made("poster", "image/jpeg", poster, "PyAV", params, "preview for review"))
             hashes = [[at, value] for at, value in found]
-        if video.needs_proxy(metadata):
-            proxy = workdir / "proxy.mp4"
-            params = video.make_proxy(container, proxy, rotation, int(options["proxy_height"]))
-            made.append(_made("proxy", "video/mp4", proxy, "PyAV", params, "browser-playable copy"))
     return {"metadata": metadata, "derivatives": made, "hashes": hashes}
 
 
