@@ -3,8 +3,9 @@
 Bytes of an upload go straight into an S3 multipart upload in parts of ``part_size``
 bytes; what is left after the last whole part (the *tail*) is staged as small objects in
 the bucket, so nothing is held in memory between requests and any process can continue
-(see ``staging``). Memory per append is bounded by about three parts: one being gathered,
-one being sent and the tail read back to fill it.
+(see ``staging``). Parts wait in temporary files while they travel, so memory per append
+is a few buffers whatever the part size; a request that ends on a part boundary is answered
+while its parts are still on their way, and everything else waits for them (``writer``).
 
 ``complete`` sends the tail as the last part and completes the multipart upload with
 ``If-None-Match: *`` (an upload under ``part_size`` is written with one ``PutObject``), so
@@ -18,16 +19,12 @@ configured. ``delete`` refuses, with the date, an object still under retention o
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import secrets
-import threading
-from collections import OrderedDict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
-
-import msgspec
+from typing import IO, Any, ClassVar, TypeVar
 
 from exhibit.plugins.context import ProviderContext
 from exhibit.storage.backend import (
@@ -42,6 +39,7 @@ from exhibit.storage.backend import (
 )
 from exhibit.storage.capabilities import Retention
 from exhibit.storage.local import check_key
+from exhibit_storage_s3 import hashes, writer
 from exhibit_storage_s3.client import (
     error_code,
     http_status,
@@ -58,8 +56,6 @@ ORIGINALS = "originals/"
 UPLOAD_TAG = "exhibit-upload"
 """Object metadata naming the upload that wrote an object (to recognise a repeated complete)."""
 T = TypeVar("T")
-PARALLEL_PARTS = 4
-"""Parts of one request body in flight to S3 at once (memory: about this many plus one)."""
 LOCK_GRACE = timedelta(days=1)
 """Added to the retention given at ``begin``: an upload may take a day to finish."""
 
@@ -98,37 +94,32 @@ class S3Storage:
     ) -> tuple[int, dict[str, Any]]:
         """Stream ``chunks`` into parts (and the tail) with the upload claimed.
 
-        What was appended is recorded in the manifest once, in the write that gives the
-        claim up (a process that dies first leaves the upload where it was: parts sent but
-        not recorded are sent again, under the same numbers, by the next append).
+        Whole parts may still be travelling when this returns (``writer``); every other
+        operation on the upload waits for them to land and be recorded.
         """
         token = self._token(object_key, state)
-        writer = _Appender(self, token, offset)
-        await asyncio.to_thread(writer.open)
-        renewing = asyncio.create_task(self._keep_renewing(writer.staging))
-        try:
-            size = await self._stream(writer, chunks)
-        finally:
-            renewing.cancel()
-            await asyncio.shield(writer.hashed_all())
-            await asyncio.shield(asyncio.to_thread(writer.close))
-        return size, self._state_of(writer.manifest, token)
+        size, manifest = await writer.append(self, token, offset, chunks)
+        return size, self._state_of(manifest, token, size)
 
     async def size(self, object_key: str, state: dict[str, Any]) -> int:
-        """The size recorded in the upload's manifest."""
+        """The size recorded in the upload's manifest (once parts in flight have landed)."""
         token = self._token(object_key, state)
+        with contextlib.suppress(UploadBusy):  # an append under way: what is recorded so far
+            await writer.settled(self, token)
         return (await asyncio.to_thread(self._staging(token).read)).size
 
     async def truncate(self, object_key: str, state: dict[str, Any], offset: int) -> dict[str, Any]:
         """Cut the upload back to ``offset`` bytes (dropping whole parts, re-staging the tail)."""
         token = self._token(object_key, state)
-        _hashes.drop(token)
+        await writer.settled(self, token)
+        hashes.running.drop(token)
         manifest = await self._locked(token, self._truncate, offset)
         return self._state_of(manifest, token)
 
     async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
         """Assemble the object (never over an existing one); return its size and SHA-256."""
         token = self._token(object_key, state)
+        await writer.settled(self, token)
         try:
             size, digest = await self._locked(token, self._complete, token, object_key)
         except ObjectNotFound:
@@ -143,7 +134,8 @@ class S3Storage:
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
         """Abort the multipart upload and remove the staging objects (gone already: fine)."""
         token = self._token(object_key, state)
-        _hashes.drop(token)
+        await writer.settled(self, token)
+        hashes.running.drop(token)
         try:
             await self._locked(token, self._abort)
         except ObjectNotFound:
@@ -238,12 +230,12 @@ class S3Storage:
             raise StorageError(f"upload state was not made by the S3 store for {object_key!r}")
         return token
 
-    def _state_of(self, manifest: Manifest, token: str) -> dict[str, Any]:
+    def _state_of(self, manifest: Manifest, token: str, size: int | None = None) -> dict[str, Any]:
         return {
             "token": token,
             "key": manifest.key,
             "upload_id": manifest.upload_id,
-            "size": manifest.size,
+            "size": manifest.size if size is None else size,
             "parts": [[p.n, p.etag, p.size] for p in manifest.parts],
         }
 
@@ -347,7 +339,16 @@ class S3Storage:
         self._staging(token).create(manifest)
         return self._state_of(manifest, token)
 
-    def _upload_part(self, manifest: Manifest, number: int, body: bytes) -> Part:
+    def _upload_part(
+        self,
+        manifest: Manifest,
+        number: int,
+        body: bytes | IO[bytes],
+        size: int,
+        checksum: str | None = None,
+    ) -> Part:
+        """Send part ``number`` (``checksum``: its SHA-256 in base64, else botocore's)."""
+        given = {"ChecksumSHA256": checksum} if checksum else {}
         try:
             sent = self.client.upload_part(
                 Bucket=self.bucket,
@@ -355,16 +356,16 @@ class S3Storage:
                 UploadId=manifest.upload_id,
                 PartNumber=number,
                 Body=body,
+                ContentLength=size,
                 ChecksumAlgorithm="SHA256",
+                **given,
                 **self._sse_customer_args(),
             )
         except Exception as exc:
             if is_missing(exc):
                 raise ObjectNotFound("the multipart upload is gone") from None
             raise storage_error(f"sending part {number}", exc) from exc
-        return Part(
-            n=number, etag=sent["ETag"], sha256=sent.get("ChecksumSHA256", ""), size=len(body)
-        )
+        return Part(n=number, etag=sent["ETag"], sha256=sent.get("ChecksumSHA256", ""), size=size)
 
     def _sse_customer_args(self) -> dict[str, Any]:
         return {}  # SSE-S3 and SSE-KMS are set on the multipart upload, not on each part
@@ -437,14 +438,14 @@ class S3Storage:
             else:
                 self._complete_multipart(manifest, tail)
                 size = manifest.size
-                hasher = _hashes.take(token, size, version)
+                hasher = hashes.running.take(token, size, version)
                 digest = (
                     hasher.hexdigest() if hasher is not None else self._hash_object(object_key)[1]
                 )
             if size != manifest.size:
                 raise StorageError(f"{object_key!r} holds {size} bytes, the upload {manifest.size}")
         self._ensure_retention(object_key)
-        _hashes.drop(token)
+        hashes.running.drop(token)
         staging.remove_all()
         return size, digest
 
@@ -481,7 +482,7 @@ class S3Storage:
     def _complete_multipart(self, manifest: Manifest, tail: bytes) -> None:
         parts = list(manifest.parts)
         if tail:
-            parts.append(self._upload_part(manifest, len(parts) + 1, tail))
+            parts.append(self._upload_part(manifest, len(parts) + 1, tail, len(tail)))
         try:
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
@@ -586,194 +587,6 @@ class S3Storage:
                 raise ObjectNotFound(f"no object under {object_key!r}") from None
             raise storage_error("setting a legal hold", exc) from exc
 
-    async def _stream(self, writer: "_Appender", chunks: AsyncIterable[bytes]) -> int:
-        """Gather parts from ``chunks``, send up to ``PARALLEL_PARTS`` at once, record in order.
-
-        Parts go to S3 concurrently (a long request body is not held up by one part's round
-        trip), but each is recorded in the manifest only after every part before it, so the
-        recorded size never has a gap. What is left at the end is staged as the tail.
-        """
-        part_size = self.config.part_size
-        pending: list[bytes] = []  # received, not yet in a part (joined once, when full)
-        pending_size = 0
-        sending: deque[_Sending] = deque()
-        # The tail as it will be once the parts being sent are recorded (the manifest lags).
-        tail = writer.tail_size
-        number = len(writer.manifest.parts)
-        try:
-            async for chunk in chunks:
-                pending.append(chunk)
-                pending_size += len(chunk)
-                while tail + pending_size >= part_size:
-                    take = part_size - tail
-                    joined = pending[0] if len(pending) == 1 else b"".join(pending)
-                    piece, rest = (joined, b"") if len(joined) == take else _split(joined, take)
-                    pending, pending_size = ([rest] if rest else []), len(rest)
-                    if len(sending) >= PARALLEL_PARTS:
-                        await asyncio.shield(_record_oldest(writer, sending))
-                    number += 1
-                    consumed = list(writer.manifest.tail) if tail else []
-                    upload = asyncio.to_thread(writer.upload, number, consumed, piece)
-                    sending.append(_Sending(asyncio.create_task(upload), piece, consumed))
-                    writer.hash_later(piece)  # in its own thread, while the part travels
-                    tail = 0
-        except BaseException:
-            await asyncio.shield(_finish(writer, sending, b"".join(pending)))
-            raise
-        error = await asyncio.shield(_finish(writer, sending, b"".join(pending)))
-        if error is not None:
-            raise error
-        return writer.manifest.size
-
-
-def _split(data: bytes, at: int) -> tuple[bytes, bytes]:
-    view = memoryview(data)
-    return bytes(view[:at]), bytes(view[at:])
-
-
-@dataclass
-class _Sending:
-    """A part on its way to S3: the upload task, its new bytes and the tail it consumes."""
-
-    task: "asyncio.Task[Part]"
-    piece: bytes
-    consumed: list[Segment]
-
-
-async def _record_oldest(writer: "_Appender", sending: deque[_Sending]) -> None:
-    """Wait for the oldest part in flight and record it (one recorder at a time)."""
-    async with writer.order:
-        if not sending:
-            return
-        oldest = sending.popleft()
-        part = await oldest.task
-        await asyncio.to_thread(writer.record, part, oldest.piece, oldest.consumed)
-
-
-async def _finish(
-    writer: "_Appender", sending: deque[_Sending], rest: bytes
-) -> BaseException | None:
-    """Record the parts in flight, then stage what is left; return the first part's error.
-
-    After a failed part nothing later is recorded (it would leave a gap): those parts are
-    waited for and forgotten, and the bytes after the failure are not kept.
-    """
-    error: BaseException | None = None
-    while sending:
-        try:
-            await _record_oldest(writer, sending)
-        except BaseException as exc:
-            writer.failed = True
-            error = error or exc
-    if rest and error is None and not writer.failed:
-        writer.hash_later(rest)
-        await asyncio.to_thread(writer.stage_tail, rest)
-    return error
-
-
-class _Appender:
-    """One append's view of an upload, used from worker threads one call at a time."""
-
-    def __init__(self, store: S3Storage, token: str, offset: int) -> None:
-        self.store = store
-        self.token = token
-        self.offset = offset
-        self.hasher: Any | None = None
-        self.order = asyncio.Lock()
-        self.staging = store._staging(token)
-        self.manifest = Manifest(key="", upload_id="")
-        self.failed = False
-        self.hashed = 0  # bytes of this append in ``hasher`` (a check, see ``close``)
-        self.hashing: asyncio.Task[None] | None = None
-
-    @property
-    def tail_size(self) -> int:
-        """Bytes after the last whole part."""
-        return self.manifest.size - self.manifest.parts_size
-
-    def open(self) -> None:
-        """Claim the upload and check the offset (giving the claim up on refusal)."""
-        self.manifest = self.staging.claim()
-        try:
-            if self.manifest.size != self.offset:
-                raise OffsetMismatch(expected=self.manifest.size, given=self.offset)
-            self.hasher = _hashes.take(self.token, self.offset, self.staging.claimed_from)
-        except BaseException:
-            self.staging.release()
-            raise
-
-    def hash_later(self, data: bytes) -> None:
-        """Add ``data`` to the running hash in a worker thread, after what came before it."""
-        if self.hasher is not None:
-            self.hashing = asyncio.create_task(self._hash_after(self.hashing, data))
-
-    async def _hash_after(self, previous: "asyncio.Task[None] | None", data: bytes) -> None:
-        if previous is not None:
-            await previous
-        assert self.hasher is not None
-        await asyncio.to_thread(self.hasher.update, data)
-        self.hashed += len(data)
-
-    async def hashed_all(self) -> None:
-        """Wait until every byte given to ``hash_later`` is in the running hash."""
-        if self.hashing is not None:
-            await self.hashing
-
-    def upload(self, number: int, consumed: list[Segment], piece: bytes) -> Part:
-        """Send part ``number``: the staged ``consumed`` tail, then ``piece``."""
-        if self.failed:
-            raise StorageError("an earlier part of this append failed")
-        # A part sent after the claim lapsed could land over the part of the same number
-        # that a process which took the upload over has sent and recorded meanwhile.
-        if not self.staging.holds(margin=self.staging.lease / 3):
-            raise UploadBusy("this request's claim on the upload could not be renewed")
-        if not consumed:
-            return self.store._upload_part(self.manifest, number, piece)
-        tail = b"".join(self.staging.read_segment(s) for s in consumed)
-        return self.store._upload_part(self.manifest, number, tail + piece)
-
-    def record(self, part: Part, piece: bytes, consumed: list[Segment]) -> None:
-        """Count a sent part in this append's manifest (parts are counted in order).
-
-        Nothing is written here: ``close`` records the lot in one conditional write.
-        """
-        if self.failed:
-            raise StorageError("an earlier part of this append failed")
-        manifest = self.manifest
-        if part.n != len(manifest.parts) + 1:
-            raise StorageError(f"part {part.n} recorded out of order")
-        consumed_names = {s.name for s in consumed}
-        self.manifest = msgspec.structs.replace(
-            manifest,
-            size=manifest.size + len(piece),
-            parts=[*manifest.parts, part],
-            tail=[s for s in manifest.tail if s.name not in consumed_names],
-            retained=manifest.retained + consumed,
-        )
-
-    def stage_tail(self, data: bytes) -> None:
-        """Store ``data`` as a new tail segment (recorded by ``close``)."""
-        if self.failed:
-            return
-        manifest = self.manifest
-        segment = self.staging.put_segment(manifest.size, data)
-        self.manifest = msgspec.structs.replace(
-            manifest, size=manifest.size + len(data), tail=[*manifest.tail, segment]
-        )
-
-    def close(self) -> None:
-        """Record what this append stored and give the claim up, in one conditional write.
-
-        The running hash is kept for the next append (or ``complete``) in this process
-        when it covers exactly the bytes recorded.
-        """
-        self.staging.release(self.manifest)
-        covered = self.hasher is not None and self.offset + self.hashed == self.manifest.size
-        if covered and not self.failed:
-            _hashes.keep(self.token, self.hasher, self.manifest.size, self.staging.etag)
-        else:
-            _hashes.drop(self.token)
-
 
 def _claimed(staging: Staging) -> Manifest:
     """The manifest as this request claimed it."""
@@ -790,47 +603,6 @@ def _retention_of(head: dict[str, Any]) -> Retention:
         until=until if isinstance(until, datetime) else None,
         legal_hold=head.get("ObjectLockLegalHoldStatus") == "ON",
     )
-
-
-class _RunningHashes:
-    """SHA-256 states of uploads this process appended to in order (as in the local store).
-
-    A state is tied to the manifest version (ETag) this process last wrote: if any other
-    writer changed the upload since (appended, cut back and rewrote), the versions differ
-    and ``complete`` reads the object back instead.
-    """
-
-    def __init__(self, limit: int = 256) -> None:
-        self._lock = threading.Lock()
-        self._states: OrderedDict[str, tuple[Any, int, str | None]] = OrderedDict()
-        self._limit = limit
-
-    def take(self, token: str, position: int, version: str | None) -> Any | None:
-        """A copy of the state covering ``position`` bytes at manifest ``version``, or None.
-
-        At position 0 a fresh state is returned: there is nothing before it to have missed.
-        """
-        with self._lock:
-            found = self._states.get(token)
-        if found is not None and found[1:] == (position, version) and version is not None:
-            return found[0].copy()
-        return hashlib.sha256() if position == 0 else None
-
-    def keep(self, token: str, hasher: Any, position: int, version: str | None) -> None:
-        """Remember ``hasher`` as covering ``position`` bytes of ``token`` at ``version``."""
-        with self._lock:
-            self._states[token] = (hasher, position, version)
-            self._states.move_to_end(token)
-            while len(self._states) > self._limit:
-                self._states.popitem(last=False)
-
-    def drop(self, token: str) -> None:
-        """Forget an upload's state."""
-        with self._lock:
-            self._states.pop(token, None)
-
-
-_hashes = _RunningHashes()
 
 
 def storage_backends() -> Sequence[type[S3Storage]]:

@@ -225,6 +225,10 @@ class Staging:
         finally:
             self._unhold()
 
+    def let_go(self) -> None:
+        """Forget this process's hold without writing anything (the claim lapses in S3)."""
+        self._unhold()
+
     def _unhold(self) -> None:
         with _local_lock:
             _local_holds.discard(self.folder)
@@ -298,13 +302,11 @@ class Staging:
         _released.drop(self.folder)
         refused: list[dict[str, str]] = []
         try:
-            paginator = self.client.get_paginator("list_object_versions")
-            doomed: list[dict[str, str]] = []
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.folder):
-                for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                    if keep is not None and entry["Key"] == self.folder + keep:
-                        continue
-                    doomed.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+            doomed = [
+                entry
+                for entry in self._stored(versions=bucket_versioned(self.client, self.bucket))
+                if keep is None or entry["Key"] != self.folder + keep
+            ]
             for start in range(0, len(doomed), 1000):
                 done = self.client.delete_objects(
                     Bucket=self.bucket,
@@ -319,6 +321,46 @@ class Staging:
                 f"S3 kept {len(refused)} of the upload's staging objects "
                 f"({', '.join(codes)}); the bucket may have a default retention rule"
             )
+
+    def _stored(self, *, versions: bool) -> list[dict[str, str]]:
+        """Every object in the staging folder (with every version, in a versioned bucket)."""
+        if not versions:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.folder
+            )
+            return [{"Key": entry["Key"]} for page in pages for entry in page.get("Contents", [])]
+        pages = self.client.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=self.folder
+        )
+        return [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for page in pages
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+
+
+_versioning: dict[tuple[int, str], tuple[bool, float]] = {}
+VERSIONING_CHECKED_FOR = 300.0
+
+
+def bucket_versioned(client: Any, bucket: str) -> bool:
+    """Whether ``bucket`` has (or had) versioning on: listing versions costs more than keys.
+
+    Asked once every few minutes per client and bucket; a bucket never goes back to
+    unversioned, and one versioned meanwhile only has old manifest versions left behind
+    until the next check. When S3 will not say, versions are listed (the thorough way).
+    """
+    key = (id(client), bucket)
+    known = _versioning.get(key)
+    if known is not None and known[1] > time.monotonic():
+        return known[0]
+    try:
+        status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+    except Exception:
+        return True
+    versioned = status in {"Enabled", "Suspended"}
+    _versioning[key] = (versioned, time.monotonic() + VERSIONING_CHECKED_FOR)
+    return versioned
 
 
 # --- claims -----------------------------------------------------------------------------------
