@@ -1,12 +1,15 @@
 """Migrations run up from empty on both engines and match the models."""
 
+import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from exhibit.db.base import Base
-from exhibit.db.migrate import alembic_config, pending_heads
+from exhibit.db.migrate import alembic_config
+from exhibit.db.revisions import head_revisions, pending_heads, version_dirs
 from exhibit.platform import Platform
-from exhibit.plugins.manager import load_builtin_plugins
+from exhibit.plugins.manager import Plugins, load_builtin_plugins, load_plugins
 
 
 async def test_migrated_database_has_every_table_and_no_pending_revision(
@@ -23,3 +26,29 @@ def test_the_core_has_one_head_for_the_next_revision_to_build_on() -> None:
     script = ScriptDirectory.from_config(alembic_config(load_builtin_plugins()))
 
     assert script.get_heads() == ["0010"]
+
+
+@pytest.mark.parametrize("plugins", [load_builtin_plugins(), load_plugins()], ids=["core", "all"])
+def test_heads_read_from_the_files_are_alembics_heads(plugins: Plugins) -> None:
+    """Start-up reads the revision graph itself (no Alembic in the process): same answer."""
+    script = ScriptDirectory.from_config(alembic_config(plugins))
+
+    assert head_revisions(version_dirs(plugins)) == set(script.get_heads())
+
+
+async def test_a_database_behind_the_newest_revision_is_reported(platform: Platform) -> None:
+    heads = head_revisions(version_dirs(platform.plugins))
+    async with platform.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+
+    assert "0010" in await pending_heads(platform.engine, platform.plugins)
+    assert await pending_heads(platform.engine, platform.plugins) <= heads
+
+
+async def test_an_empty_database_lacks_every_head(tmp_path: object) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/empty.sqlite3")
+    plugins = load_builtin_plugins()
+    try:
+        assert await pending_heads(engine, plugins) == head_revisions(version_dirs(plugins))
+    finally:
+        await engine.dispose()

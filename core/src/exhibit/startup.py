@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from exhibit.db.migrate import pending_heads
+from exhibit.db.revisions import pending_heads
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import UnknownPlugin, enabled_plugins
 from exhibit.platform import Platform

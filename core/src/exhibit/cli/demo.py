@@ -8,7 +8,6 @@ from exhibit.accounts.models import Role, User
 from exhibit.accounts.passwords import hash_password
 from exhibit.accounts.service import create_api_token, create_user
 from exhibit.audit import log as audit
-from exhibit.db.migrate import upgrade_to_head
 from exhibit.forces.models import Force
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
@@ -27,6 +26,9 @@ async def run_demo(platform: Platform, url: str) -> str:
     ``url`` is where the demo will be served. Passwords are random and set anew on every
     run, so the printed ones always work and no fixed demo password exists anywhere.
     """
+    # Alembic loads only in the processes that migrate (``exhibit serve`` does not).
+    from exhibit.db.migrate import upgrade_to_head
+
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
     await upgrade_to_head(platform.engine, platform.plugins)
     async with platform.system_session() as session:

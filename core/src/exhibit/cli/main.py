@@ -21,10 +21,10 @@ from exhibit.accounts.service import (
     revoke_api_token,
 )
 from exhibit.audit.verify import verify_force_chain
+from exhibit.cli.allocator import limit_malloc_arenas
 from exhibit.cli.demo import run_demo
 from exhibit.cli.runtime import run_with_platform
 from exhibit.cli.verify import verify
-from exhibit.db.migrate import upgrade_to_head
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.service import create_force
@@ -55,6 +55,7 @@ def serve(host: str, port: int) -> None:
     from exhibit.web.app import create_app
     from exhibit.web.log_redaction import uvicorn_log_config
 
+    limit_malloc_arenas()
     try:
         settings = _served_settings(host, port)
         app = create_app(settings)
@@ -77,6 +78,8 @@ def worker() -> None:
     from exhibit.jobs.worker import run_worker_until_stopped
     from exhibit.startup import check_ready
 
+    limit_malloc_arenas()
+
     async def work(platform: Platform) -> None:
         await check_ready(platform)
         stop = asyncio.Event()
@@ -92,6 +95,9 @@ def worker() -> None:
 @cli.command()
 def migrate() -> None:
     """Bring the database to the newest schema (core and every installed plugin)."""
+
+    # Alembic (with Mako and Pygments, ~10 MiB) loads only in the processes that migrate.
+    from exhibit.db.migrate import upgrade_to_head
 
     async def work(platform: Platform) -> None:
         platform.settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import httpx
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -166,6 +165,8 @@ async def _confirm_subscription(url: str, hosts: list[str], allow_http: bool) ->
         check_certificate_url(url, hosts, allow_http=allow_http)
     except BadSnsSignature as exc:
         raise PermissionDeniedException(f"subscription URL refused: {exc}") from None
+    import httpx  # loaded on first use: most processes never need it
+
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
             response = await client.get(url)

@@ -4,8 +4,6 @@
 ``fetch_certificate`` only ever reaches a host the force trusts.
 """
 
-import httpx
-
 from exhibit.notifications.sns_signature import BadSnsSignature
 
 TIMEOUT_SECONDS = 10.0
@@ -19,6 +17,8 @@ async def fetch_certificate(url: str) -> bytes:
     A certificate that cannot be fetched cannot vouch for the message: ``BadSnsSignature``.
     """
     if url not in _cache:
+        import httpx  # loaded on first use: most processes never need it
+
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
                 response = await client.get(url)

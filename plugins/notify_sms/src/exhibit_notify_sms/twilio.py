@@ -11,14 +11,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import ClassVar
-
-import httpx
+from typing import TYPE_CHECKING, ClassVar
 
 from exhibit.notifications.provider_http import failure_for_status, no_answer
 from exhibit.plugins import DeliveryFailed, OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_sms.config import Config, TwilioSettings
 from exhibit_notify_sms.numbers import e164
+
+if TYPE_CHECKING:
+    import httpx
 
 CALLBACK_PATH = "/plugins/notify_sms/callbacks/{force_slug}/twilio"
 
@@ -54,6 +55,8 @@ class TwilioSms:
         }
         path = f"/2010-04-01/Accounts/{self.settings.account_sid}/Messages.json"
         auth = (self.settings.account_sid, self.settings.auth_token.reveal())
+        import httpx  # loaded on first use: most processes never send a text
+
         try:
             async with httpx.AsyncClient(
                 base_url=self.settings.base_url, timeout=self.timeout
@@ -69,7 +72,7 @@ class TwilioSms:
         return SendResult(Outcome.SENT, reference=sid)
 
 
-def _twilio_reason(response: httpx.Response) -> str:
+def _twilio_reason(response: "httpx.Response") -> str:
     try:
         body = response.json()
     except ValueError:
