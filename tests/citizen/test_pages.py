@@ -9,6 +9,7 @@ from exhibit.audit.models import AuditEvent
 from exhibit.db.base import utcnow
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.storage.capabilities import DEFAULT_UPLOAD_CHUNK
 from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.uploads.requests import revoke_request
 from tests.citizen.conftest import (
@@ -20,7 +21,7 @@ from tests.citizen.conftest import (
     set_force,
     set_request,
 )
-from tests.fixtures.witness import Scene
+from tests.fixtures.witness import Scene, script_config
 
 CONTACT = "Call 101 quoting your reference"  # make_scene's force contact details
 
@@ -50,6 +51,16 @@ async def test_the_page_shows_the_force_the_message_and_the_privacy_notice(
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "no-store" in response.headers["cache-control"]
     assert "set-cookie" not in response.headers  # no officer session, no language cookie
+
+
+async def test_the_script_sends_chunks_of_the_size_the_store_prefers(
+    client: AsyncTestClient, scene: Scene
+) -> None:
+    """The local store states no preference: the default, large enough to spare requests."""
+    config = script_config((await client.get(f"/u/{scene.token}")).text)
+
+    assert config["chunkSize"] == DEFAULT_UPLOAD_CHUNK
+    assert config["uploadEndpoint"] == "/uploads/"
 
 
 async def test_the_first_view_marks_the_request_opened_once(

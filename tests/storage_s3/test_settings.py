@@ -53,3 +53,11 @@ async def test_sse_s3_applied(
     await put_object(store, "originals/1/enc", chunks_of(sample_bytes(size)))
     head = s3.head_object(Bucket=bucket, Key="force-a/originals/1/enc")
     assert head["ServerSideEncryption"] == "AES256"
+
+
+@pytest.mark.parametrize(("part_mib", "chunk_mib"), [(5, 20), (8, 32), (20, 20), (100, 100)])
+def test_the_chunk_is_whole_parts_within_32_mib(
+    part_mib: int, chunk_mib: int, make_config: Any, make_backend: Any, bucket: str
+) -> None:
+    store = make_backend(make_config(bucket, part_size_mib=part_mib))
+    assert store.upload_chunk_size() == chunk_mib * MiB

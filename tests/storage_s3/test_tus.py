@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from tusclient.client import TusClient
 
@@ -19,6 +20,7 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import Upload
+from exhibit.web.app import create_app
 from exhibit_storage_s3.config import Config
 from tests.fixtures.tus_client import (
     TOKEN_HEADER,
@@ -27,7 +29,7 @@ from tests.fixtures.tus_client import (
     serving,
     tus_headers,
 )
-from tests.fixtures.witness import Scene
+from tests.fixtures.witness import Scene, script_config
 from tests.storage_s3.s3_objects import multipart_uploads, object_sha256, staged_keys
 
 pytestmark = pytest.mark.asyncio
@@ -194,6 +196,17 @@ async def test_the_database_keeps_the_upload_state(
     assert isinstance(state["upload_id"], str) and state["upload_id"]
     assert state["size"] == 9 * MiB
     assert [(n, size) for n, _, size in state["parts"]] == [(1, 8 * MiB)]
+
+
+async def test_the_witness_page_sends_whole_parts_per_request(
+    settings: Settings, s3_plugins: Plugins, s3_scene: tuple[Scene, Config]
+) -> None:
+    """Requests end on part boundaries (answered while their parts travel): 4 parts of 8 MiB."""
+    scene, config = s3_scene
+    async with AsyncTestClient(app=create_app(settings, s3_plugins)) as client:
+        page = await client.get(f"/u/{scene.token}")
+    assert page.status_code == 200
+    assert script_config(page.text)["chunkSize"] == 4 * config.part_size == 32 * MiB
 
 
 async def test_a_force_that_disables_its_store_gets_a_clear_503(

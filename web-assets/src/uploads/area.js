@@ -4,7 +4,6 @@ import { FileCard, State } from "./file-card.js";
 import { fill, humanSize, showError } from "./format.js";
 import { receivedItem, unfinishedItem } from "./lists.js";
 
-const CHUNK_SIZE = 5 * 1024 * 1024;
 // A phone that loses signal keeps trying for several minutes before the witness is asked.
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 60000];
 const RETRYABLE = new Set([0, 408, 409, 423, 429]);
@@ -133,7 +132,8 @@ class UploadArea {
     card.upload = new Upload(file, {
       endpoint: this.config.uploadEndpoint,
       headers: { "Exhibit-Upload-Token": token },
-      chunkSize: CHUNK_SIZE,
+      // Bytes per request, as the force's store prefers them (the page's config says).
+      chunkSize: this.config.chunkSize,
       retryDelays: RETRY_DELAYS,
       metadata: {
         filename: file.name,

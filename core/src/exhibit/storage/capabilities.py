@@ -3,7 +3,7 @@
 Core code asks for one with ``isinstance(backend, PresignedDownloads)`` (the protocols are
 runtime-checkable) and falls back when a backend lacks it: streaming through Exhibit instead
 of a presigned URL, recording a legal hold only in the database, and so on. The local store
-has none of them; the S3 store (plugin ``storage_s3``) has all three.
+has none of them; the S3 store (plugin ``storage_s3``) has them all.
 """
 
 from datetime import datetime
@@ -52,3 +52,29 @@ class RetentionQuery(Protocol):
     async def retention(self, object_key: str) -> Retention:
         """The object's retention mode, date and legal hold."""
         ...
+
+
+DEFAULT_UPLOAD_CHUNK = 32 * 1024 * 1024
+"""Bytes per request of a witness's upload for a store that states no preference.
+
+Every request costs the same fixed work whatever it carries (the link's check, the upload's
+lease taken and released in the database, an fsync), so a witness's browser sends large
+chunks; a request cut short keeps the bytes that arrived, so a flaky connection loses
+nothing by it. A reverse proxy in front of Exhibit must accept bodies of this size.
+"""
+
+
+@runtime_checkable
+class UploadChunks(Protocol):
+    """The store works best when each request of an upload brings a given number of bytes."""
+
+    def upload_chunk_size(self) -> int:
+        """Bytes per request (the last request of a file brings what is left)."""
+        ...
+
+
+def upload_chunk_size(backend: object) -> int:
+    """How many bytes a witness's browser should send per request to ``backend``."""
+    if isinstance(backend, UploadChunks):
+        return backend.upload_chunk_size()
+    return DEFAULT_UPLOAD_CHUNK

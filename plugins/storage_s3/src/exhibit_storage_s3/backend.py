@@ -37,7 +37,7 @@ from exhibit.storage.backend import (
     StoredObject,
     UploadBusy,
 )
-from exhibit.storage.capabilities import Retention
+from exhibit.storage.capabilities import DEFAULT_UPLOAD_CHUNK, Retention
 from exhibit.storage.local import check_key
 from exhibit_storage_s3 import hashes, writer
 from exhibit_storage_s3.client import (
@@ -201,6 +201,15 @@ class S3Storage:
             ExpiresIn=self.config.presigned_expiry_seconds,
         )
         return url
+
+    def upload_chunk_size(self) -> int:
+        """Whole parts: as many as travel at once, within 32 MiB (at least one part).
+
+        A request that ends on a part boundary is answered while its parts travel
+        (``writer``); one that ends mid-part stages the rest in the bucket and reads it back.
+        """
+        part = self.config.part_size
+        return part * max(1, min(writer.PARALLEL_PARTS, DEFAULT_UPLOAD_CHUNK // part))
 
     async def set_legal_hold(self, object_key: str, on: bool) -> None:
         """Place (or lift) a legal hold on the object's current version."""

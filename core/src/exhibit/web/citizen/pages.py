@@ -69,7 +69,8 @@ class CitizenPages(Controller):
             evidence_request = await _reload(tx.session, link)
             await views.mark_opened(tx.session, evidence_request)
             files = await views.file_lists(tx.session, evidence_request)
-            shown = views.RequestPage.of(evidence_request)
+            chunk_bytes = await views.upload_chunk_bytes(platform, tx.session, link.force_id)
+            shown = views.RequestPage.of(evidence_request, chunk_bytes)
         return _upload_page(link, request, shown, files)
 
     @get(
@@ -120,7 +121,8 @@ class CitizenPages(Controller):
         async with platform.force_session(link.force_id) as session:
             evidence_request = await _reload(session, link)
             files = await views.file_lists(session, evidence_request)
-            shown = views.RequestPage.of(evidence_request)
+            chunk_bytes = await views.upload_chunk_bytes(platform, session, link.force_id)
+            shown = views.RequestPage.of(evidence_request, chunk_bytes)
         if files.problem is not None and all(error.field != "files" for error in errors):
             errors.insert(0, files_error(link.lang, files.problem))
         if not errors:  # it failed, yet nothing is wrong now: ask the witness to try again
@@ -212,6 +214,7 @@ def _upload_page(
             "uploadKey": shown.upload_key,
             "maxFiles": shown.max_files,
             "maxFileBytes": shown.max_file_bytes,
+            "chunkSize": shown.chunk_bytes,
             "strings": script_strings(lang),
         },
     )

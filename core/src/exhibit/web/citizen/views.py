@@ -13,6 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
+from exhibit.forces.models import Force
+from exhibit.forces.transaction import force_info
+from exhibit.platform import Platform, ProviderUnavailable
+from exhibit.storage.backend import StorageError
+from exhibit.storage.capabilities import DEFAULT_UPLOAD_CHUNK, upload_chunk_size
 from exhibit.uploads.models import EvidenceRequest, RequestState, Submission, Upload
 
 UPLOAD_ENDPOINT = "/uploads/"
@@ -68,9 +73,10 @@ class RequestPage:
     max_files: int
     max_file_bytes: int
     upload_key: str
+    chunk_bytes: int  # per request of an upload: what the force's store prefers
 
     @classmethod
-    def of(cls, request: EvidenceRequest) -> "RequestPage":
+    def of(cls, request: EvidenceRequest, chunk_bytes: int) -> "RequestPage":
         """The page's view of ``request``."""
         return cls(
             message=request.message,
@@ -80,7 +86,23 @@ class RequestPage:
             max_files=request.max_files,
             max_file_bytes=request.max_file_bytes,
             upload_key=f"r{request.id}",
+            chunk_bytes=chunk_bytes,
         )
+
+
+async def upload_chunk_bytes(platform: Platform, session: AsyncSession, force_id: int) -> int:
+    """Bytes per request for the page's uploads: what the force's store prefers.
+
+    A store that cannot be reached just now gets the default; the uploads themselves then
+    say that storage is unavailable.
+    """
+    force = await force_info(session, force_id)
+    backend_key = await session.scalar(select(Force.storage_backend).where(Force.id == force_id))
+    try:
+        backend = await platform.force_storage(session, force, backend_key or "")
+    except (ProviderUnavailable, StorageError):
+        return DEFAULT_UPLOAD_CHUNK
+    return upload_chunk_size(backend)
 
 
 @dataclass(frozen=True)
