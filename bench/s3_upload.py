@@ -5,8 +5,10 @@ S3 is moto's server mode (``python -m moto.server``) in its own process on loopb
 SQLite in a temporary folder) with one force that enables storage_s3 and keeps its evidence
 in the bucket. Each round uploads the same file twice, alternating which goes first:
 
-- through Exhibit: tuspy in ``--chunk-mib`` chunks to the tus server, which streams each
-  PATCH into the force's S3 multipart upload (parts of ``--part-mib``);
+- through Exhibit: tuspy to the tus server, in the chunks the citizen page sends to a force
+  on S3 (whole parts, as many as the store keeps in flight: 32 MiB with 8 MiB parts;
+  ``--chunk-mib`` to choose), which streams each PATCH into the force's S3 multipart upload
+  (parts of ``--part-mib``);
 - directly: boto3's ``upload_fileobj`` (multipart, parts of ``--part-mib``, 4 threads as
   the store's own limit of parts in flight, ``--direct-threads`` to change it, a SHA-256
   checksum on every part as the store sends) from this process.
@@ -16,8 +18,8 @@ server process's RSS sampled while it receives and its high-water mark (VmHWM, t
 150 MB for a 2 GB upload), the load average, and checks that Exhibit's evidence item carries
 the source's SHA-256. Objects are deleted after each upload (moto holds them in memory).
 
-    uv run python bench/s3_upload.py                      # 2 GiB, 8 MiB chunks, 3 rounds
-    uv run python bench/s3_upload.py --size-mib 512 --rounds 2
+    uv run python bench/s3_upload.py                      # 2 GiB, the page's chunks, 3 rounds
+    uv run python bench/s3_upload.py --size-mib 512 --rounds 2 --chunk-mib 8
 """
 
 import argparse
@@ -53,20 +55,26 @@ from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.service import create_force
 from exhibit.platform import Platform
+from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import load_plugins
 from exhibit.secrets import SecretBox
 from exhibit.settings import load_settings
+from exhibit_storage_s3.backend import S3Storage
+from exhibit_storage_s3.config import Config
 
 MiB = 1024 * 1024
 MB = 1_000_000
 BUCKET = "bench"
 ACCESS_KEY, SECRET_KEY = "bench", "bench-secret"
+BENCH_FORCE = ForceInfo(id=1, slug="bench", name="Bench Police")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size-mib", type=int, default=2048, help="file size (MiB)")
-    parser.add_argument("--chunk-mib", type=int, default=8, help="tus chunk size (MiB)")
+    parser.add_argument(
+        "--chunk-mib", type=int, default=None, help="tus chunk size (MiB; default: the page's)"
+    )
     parser.add_argument("--part-mib", type=int, default=8, help="S3 part size (MiB)")
     parser.add_argument("--warmup-mib", type=int, default=128, help="warm-up upload (MiB)")
     parser.add_argument("--rounds", type=int, default=3, help="measured uploads per side")
@@ -104,8 +112,13 @@ def main() -> None:
 
         server, url, token = start_exhibit(workdir, endpoint, args)
         processes.append(server)
-        print(f"exhibit serve (pid {server.pid}) into {endpoint}, bucket {BUCKET!r}", flush=True)
-        exhibit = ExhibitSide(server, url, token, args.chunk_mib * MiB, client)
+        chunk = page_chunk(args.part_mib) if args.chunk_mib is None else args.chunk_mib * MiB
+        print(
+            f"exhibit serve (pid {server.pid}) into {endpoint}, bucket {BUCKET!r};"
+            f" tus chunks of {chunk // MiB} MiB, parts of {args.part_mib} MiB",
+            flush=True,
+        )
+        exhibit = ExhibitSide(server, url, token, chunk, client)
         direct = DirectSide(client, args.part_mib * MiB, args.direct_threads)
         exhibit.upload(warmup, "warm-up")
         direct.upload(warmup, "warm-up")
@@ -282,6 +295,14 @@ async def prepare(env: dict[str, str], endpoint: str, part_mib: int, max_bytes: 
         return await open_bench_request(platform, force.id, max_bytes)
     finally:
         await platform.close()
+
+
+def page_chunk(part_mib: int) -> int:
+    """The chunk size the citizen page sends to a force on S3 with parts of ``part_mib``."""
+    config = Config(bucket=BUCKET, part_size_mib=part_mib)
+    return S3Storage(
+        ProviderContext(load_settings({}), BENCH_FORCE, "storage_s3", config)
+    ).upload_chunk_size()
 
 
 def empty_bucket(client: Any) -> None:

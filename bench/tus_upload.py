@@ -14,7 +14,11 @@ data before each reply, the SHA-256 of every byte as it is stored, and for the l
 evidence item (the witness's last chunk waits for that). Each server's CPU time per MiB
 received is printed too: on a shared machine it moves less than the throughput.
 
-    uv run python bench/tus_upload.py                  # 2 GiB in 8 MiB chunks, 3 rounds
+The chunk size is the one the citizen page sends to a force on the local store (32 MiB,
+``exhibit.storage.capabilities.DEFAULT_UPLOAD_CHUNK``) unless ``--chunk-mib`` says otherwise.
+
+    uv run python bench/tus_upload.py                  # 2 GiB in the page's chunks, 3 rounds
+    uv run python bench/tus_upload.py --chunk-mib 8 --size-mib 1024 --rounds 2
     uv run python bench/tus_upload.py --size-mib 512 --rounds 1 --skip-node
 """
 
@@ -46,6 +50,7 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.secrets import SecretBox
 from exhibit.settings import load_settings
+from exhibit.storage.capabilities import DEFAULT_UPLOAD_CHUNK
 from exhibit.uploads.requests import NewRequest, create_request
 
 MiB = 1024 * 1024
@@ -56,7 +61,12 @@ MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size-mib", type=int, default=2048, help="file size (MiB)")
-    parser.add_argument("--chunk-mib", type=int, default=8, help="tus chunk size (MiB)")
+    parser.add_argument(
+        "--chunk-mib",
+        type=int,
+        default=DEFAULT_UPLOAD_CHUNK // MiB,
+        help="tus chunk size (MiB; default: what the citizen page sends)",
+    )
     parser.add_argument("--warmup-mib", type=int, default=256, help="warm-up upload (MiB)")
     parser.add_argument("--rounds", type=int, default=3, help="measured uploads per server")
     parser.add_argument("--skip-node", action="store_true", help="measure Exhibit only")
