@@ -10,7 +10,7 @@ live holder); a second app served from a thread of this process runs its own eve
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -57,6 +57,16 @@ def store(
     return make_backend(make_config(bucket, max_attempts=2))
 
 
+@pytest.fixture
+def slow(store: S3Storage) -> Iterator[SlowParts]:
+    """Parts of ``store`` held until the test sets the gate (always set at the end)."""
+    held = SlowParts()
+    store.client.meta.events.register("before-send.s3.UploadPart", held)
+    yield held
+    held.gate.set()
+    store.client.meta.events.unregister("before-send.s3.UploadPart", held)
+
+
 def _manifest(s3: Any, bucket: str, config: Config, state: dict[str, Any]) -> dict[str, Any]:
     key = staging_folder(config.prefix, state["token"]) + "manifest"
     manifest: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -64,30 +74,24 @@ def _manifest(s3: Any, bucket: str, config: Config, state: dict[str, Any]) -> di
 
 
 async def test_an_aligned_append_answers_before_its_parts_land(
-    store: S3Storage, bucket: str, s3: Any
+    store: S3Storage, slow: SlowParts, bucket: str, s3: Any
 ) -> None:
     key = "originals/1/in-flight"
     data = sample_bytes(10 * MiB + 7, seed=120)  # two 5 MiB parts, then a short last one
-    slow = SlowParts()
-    store.client.meta.events.register("before-send.s3.UploadPart", slow)
-    try:
-        state = await store.begin(key)
-        size, state = await asyncio.wait_for(
-            store.append(key, state, 0, chunks_of(data[: 10 * MiB])), 10
-        )
-        assert size == 10 * MiB  # accepted while both parts wait to be sent
-        await asyncio.sleep(0.2)
-        assert slow.waiting >= 1
-        # Nothing is recorded yet, and the upload stays claimed: another process waits.
-        manifest = _manifest(s3, bucket, store.config, state)
-        assert manifest["size"] == 0 and manifest["holder"]
-        # The next append from this process joins the parts in flight.
-        slow.gate.set()
-        size, state = await store.append(key, state, size, chunks_of(data[10 * MiB :]))
-        assert size == len(data)
-    finally:
-        slow.gate.set()
-        store.client.meta.events.unregister("before-send.s3.UploadPart", slow)
+    state = await store.begin(key)
+    size, state = await asyncio.wait_for(
+        store.append(key, state, 0, chunks_of(data[: 10 * MiB])), 10
+    )
+    assert size == 10 * MiB  # accepted while both parts wait to be sent
+    await asyncio.sleep(0.2)
+    assert slow.waiting >= 1
+    # Nothing is recorded yet, and the upload stays claimed: another process waits.
+    manifest = _manifest(s3, bucket, store.config, state)
+    assert manifest["size"] == 0 and manifest["holder"]
+    # The next append from this process joins the parts in flight.
+    slow.gate.set()
+    size, state = await store.append(key, state, size, chunks_of(data[10 * MiB :]))
+    assert size == len(data)
     assert await store.size(key, state) == len(data)
     manifest = _manifest(s3, bucket, store.config, state)
     assert (manifest["size"], manifest["holder"], len(manifest["parts"])) == (len(data), "", 2)
@@ -95,46 +99,36 @@ async def test_an_aligned_append_answers_before_its_parts_land(
     assert await read_all(store, key) == data
 
 
-async def test_size_and_complete_wait_for_the_parts_in_flight(store: S3Storage) -> None:
+async def test_size_and_complete_wait_for_the_parts_in_flight(
+    store: S3Storage, slow: SlowParts
+) -> None:
     key = "originals/1/waits"
     data = sample_bytes(15 * MiB, seed=121)
-    slow = SlowParts()
-    store.client.meta.events.register("before-send.s3.UploadPart", slow)
-    try:
-        state = await store.begin(key)
-        _, state = await store.append(key, state, 0, chunks_of(data))
-        sizing = asyncio.create_task(store.size(key, state))
-        await asyncio.sleep(0.3)
-        assert not sizing.done()  # the parts have not landed
-        slow.gate.set()
-        assert await asyncio.wait_for(sizing, 30) == len(data)
-    finally:
-        slow.gate.set()
-        store.client.meta.events.unregister("before-send.s3.UploadPart", slow)
+    state = await store.begin(key)
+    _, state = await store.append(key, state, 0, chunks_of(data))
+    sizing = asyncio.create_task(store.size(key, state))
+    await asyncio.sleep(0.3)
+    assert not sizing.done()  # the parts have not landed
+    slow.gate.set()
+    assert await asyncio.wait_for(sizing, 30) == len(data)
     assert await store.complete(key, state) == stored(key, data)
 
 
 async def test_another_event_loop_is_busy_until_the_parts_are_recorded(
-    store: S3Storage, make_backend: Callable[[Config], S3Storage]
+    store: S3Storage, slow: SlowParts, make_backend: Callable[[Config], S3Storage]
 ) -> None:
     key = "originals/1/other-process"
     data = sample_bytes(10 * MiB, seed=122)
-    slow = SlowParts()
-    store.client.meta.events.register("before-send.s3.UploadPart", slow)
-    try:
-        state = await store.begin(key)
-        size, state = await store.append(key, state, 0, chunks_of(data[: 5 * MiB]))
+    state = await store.begin(key)
+    size, state = await store.append(key, state, 0, chunks_of(data[: 5 * MiB]))
 
-        def elsewhere() -> None:
-            other = make_backend(store.config)
-            more = chunks_of(data[5 * MiB :])
-            asyncio.run(other.append(key, state, size, more))
+    def elsewhere() -> None:
+        other = make_backend(store.config)
+        asyncio.run(other.append(key, state, size, chunks_of(data[5 * MiB :])))
 
-        with pytest.raises(UploadBusy):
-            await asyncio.to_thread(elsewhere)
-    finally:
-        slow.gate.set()
-        store.client.meta.events.unregister("before-send.s3.UploadPart", slow)
+    with pytest.raises(UploadBusy):
+        await asyncio.to_thread(elsewhere)
+    slow.gate.set()
     size, state = await store.append(key, state, size, chunks_of(data[5 * MiB :]))
     assert await store.complete(key, state) == stored(key, data)
 
