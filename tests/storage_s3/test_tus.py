@@ -25,6 +25,7 @@ from exhibit_storage_s3.config import Config
 from tests.fixtures.tus_client import (
     TOKEN_HEADER,
     create_upload,
+    head_offset,
     patch_chunk,
     serving,
     tus_headers,
@@ -130,6 +131,55 @@ async def test_two_app_instances_take_alternate_chunks(
         expected,
     )
     assert multipart_uploads(s3, config.bucket) == []
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_whole_part_chunks_alternate_between_instances_as_a_tus_client_retries(
+    settings: Settings, s3_plugins: Plugins, s3_scene: tuple[Scene, Config], s3: Any
+) -> None:
+    """Requests ending on part boundaries are answered while their parts travel.
+
+    The other instance finds the upload claimed until they are recorded: it answers 423 (or
+    409 with the real offset), and the client asks where the upload stands and sends again,
+    as tus-js-client does. Nothing is lost or written twice.
+    """
+    scene, config = s3_scene
+    chunk = 2 * config.part_size
+    data = _video(5 * chunk + 12_345)
+    busy = 0
+    with serving(settings, s3_plugins) as first, serving(settings, s3_plugins) as second:
+        servers = [first, second]
+        async with httpx.AsyncClient(base_url=first.url, timeout=60) as http:
+            location = await create_upload(
+                http, scene.token, len(data), {"filename": "v.mp4", "filetype": "video/mp4"}
+            )
+        offset, turn = 0, 0
+        while offset < len(data):
+            async with httpx.AsyncClient(base_url=servers[turn % 2].url, timeout=60) as http:
+                answer = await patch_chunk(
+                    http, scene.token, location, offset, data[offset : offset + chunk]
+                )
+                if answer.status_code in (409, 423):
+                    busy += 1
+                    assert busy < 200, "the upload never came free"
+                    await asyncio.sleep(0.05)
+                    offset = await head_offset(http, scene.token, location)
+                    continue
+            assert answer.status_code == 204, answer.text
+            offset = int(answer.headers["upload-offset"])
+            turn += 1
+
+    item = await _item(settings, s3_plugins, scene.force_id)
+    expected = hashlib.sha256(data).hexdigest()
+    assert (item.sha256, item.size) == (expected, len(data))
+    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (
+        len(data),
+        expected,
+    )
+    assert multipart_uploads(s3, config.bucket) == []
+    assert staged_keys(s3, config.bucket, config.prefix) == []
 
 
 async def test_a_refused_checksum_is_cut_back_in_s3(
