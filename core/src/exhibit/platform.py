@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import exhibit.db.models  # noqa: F401  (every table mapped before the first flush)
 from exhibit.db.engine import create_engine, create_session_factory
 from exhibit.db.scoping import force_session
-from exhibit.forces.plugin_settings import enabled_plugins
+from exhibit.forces.plugin_settings import enabled_plugin_config
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox, load_secret_box
@@ -54,13 +54,15 @@ class Platform:
             raise ProviderUnavailable(f"no installed plugin offers storage backend {backend_key!r}")
         if provided.plugin_id in self.plugins.builtin_ids:
             return self.storage(force, backend_key)
-        enabled = await enabled_plugins(session, self.plugins, self.secret_box, force.id)
-        if provided.plugin_id not in enabled:
+        enabled, config = await enabled_plugin_config(
+            session, self.plugins, self.secret_box, force, provided.plugin_id
+        )
+        if not enabled:
             raise ProviderUnavailable(
                 f"storage backend {backend_key!r} comes from plugin {provided.plugin_id!r}, "
                 f"which force {force.slug!r} has not enabled"
             )
-        return self.storage(force, backend_key, enabled[provided.plugin_id])
+        return self.storage(force, backend_key, config)
 
     def storage(self, force: ForceInfo, backend_key: str, config: object = None) -> StorageBackend:
         """An instance of the storage backend ``backend_key`` for ``force``, given its settings.

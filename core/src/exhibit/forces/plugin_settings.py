@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.audit import log as audit
 from exhibit.forces.models import Force, ForcePlugin
 from exhibit.plugins.config import InvalidPluginConfig, load_config, stored_config
+from exhibit.plugins.context import ForceInfo
 from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox
 
@@ -44,6 +45,30 @@ async def enabled_plugins(
             else None
         )
     return enabled
+
+
+async def enabled_plugin_config(
+    session: AsyncSession, plugins: Plugins, box: SecretBox, force: ForceInfo, plugin_id: str
+) -> tuple[bool, msgspec.Struct | None]:
+    """Whether ``force`` enables the installed plugin ``plugin_id``, with its configuration.
+
+    One row read, for callers that need a single plugin on every request (the tus server
+    builds the force's store for each chunk). ``InvalidPluginConfig`` for a stored
+    configuration that no longer fits.
+    """
+    stored = await session.scalar(
+        select(ForcePlugin.config).where(
+            ForcePlugin.force_id == force.id,
+            ForcePlugin.plugin_id == plugin_id,
+            ForcePlugin.enabled,
+        )
+    )
+    if stored is None:
+        return False, None
+    config_type = plugins.config_types.get(plugin_id)
+    if config_type is None:
+        return True, None
+    return True, load_config(plugin_id, config_type, stored, box, force_slug=force.slug)
 
 
 async def configure_plugin(
