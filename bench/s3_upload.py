@@ -9,9 +9,12 @@ in the bucket. Each round uploads the same file twice, alternating which goes fi
   on S3 (whole parts, as many as the store keeps in flight: 32 MiB with 8 MiB parts;
   ``--chunk-mib`` to choose), which streams each PATCH into the force's S3 multipart upload
   (parts of ``--part-mib``);
-- directly: boto3's ``upload_fileobj`` (multipart, parts of ``--part-mib``, 4 threads as
-  the store's own limit of parts in flight, ``--direct-threads`` to change it, a SHA-256
-  checksum on every part as the store sends) from this process.
+- directly: boto3's managed upload (s3transfer, as ``upload_fileobj``: multipart, parts of
+  ``--part-mib``, 4 threads as the store's own limit of parts in flight,
+  ``--direct-threads`` to change it, a SHA-256 checksum on every part as the store sends)
+  from this process, through a client built exactly as the store builds its own
+  (``exhibit_storage_s3.client``: the same retries, time-outs and checksum and signing
+  settings), so that the ratio measures Exhibit and not a difference in client settings.
 
 It prints MB/s for each, the per-round ratio Exhibit / boto3 (target 0.8 or better), the
 server process's RSS sampled while it receives and its high-water mark (VmHWM, target under
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from boto3.s3.transfer import TransferConfig
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from sqlalchemy import update
 from tus_upload import (
     MemorySampler,
@@ -57,9 +60,10 @@ from exhibit.forces.service import create_force
 from exhibit.platform import Platform
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import load_plugins
-from exhibit.secrets import SecretBox
+from exhibit.secrets import Secret, SecretBox
 from exhibit.settings import load_settings
 from exhibit_storage_s3.backend import S3Storage
+from exhibit_storage_s3.client import s3_client
 from exhibit_storage_s3.config import Config
 
 MiB = 1024 * 1024
@@ -119,7 +123,7 @@ def main() -> None:
             flush=True,
         )
         exhibit = ExhibitSide(server, url, token, chunk, client)
-        direct = DirectSide(client, args.part_mib * MiB, args.direct_threads)
+        direct = DirectSide(store_client(endpoint), args.part_mib * MiB, args.direct_threads)
         exhibit.upload(warmup, "warm-up")
         direct.upload(warmup, "warm-up")
         for round_ in range(args.rounds):
@@ -198,7 +202,10 @@ class ExhibitSide(Side):
 
 
 class DirectSide(Side):
-    """boto3's managed multipart upload from this process, parts of the store's size."""
+    """boto3's managed multipart upload from this process, parts of the store's size.
+
+    ``client`` is a client as the store builds it (see the module docstring).
+    """
 
     name = "boto3"
 
@@ -214,14 +221,13 @@ class DirectSide(Side):
 
     def upload(self, source: Path, label: str) -> float:
         started = time.perf_counter()
-        with source.open("rb") as data:
-            self.client.upload_fileobj(
+        with source.open("rb") as data, create_transfer_manager(self.client, self.transfer) as m:
+            m.upload(
                 data,
                 BUCKET,
                 f"direct/{source.name}",
-                ExtraArgs={"ChecksumAlgorithm": "SHA256"},
-                Config=self.transfer,
-            )
+                extra_args={"ChecksumAlgorithm": "SHA256"},
+            ).result()
         seconds = time.perf_counter() - started
         size = source.stat().st_size
         rate = size / MB / seconds
@@ -303,6 +309,20 @@ def page_chunk(part_mib: int) -> int:
     return S3Storage(
         ProviderContext(load_settings({}), BENCH_FORCE, "storage_s3", config)
     ).upload_chunk_size()
+
+
+def store_client(endpoint: str) -> Any:
+    """A client for the bucket built exactly as the store builds its own."""
+    secret = Secret.from_value(SECRET_KEY, SecretBox(SecretBox.generate_key()))
+    return s3_client(
+        Config(
+            bucket=BUCKET,
+            endpoint_url=endpoint,
+            region="us-east-1",
+            access_key_id=ACCESS_KEY,
+            secret_access_key=secret,
+        )
+    )
 
 
 def empty_bucket(client: Any) -> None:

@@ -143,10 +143,12 @@ class _Spool:
         self._put(data)
         self.staged = len(data)
 
-    def write(self, pieces: list[bytes]) -> None:
-        """Add new bytes (hashed into the part's SHA-256 as they are written)."""
+    def write(self, pieces: list[bytes], running: Any | None) -> None:
+        """Add new bytes, hashed into the part's SHA-256 and the upload's ``running`` one."""
         for piece in pieces:
             self._put(piece)
+            if running is not None:
+                running.update(piece)
 
     def _put(self, data: bytes) -> None:
         self.file.write(data)
@@ -164,13 +166,6 @@ class _Spool:
         self.file.flush()
         self.file.seek(self.staged)
         return self.file.read()
-
-    def hash_new_bytes(self, running: Any) -> None:
-        """Add the bytes after the staged ones to the upload's running hash."""
-        self.file.flush()
-        self.file.seek(self.staged)
-        for block in iter(lambda: self.file.read(BATCH), b""):
-            running.update(block)
 
     def checksum(self) -> str:
         """The part's SHA-256, base64, as S3 wants it."""
@@ -206,8 +201,8 @@ class OpenUpload:
         self.staging = staging
         self.manifest = manifest  # as recorded: parts are counted in as they land, in order
         self.accepted = manifest.size  # bytes taken from requests (>= manifest.size)
-        # SHA-256 of the recorded bytes, if known: a part is hashed in by the recorder, off
-        # the request's path (its own SHA-256 was taken as its bytes arrived).
+        # SHA-256 of the accepted bytes, if known, taken as they arrive (one pass with the
+        # part's own). It is kept only if every accepted byte ends up recorded (``_release``).
         self.running = running
         self.loop = asyncio.get_running_loop()
         self.appending = False
@@ -276,7 +271,7 @@ class OpenUpload:
         return self.spool
 
     async def _write(self, spool: _Spool, batch: list[bytes]) -> None:
-        await asyncio.to_thread(spool.write, batch)
+        await asyncio.to_thread(spool.write, batch, self.running)
         self.accepted += sum(len(piece) for piece in batch)
 
     async def _hand_over(self) -> None:
@@ -319,8 +314,6 @@ class OpenUpload:
                 flight = self.flights[0]
                 try:
                     part = await flight.sent
-                    if self.error is None and self.running is not None:
-                        await asyncio.to_thread(flight.spool.hash_new_bytes, self.running)
                 except BaseException as exc:
                     self.error = self.error or exc
                 # Counted in the same step as it leaves ``flights``: part numbers stay right.
@@ -371,8 +364,6 @@ class OpenUpload:
         manifest = self.manifest
         data = spool.new_bytes()
         segment = self.staging.put_segment(manifest.size, data)
-        if self.running is not None:
-            self.running.update(data)
         self.manifest = msgspec.structs.replace(
             manifest, size=manifest.size + segment.size, tail=[*manifest.tail, segment]
         )
