@@ -14,6 +14,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox, load_secret_box
 from exhibit.settings import Settings
 from exhibit.storage.backend import StorageBackend
+from exhibit.storage.capabilities import finish_background_writes
 
 
 class ProviderUnavailable(LookupError):
@@ -79,5 +80,6 @@ class Platform:
         return backend
 
     async def close(self) -> None:
-        """Release database connections."""
+        """Let the stores finish their background writes, then release database connections."""
+        await finish_background_writes(p.provider for p in self.plugins.storage_backends.values())
         await self.engine.dispose()

@@ -6,10 +6,15 @@ of a presigned URL, recording a legal hold only in the database, and so on. The 
 has none of them; the S3 store (plugin ``storage_s3``) has them all.
 """
 
+import asyncio
+import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import msgspec
+
+log = logging.getLogger(__name__)
 
 
 class Retention(msgspec.Struct, frozen=True):
@@ -78,3 +83,41 @@ def upload_chunk_size(backend: object) -> int:
     if isinstance(backend, UploadChunks):
         return backend.upload_chunk_size()
     return DEFAULT_UPLOAD_CHUNK
+
+
+FINISH_WRITES_SECONDS = 30.0
+"""How long a stopping process waits for the writes its stores finish in the background."""
+
+
+@runtime_checkable
+class WritesBehind(Protocol):
+    """The store answers some writes before they are durable and finishes them in the
+    background (the S3 store answers a request while its parts travel). Asked of the store's
+    class: what it finishes belongs to the process, not to one force's instance.
+    """
+
+    @classmethod
+    async def finish_writes(cls) -> None:
+        """Wait until the writes this event loop has in the background are durable (or have
+        failed and been given up, leaving the upload resumable from what is durable).
+        """
+        ...
+
+
+async def finish_background_writes(backend_classes: Iterable[type]) -> None:
+    """Let every store class that writes behind finish, within ``FINISH_WRITES_SECONDS``.
+
+    A process calls it before it stops, so that the offsets it gave witnesses hold.
+    """
+    finishing = [cls.finish_writes() for cls in backend_classes if isinstance(cls, WritesBehind)]
+    if not finishing:
+        return
+    try:
+        async with asyncio.timeout(FINISH_WRITES_SECONDS):
+            await asyncio.gather(*finishing)
+    except TimeoutError:
+        log.warning(
+            "stopping with uploads still being written after %.0f s: their clients will be"
+            " told the offset that is durable and resume from there",
+            FINISH_WRITES_SECONDS,
+        )

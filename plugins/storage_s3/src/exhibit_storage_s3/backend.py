@@ -82,6 +82,11 @@ class S3Storage:
             self._client = s3_client(self.config)
         return self._client
 
+    @classmethod
+    async def finish_writes(cls) -> None:
+        """Wait until the parts this event loop has in flight have landed and been recorded."""
+        await writer.finish_all()
+
     # --- writing ---------------------------------------------------------------------------
 
     async def begin(self, object_key: str) -> dict[str, Any]:

@@ -61,23 +61,19 @@ def _build(config: Config, secret: str | None) -> Any:
             # Checksums only where we ask for them (SHA-256), not botocore's default CRC32.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            s3=_s3_options(config),
+            # Every object body the store sends (parts, staged segments, manifests, whole objects)
+            # carries its SHA-256 in a checksum header, which the signature covers and S3 verifies
+            # against the body. Hashing the body again for the signature costs a pass over every
+            # byte: botocore already skips it for such uploads over HTTPS; this skips it over plain
+            # HTTP too (an S3-compatible store on a private network). The few small bodies without
+            # a checksum of their own (the part list at completion) then rely on TLS, like the rest
+            # of the request.
+            s3={
+                "payload_signing_enabled": False,
+                "addressing_style": "path" if config.endpoint_url else "auto",
+            },
         ),
     )
-
-
-def _s3_options(config: Config) -> dict[str, Any]:
-    # Every object body the store sends (parts, staged segments, manifests, whole objects)
-    # carries its SHA-256 in a checksum header, which the signature covers and S3 verifies
-    # against the body. Hashing the body again for the signature costs a pass over every
-    # byte: botocore already skips it for such uploads over HTTPS; this skips it over plain
-    # HTTP too (an S3-compatible store on a private network). The few small bodies without
-    # a checksum of their own (the part list at completion) then rely on TLS, like the rest
-    # of the request.
-    options: dict[str, Any] = {"payload_signing_enabled": False}
-    if config.endpoint_url:
-        options["addressing_style"] = "path"
-    return options
 
 
 def error_code(exc: BaseException) -> str:

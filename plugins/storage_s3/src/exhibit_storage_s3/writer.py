@@ -17,6 +17,8 @@ Nothing is promised that cannot be kept:
   the witness's receipt, comes only when every byte is in S3.
 - If a part fails past botocore's retries, or the process dies, the manifest keeps what did
   land; the next append is told the real size (tus: 409) and the client resumes from there.
+  A process that stops gracefully first waits for its parts (``finish_all``, called through
+  ``S3Storage.finish_writes`` when the platform closes).
   A request that ends mid-part waits for its parts and stages the rest as the tail, as
   before, so an upload is never left with bytes only in this process between requests
   other than whole parts on their way.
@@ -77,6 +79,15 @@ async def settled(store: "S3Storage", token: str) -> None:
         if upload.appending:
             raise UploadBusy("another request is writing to this upload")
         await upload.closed.wait()
+
+
+async def finish_all() -> None:
+    """Wait until every upload open in this event loop has closed: its parts landed and
+    recorded (or failed and given up), its claim released.
+    """
+    loop = asyncio.get_running_loop()
+    waiting = [upload.closed.wait() for upload in _open.values() if upload.loop is loop]
+    await asyncio.gather(*waiting)
 
 
 _open: dict[tuple[str, str], "OpenUpload"] = {}
