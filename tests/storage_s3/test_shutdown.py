@@ -22,8 +22,7 @@ from exhibit_storage_s3.client import s3_client
 from exhibit_storage_s3.config import Config
 from tests.fixtures.tus_client import LiveServer, create_upload, patch_chunk
 from tests.fixtures.witness import Scene
-from tests.storage_s3.s3_objects import multipart_uploads, object_sha256
-from tests.storage_s3.test_tus import MiB, _item, _video
+from tests.storage_s3.test_tus import MiB, _landed, _video
 
 pytestmark = pytest.mark.asyncio
 
@@ -84,11 +83,6 @@ async def test_parts_in_flight_land_before_the_server_stops(
     finally:
         server.stop()
 
-    item = await _item(settings, s3_plugins, scene.force_id)
-    expected = hashlib.sha256(data).hexdigest()
-    assert (item.sha256, item.size) == (expected, len(data))
-    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (
-        len(data),
-        expected,
+    await _landed(
+        settings, s3_plugins, scene, config, s3, hashlib.sha256(data).hexdigest(), len(data)
     )
-    assert multipart_uploads(s3, config.bucket) == []

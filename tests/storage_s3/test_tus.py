@@ -71,6 +71,25 @@ async def _item(settings: Settings, plugins: Plugins, force_id: int) -> Evidence
     return item
 
 
+async def _landed(
+    settings: Settings,
+    plugins: Plugins,
+    scene: Scene,
+    config: Config,
+    s3: Any,
+    data_sha256: str,
+    size: int,
+) -> EvidenceItem:
+    """The force's evidence item, checked against the one object in S3 (size and SHA-256),
+    with no multipart upload left behind.
+    """
+    item = await _item(settings, plugins, scene.force_id)
+    assert (item.sha256, item.size) == (data_sha256, size)
+    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (size, data_sha256)
+    assert multipart_uploads(s3, config.bucket) == []
+    return item
+
+
 async def test_100_mb_through_tus_lands_as_one_object(
     settings: Settings,
     s3_plugins: Plugins,
@@ -90,13 +109,8 @@ async def test_100_mb_through_tus_lands_as_one_object(
         await asyncio.to_thread(uploader.upload)
         assert uploader.offset == 100 * MiB
 
-    item = await _item(settings, s3_plugins, scene.force_id)
-    assert (item.sha256, item.size, item.sniffed_type) == (expected, 100 * MiB, "video/mp4")
-    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (
-        100 * MiB,
-        expected,
-    )
-    assert multipart_uploads(s3, config.bucket) == []
+    item = await _landed(settings, s3_plugins, scene, config, s3, expected, 100 * MiB)
+    assert item.sniffed_type == "video/mp4"
     assert staged_keys(s3, config.bucket, config.prefix) == []
 
 
@@ -123,14 +137,8 @@ async def test_two_app_instances_take_alternate_chunks(
             assert answer.status_code == 204, answer.text
             assert int(answer.headers["upload-offset"]) == end
 
-    item = await _item(settings, s3_plugins, scene.force_id)
     expected = hashlib.sha256(data).hexdigest()
-    assert (item.sha256, item.size) == (expected, len(data))
-    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (
-        len(data),
-        expected,
-    )
-    assert multipart_uploads(s3, config.bucket) == []
+    await _landed(settings, s3_plugins, scene, config, s3, expected, len(data))
 
 
 @pytest.mark.parametrize(
@@ -171,14 +179,8 @@ async def test_whole_part_chunks_alternate_between_instances_as_a_tus_client_ret
             offset = int(answer.headers["upload-offset"])
             turn += 1
 
-    item = await _item(settings, s3_plugins, scene.force_id)
     expected = hashlib.sha256(data).hexdigest()
-    assert (item.sha256, item.size) == (expected, len(data))
-    assert object_sha256(s3, config.bucket, config.prefix + item.storage_key) == (
-        len(data),
-        expected,
-    )
-    assert multipart_uploads(s3, config.bucket) == []
+    await _landed(settings, s3_plugins, scene, config, s3, expected, len(data))
     assert staged_keys(s3, config.bucket, config.prefix) == []
 
 
