@@ -249,12 +249,12 @@ async def test_a_job_whose_worker_died_on_its_last_attempt_is_marked_failed(
 
 async def test_a_long_job_keeps_its_lease(platform: Platform) -> None:
     async def slow(_job: JobContext) -> None:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)
 
     [job_id] = await _enqueue(platform)
-    worker = Worker(platform, {KIND: slow}, lease=timedelta(seconds=0.5))
+    worker = Worker(platform, {KIND: slow}, lease=timedelta(seconds=1))
     running = asyncio.create_task(worker.run_once())
-    await asyncio.sleep(0.75)
+    await asyncio.sleep(2.0)  # past the first lease: only renewals keep it
 
     assert await claim(platform.sessions, "worker-b", [KIND], LEASE) is None
     assert await running

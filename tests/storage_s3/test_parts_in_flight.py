@@ -30,10 +30,12 @@ class SlowParts:
 
     def __init__(self) -> None:
         self.gate = threading.Event()
+        self.held = threading.Event()  # set once a part is being held
         self.waiting = 0
 
     def __call__(self, **_: Any) -> None:
         self.waiting += 1
+        self.held.set()
         if not self.gate.wait(timeout=30):
             raise AssertionError("the test never let the parts through")
 
@@ -83,8 +85,7 @@ async def test_an_aligned_append_answers_before_its_parts_land(
         store.append(key, state, 0, chunks_of(data[: 10 * MiB])), 10
     )
     assert size == 10 * MiB  # accepted while both parts wait to be sent
-    await asyncio.sleep(0.2)
-    assert slow.waiting >= 1
+    assert await asyncio.to_thread(slow.held.wait, 10)
     # Nothing is recorded yet, and the upload stays claimed: another process waits.
     manifest = _manifest(s3, bucket, store.config, state)
     assert manifest["size"] == 0 and manifest["holder"]
