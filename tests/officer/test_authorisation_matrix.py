@@ -8,7 +8,8 @@ either public (and listed in ``PUBLIC`` here, with the reason) or it takes the s
 - an anonymous caller is refused (sent to sign in, or 401 from the API);
 - a user whose role lacks the permission gets 403;
 - a user of another force gets 404 for any path naming an id of this force, never the data;
-- a user whose role has the permission is not refused.
+- a user whose role has the permission is not refused;
+- an integer id past what the database stores (64 bits) is 404 for that user, not an error.
 
 Path parameters are filled from rows of the signed-in user's own force (``IDS``); a route with
 a parameter this test does not know fails, so that its rule gets written.
@@ -84,6 +85,10 @@ class Rule:
     @property
     def names_an_id(self) -> bool:
         return any(IDS[name][1] for name in self.params if name in IDS)
+
+    @property
+    def takes_an_integer(self) -> bool:
+        return int in self.params.values()
 
 
 # How each path parameter is filled from a force's rows, and whether it names a row of the
@@ -198,11 +203,15 @@ def rules(app: Litestar) -> list[Rule]:
     return sorted(found, key=lambda r: (r.path, r.method))
 
 
-def _fill(rule: Rule, world: World) -> str:
+ROW_ID_PAST_RANGE = 2**63  # one more than the largest 64-bit key
+
+
+def _fill(rule: Rule, world: World, past_range: bool = False) -> str:
     path = rule.path
-    for name in rule.params:
+    for name, kind in rule.params.items():
         assert name in IDS, f"{rule.method} {rule.path}: add how to fill {{{name}}} to IDS"
-        path = re.sub(r"\{" + name + r"(:[a-z]+)?\}", str(IDS[name][0](world)), path)
+        value = ROW_ID_PAST_RANGE if past_range and kind is int else IDS[name][0](world)
+        path = re.sub(r"\{" + name + r"(:[a-z]+)?\}", str(value), path)
     return path
 
 
@@ -263,11 +272,17 @@ async def _post_form(client: AsyncTestClient, url: str, data: dict[str, object])
 
 
 async def call(
-    rule: Rule, world: "World", *, web: AsyncTestClient, token: str | None
+    rule: Rule,
+    world: "World",
+    *,
+    web: AsyncTestClient,
+    token: str | None,
+    past_range: bool = False,
 ) -> httpx.Response:
-    """Call the route with ids of ``world``'s force, as it expects: JSON with a token for the
-    API, a form with the browser's CSRF token for the web app."""
-    path = _fill(rule, world)
+    """Call the route with ids of ``world``'s force (or integers no row can have), as it
+    expects: JSON with a token for the API, a form with the browser's CSRF token for the web
+    app."""
+    path = _fill(rule, world, past_range)
     body = BODIES[rule.method, rule.path](world) if (rule.method, rule.path) in BODIES else {}
     if rule.is_api:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -383,6 +398,18 @@ async def _refusals(rule: Rule, world: World, callers: Callers) -> list[str]:
         leaked = [m for m in KENT_MARKERS if m in response.text]
         if leaked:
             problems.append(f"{where}: another force's {role} saw {leaked}")
+
+    if rule.takes_an_integer:
+        role = next(r for r in Role if rule.permission in ROLE_PERMISSIONS[r])
+        response = await call(
+            rule,
+            world,
+            web=callers.as_("kent", role),
+            token=callers.tokens["kent", role],
+            past_range=True,
+        )
+        if response.status_code != 404:
+            problems.append(f"{where}: an id of 2**63 got {response.status_code}, not 404")
     return problems
 
 

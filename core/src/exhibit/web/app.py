@@ -28,6 +28,7 @@ from exhibit.web.csrf import csrf_config
 from exhibit.web.health import healthz
 from exhibit.web.officer import officer_router
 from exhibit.web.officer.errors import HTML_EXCEPTION_HANDLERS
+from exhibit.web.path_params import refuse_ids_out_of_range
 from exhibit.web.plugin_routes import plugin_routers
 from exhibit.web.security import SECURITY_HEADERS
 from exhibit.web.session_config import session_config
@@ -70,6 +71,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         ],
         dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
+        before_request=refuse_ids_out_of_range,
         response_headers=SECURITY_HEADERS,
         middleware=[session_config(settings).middleware],
         stores={"sessions": DatabaseStore(platform.sessions)},
