@@ -90,6 +90,11 @@ class Rule:
     def takes_an_integer(self) -> bool:
         return int in self.params.values()
 
+    @property
+    def permitted_role(self) -> Role:
+        """A role that has the route's permission."""
+        return next(r for r in Role if self.permission in ROLE_PERMISSIONS[r])
+
 
 # How each path parameter is filled from a force's rows, and whether it names a row of the
 # force (another force's user must then get 404).
@@ -265,6 +270,13 @@ class Callers:
         self.client.cookies.update(self.jars[slug, role])
         return self.client
 
+    async def call_as(
+        self, slug: str, role: Role, rule: "Rule", world: "World", past_range: bool = False
+    ) -> httpx.Response:
+        """``call`` the route as ``role`` of force ``slug`` (its session, or its token)."""
+        web, token = self.as_(slug, role), self.tokens[slug, role]
+        return await call(rule, world, web=web, token=token, past_range=past_range)
+
 
 async def _post_form(client: AsyncTestClient, url: str, data: dict[str, object]) -> httpx.Response:
     token = client.cookies.get(CSRF_COOKIE)
@@ -352,13 +364,8 @@ async def test_every_protected_route_refuses_whoever_may_not_use_it(
         # Last, the permitted calls (they may change things), sign-out at the very end.
         for rule in sorted(protected, key=lambda r: r.path == "/sign-out"):
             assert rule.permission is not None
-            role = next(r for r in Role if rule.permission in ROLE_PERMISSIONS[r])
-            response = await call(
-                rule,
-                world,
-                web=callers.as_("kent", role),
-                token=callers.tokens["kent", role],
-            )
+            role = rule.permitted_role
+            response = await callers.call_as("kent", role, rule, world)
             if rule.path == "/sign-out" and _signed_in_page(response):
                 continue  # signed out, as asked
             if response.status_code in (401, 403) or _signed_in_page(response):
@@ -382,17 +389,13 @@ async def _refusals(rule: Rule, world: World, callers: Callers) -> list[str]:
 
     lacking = [r for r in Role if rule.permission not in ROLE_PERMISSIONS[r]]
     for role in lacking:
-        response = await call(
-            rule, world, web=callers.as_("kent", role), token=callers.tokens["kent", role]
-        )
+        response = await callers.call_as("kent", role, rule, world)
         if response.status_code != 403:
             problems.append(f"{where}: {role} (lacks it) got {response.status_code}, not 403")
 
     if rule.names_an_id:
-        role = next(r for r in Role if rule.permission in ROLE_PERMISSIONS[r])
-        response = await call(
-            rule, world, web=callers.as_("essex", role), token=callers.tokens["essex", role]
-        )
+        role = rule.permitted_role
+        response = await callers.call_as("essex", role, rule, world)
         if response.status_code != 404:
             problems.append(f"{where}: another force's {role} got {response.status_code}, not 404")
         leaked = [m for m in KENT_MARKERS if m in response.text]
@@ -400,14 +403,7 @@ async def _refusals(rule: Rule, world: World, callers: Callers) -> list[str]:
             problems.append(f"{where}: another force's {role} saw {leaked}")
 
     if rule.takes_an_integer:
-        role = next(r for r in Role if rule.permission in ROLE_PERMISSIONS[r])
-        response = await call(
-            rule,
-            world,
-            web=callers.as_("kent", role),
-            token=callers.tokens["kent", role],
-            past_range=True,
-        )
+        response = await callers.call_as("kent", rule.permitted_role, rule, world, past_range=True)
         if response.status_code != 404:
             problems.append(f"{where}: an id of 2**63 got {response.status_code}, not 404")
     return problems
