@@ -419,6 +419,19 @@ async def test_a_disguised_executable_is_quarantined(
     assert item.declared_type == "image/jpeg"
 
 
+async def test_a_file_name_cannot_disguise_its_extension(
+    client: AsyncTestClient, platform: Platform, scene: Scene
+) -> None:
+    # U+202E would show "holiday\u202egpj.exe" as "holidayexe.jpg"; C1 and isolates likewise.
+    name = "\u2067holiday\u202egpj\u2069\u200f\x85.exe"
+    path = await create_upload(client, scene.token, len(JPEG), {"filename": name})
+    assert (await patch_chunk(client, scene.token, path, 0, JPEG)).status_code == 204
+    async with platform.force_session(scene.force_id) as session:
+        item = await session.scalar(select(EvidenceItem))
+    assert item is not None
+    assert item.original_filename == "holidaygpj.exe"
+
+
 async def test_an_empty_file_is_received_at_creation(
     client: AsyncTestClient, platform: Platform, scene: Scene
 ) -> None:

@@ -28,7 +28,9 @@ MAX_CAPTION_CHARS = 2000
 _DECIMAL = re.compile(r"[0-9]{1,19}")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters (C0, DEL, C1) and the bidirectional formatting characters, which could
+# make "photo\u202egpj.exe" read as "photo.exe.jpg" wherever the name is shown.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class ProtocolError(Exception):
@@ -130,7 +132,8 @@ def format_metadata(items: Mapping[str, str]) -> str:
 def read_upload_metadata(raw: Mapping[str, bytes]) -> UploadMetadata:
     """Exhibit's own keys: ``filename``, ``filetype``, ``caption`` and ``sha256`` (hex).
 
-    Other keys are ignored. A file name loses any folder part and control characters; a
+    Other keys are ignored. A file name loses any folder part, control characters and
+    bidirectional formatting characters (which could disguise its extension); a
     declared type that is not a media type is dropped (the content decides the type anyway).
     """
     text = {key: _text(key, raw[key]) for key in ("filename", "filetype", "caption") if key in raw}
