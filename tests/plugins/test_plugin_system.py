@@ -318,6 +318,12 @@ async def test_a_failing_plugin_is_recorded_and_the_change_stands(
         ),
         (
             "from exhibit.plugins import hookimpl\n"
+            "@hookimpl\nasync def exhibit_evidence_received(force, item=None): pass\n",
+            "plugin 'broken': exhibit_evidence_received gives a default to item; hooks never "
+            "pass arguments with defaults, so remove the default",
+        ),
+        (
+            "from exhibit.plugins import hookimpl\n"
             "@hookimpl\ndef exhibit_evidence_received(force, item): pass\n",
             "plugin 'broken': exhibit_evidence_received must be declared `async def`",
         ),

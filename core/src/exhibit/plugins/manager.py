@@ -2,9 +2,9 @@
 
 One ``Plugins`` object is built per app (never a module-level global), so a test can build
 one holding exactly the plugins it names. Everything wrong with a plugin (a bad id, an
-import error, an unknown hook, an argument a hook does not offer, a sync event hook, a bad
-configuration Struct, a provider key another plugin already claimed) stops start-up with a
-``PluginError`` naming the plugin.
+import error, an unknown hook, an argument a hook does not offer or one with a default, a
+sync event hook, a bad configuration Struct, a provider key another plugin already claimed)
+stops start-up with a ``PluginError`` naming the plugin.
 """
 
 import difflib
@@ -167,6 +167,7 @@ def build_plugins(found: Sequence[tuple[str, object, InstalledPlugin]]) -> Plugi
         plugins.installed[plugin_id] = info
     _check_unknown_hooks(pm)
     _check_async_kinds(pm)
+    _check_no_defaults(pm)
     for plugin_id in plugins.installed:
         _collect(plugins, plugin_id)
     return plugins
@@ -207,6 +208,18 @@ def _check_async_kinds(pm: pluggy.PluginManager) -> None:
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: {name} is a registration hook and must be "
                     "a plain `def`"
+                )
+
+
+def _check_no_defaults(pm: pluggy.PluginManager) -> None:
+    # pluggy never passes an argument that has a default, so it would silently stay unset.
+    for name in (*hookspecs.REGISTRATION_HOOKS, *hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS):
+        for impl in getattr(pm.hook, name).get_hookimpls():
+            if impl.kwargnames:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: {name} gives a default to "
+                    f"{', '.join(impl.kwargnames)}; hooks never pass arguments with defaults, "
+                    "so remove the default"
                 )
 
 
