@@ -12,7 +12,6 @@ import pytest
 
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import load_builtin_plugins
-from exhibit.settings import Settings
 from exhibit.storage import local
 from exhibit.storage.backend import (
     InvalidKey,
@@ -23,6 +22,7 @@ from exhibit.storage.backend import (
     UploadBusy,
 )
 from exhibit.storage.local import LocalDiskStorage
+from exhibit.testing import provider_context
 from exhibit.testing.storage_contract import (
     MiB,
     StorageContract,
@@ -40,8 +40,7 @@ OTHER = ForceInfo(id=2, slug="other", name="Other")
 
 
 def make_context(tmp_path: Path, force: ForceInfo = DEMO) -> ProviderContext:
-    settings = Settings(data_dir=tmp_path / "data", database_url="sqlite+aiosqlite:///unused")
-    return ProviderContext(settings=settings, force=force, plugin_id="local_storage", config=None)
+    return provider_context(tmp_path / "data", "local_storage", force=force)
 
 
 @pytest.fixture

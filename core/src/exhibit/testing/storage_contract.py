@@ -6,12 +6,13 @@ module and provide a ``backend_factory`` fixture: a callable that makes a *fresh
 instance over one shared store each time it is called (the suite uses several instances to
 play several app processes)::
 
+    from exhibit.testing import provider_context
     from exhibit.testing.storage_contract import StorageContract
 
     class TestMyStore(StorageContract):
         @pytest.fixture
-        def backend_factory(self, my_bucket) -> Callable[[], StorageBackend]:
-            context = ProviderContext(settings=..., force=..., plugin_id="my_store", config=...)
+        def backend_factory(self, tmp_path, my_bucket) -> Callable[[], StorageBackend]:
+            context = provider_context(tmp_path, "my_store", Config(bucket=my_bucket))
             return lambda: MyStore(context)
 
 Each test uses keys under a fresh ``key_prefix`` so that a store shared between tests (a
