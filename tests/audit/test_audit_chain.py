@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from exhibit.audit import log as audit
 from exhibit.audit.chain import GENESIS_HASH
 from exhibit.audit.models import AuditEvent
-from exhibit.audit.verify import verify_force_chain
+from exhibit.audit.verify import ChainHead, verify_force_chain
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
@@ -114,6 +114,53 @@ async def test_tampering_is_found_and_the_first_broken_event_named(
         report = await verify_force_chain(session, force_id)
     assert report.broken is not None
     assert (report.broken.seq, problem in report.broken.problem) == (seq, True)
+    assert report.events == seq - 1  # those before the break verified
+    assert report.head is not None and report.head.seq == seq - 1
+
+
+async def _head(platform: Platform, force_id: int) -> ChainHead:
+    async with platform.force_session(force_id) as session:
+        report = await verify_force_chain(session, force_id)
+    assert report.ok and report.head is not None
+    return report.head
+
+
+async def test_events_cut_from_the_end_are_found_against_a_noted_head(platform: Platform) -> None:
+    force_id = await _force(platform)
+    for n in range(2):
+        await _record(platform, force_id, n)
+    earlier = await _head(platform, force_id)  # event 3
+    await _record(platform, force_id, 3)
+    async with platform.force_session(force_id) as session:
+        assert (await verify_force_chain(session, force_id, earlier)).ok  # the chain grew
+
+    await _tamper(platform, "DELETE FROM audit_event WHERE seq >= 3")
+    async with platform.force_session(force_id) as session:
+        alone = await verify_force_chain(session, force_id)
+        noted = await verify_force_chain(session, force_id, earlier)
+    assert alone.ok and alone.events == 2  # a shorter chain still links up
+    assert noted.broken is not None
+    assert noted.broken.seq == 3
+    assert "removed from its end" in noted.broken.problem
+
+
+async def test_a_rebuilt_chain_differs_from_a_noted_head(platform: Platform) -> None:
+    force_id = await _force(platform)
+    await _record(platform, force_id, 1)
+    earlier = await _head(platform, force_id)
+    forged = ChainHead(earlier.seq, "f" * 64)
+    async with platform.force_session(force_id) as session:
+        report = await verify_force_chain(session, force_id, forged)
+    assert report.broken is not None
+    assert (report.broken.seq, "rebuilt" in report.broken.problem) == (earlier.seq, True)
+
+
+def test_a_chain_head_is_read_back_as_printed() -> None:
+    head = ChainHead(42, "a" * 64)
+    assert ChainHead.parse(f" {head} ") == head
+    for bad in ("42", "0:" + "a" * 64, "x:" + "a" * 64, "42:" + "a" * 63, "42:" + "g" * 64):
+        with pytest.raises(ValueError, match="SEQ:HASH"):
+            ChainHead.parse(bad)
 
 
 async def test_exhibit_audit_verify_fails_naming_the_tampered_event(platform: Platform) -> None:

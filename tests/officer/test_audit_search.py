@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from exhibit.accounts.models import Role
@@ -103,6 +104,7 @@ async def test_verifying_the_chain_shows_intact_then_broken(
         await sign_in(client, auditor.email)
         intact = await client.get("/audit/verify")
         assert 'data-chain="ok"' in intact.text
+        assert re.search(r"<code data-chain-head>[0-9]+:[0-9a-f]{64}</code>", intact.text)
         await _tamper(platform, "UPDATE audit_event SET reason = 'rewritten' WHERE seq = 2")
         broken = await client.get("/audit/verify")
         assert 'data-chain="broken"' in broken.text

@@ -169,6 +169,22 @@ async def test_audit_verify_needs_a_supervisor(client: AsyncTestClient, platform
     report = (await client.get("/api/v1/force/audit/verify", headers=_auth(supervisor))).json()
     assert report["ok"] is True
     assert report["events"] >= 5
+    assert report["head"].startswith(f"{report['events']}:")
+
+    noted = await client.get(
+        "/api/v1/force/audit/verify", params={"head": report["head"]}, headers=_auth(supervisor)
+    )
+    assert noted.json()["ok"] is True
+    beyond = f"{report['events'] + 100}:{'0' * 64}"
+    cut = await client.get(
+        "/api/v1/force/audit/verify", params={"head": beyond}, headers=_auth(supervisor)
+    )
+    assert (cut.json()["ok"], cut.json()["broken_at_seq"]) == (False, report["events"] + 1)
+    malformed = await client.get(
+        "/api/v1/force/audit/verify", params={"head": "latest"}, headers=_auth(supervisor)
+    )
+    assert malformed.status_code == 400
+    assert "SEQ:HASH" in malformed.text
 
 
 async def test_the_outbox_shows_a_forces_messages_to_its_officers_only(

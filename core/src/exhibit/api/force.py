@@ -3,10 +3,12 @@
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
+from litestar.params import FromQuery
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.audit.verify import verify_force_chain
+from exhibit.audit.verify import ChainHead, verify_force_chain
 from exhibit.forces.transaction import force_info
 from exhibit.platform import Platform
 
@@ -20,10 +22,15 @@ class ForceOut(msgspec.Struct):
 
 
 class ChainOut(msgspec.Struct):
-    """Whether the force's audit chain verifies, and where it breaks if not."""
+    """Whether the force's audit chain verifies, and where it breaks if not.
+
+    ``events`` counts the events that verified; ``head`` is the last of them as ``SEQ:HASH``
+    (keep it, and pass it back later as ``head`` to find events cut from the chain's end).
+    """
 
     ok: bool
     events: int
+    head: str | None
     broken_at_seq: int | None
     problem: str | None
 
@@ -45,15 +52,26 @@ class ForceController(Controller):
 
     @get("/audit/verify", opt={"permission": Permission.SEARCH_AUDIT})
     async def verify_audit(
-        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        head: FromQuery[str | None] = None,
     ) -> ChainOut:
-        """Verify the force's audit chain (those who search the audit log)."""
+        """Verify the force's audit chain (those who search the audit log).
+
+        ``head``, a head an earlier check reported, must still be in the chain unchanged.
+        """
+        try:
+            noted = ChainHead.parse(head) if head is not None else None
+        except ValueError as exc:
+            raise ValidationException(f"head: {exc}") from None
         async with platform.force_session(user.force_id) as session:
-            report = await verify_force_chain(session, user.force_id)
+            report = await verify_force_chain(session, user.force_id, noted)
         broken = report.broken
         return ChainOut(
             ok=report.ok,
             events=report.events,
+            head=str(report.head) if report.head else None,
             broken_at_seq=broken.seq if broken else None,
             problem=broken.problem if broken else None,
         )
