@@ -53,6 +53,19 @@ async def test_api_witness_and_upload_paths_are_not_subject_to_csrf(
         assert client.cookies.get(CSRF_COOKIE) is None
 
 
+async def test_static_files_and_the_health_check_set_no_cookie(
+    settings: Settings, platform: Platform
+) -> None:
+    async with browser(settings) as client:
+        page = await client.get("/u/some-token")
+        script = next(p for p in page.text.split('"') if p.startswith("/static/dist/citizen"))
+        client.cookies.clear()
+        for path in ("/healthz", script):
+            response = await client.get(path)
+            assert response.status_code == 200, path
+            assert CSRF_COOKIE not in response.headers.get("set-cookie", ""), path
+
+
 async def test_the_api_still_answers_401_json_without_a_token(
     settings: Settings, platform: Platform
 ) -> None:

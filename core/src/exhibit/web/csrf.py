@@ -18,7 +18,16 @@ CSRF_COOKIE = "exhibit_csrf"
 # A plugin's routes under ``callbacks/`` are posted by outside services (delivery receipts
 # from SMS and email providers), each authenticated by the plugin with the service's own
 # signature or token: docs/plugins.md says so to plugin authors.
-CSRF_EXEMPT_PATHS = ["^/api/", "^/uploads(/|$)", "^/u/", "^/plugins/[^/]+/callbacks/"]
+# Static files and the health check take no forms: exempt, they set no cookie either (on a
+# witness's phone, or on every probe of a load balancer).
+CSRF_EXEMPT_PATHS = [
+    "^/api/",
+    "^/uploads(/|$)",
+    "^/u/",
+    "^/plugins/[^/]+/callbacks/",
+    "^/static/",
+    "^/healthz$",
+]
 
 
 def csrf_secret(settings: Settings) -> str:
