@@ -8,6 +8,9 @@ import { receivedItem, unfinishedItem } from "./lists.js";
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 60000];
 const RETRYABLE = new Set([0, 408, 409, 423, 429]);
 const LINK_CLOSED = new Set([401, 403]);
+// Refusals that trying again cannot change: the link is closed or used up (401, 403, which
+// include "too many files"), or the file is larger than the link accepts (413).
+const FINAL = new Set([...LINK_CLOSED, 413]);
 
 /** Start the upload area described by the page's configuration, if the page has one. */
 export function startUploadArea(config) {
@@ -119,10 +122,13 @@ class UploadArea {
 
   uploadReadyFiles() {
     this.hideSummary();
-    for (const card of this.cards) {
-      if (card.state === State.READY) {
-        this.begin(card);
-      }
+    const ready = this.cards.filter((card) => card.state === State.READY);
+    for (const card of ready) {
+      this.begin(card);
+    }
+    // The button hides now that nothing waits; focus goes to the first file it started.
+    if (ready.length > 0) {
+      ready[0].pauseButton.focus();
     }
   }
 
@@ -184,9 +190,6 @@ class UploadArea {
   resume(card) {
     card.networkFailure = false;
     card.setState(State.UPLOADING);
-    if (card.hasFocus()) {
-      card.pauseButton.focus();
-    }
     card.upload.start();
     this.update();
   }
@@ -211,28 +214,43 @@ class UploadArea {
       problem = s.error_link_closed;
     }
     card.networkFailure = status === 0;
+    card.retryable = !FINAL.has(status);
     card.setState(State.FAILED, problem);
     this.announce(fill(s.announce_failed, { name: card.file.name }));
     this.update();
   }
 
   remove(card) {
+    // The card's buttons go while it is removed, so focus moves on before they do.
+    const neighbour = this.neighbourControl(card);
+    neighbour.focus();
     const upload = card.upload;
     if (!upload) {
-      this.dropCard(card, this.input);
+      this.dropCard(card, neighbour);
       return;
     }
     card.setState(State.REMOVING);
     upload
       .abort(true)
       .then(() => {
-        this.dropCard(card, this.input);
+        this.dropCard(card, neighbour);
         this.announce(fill(this.s.announce_removed, { name: card.file.name }));
         this.refresh();
       })
       .catch(() => {
         card.setState(State.FAILED, this.s.error_remove_failed);
+        this.announce(this.s.error_remove_failed);
       });
+  }
+
+  /** The first control of the next card still shown, else the previous one's, else "add files". */
+  neighbourControl(card) {
+    const staying = this.cards.filter(
+      (other) => other === card || other.state !== State.REMOVING,
+    );
+    const at = staying.indexOf(card);
+    const neighbour = staying[at + 1] || staying[at - 1];
+    return neighbour ? neighbour.caption : this.input;
   }
 
   dropCard(card, focusTarget) {

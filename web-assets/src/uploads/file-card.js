@@ -53,6 +53,8 @@ export class FileCard {
     this.strings = strings;
     this.state = State.READY;
     this.upload = null;
+    // False once the server has refused the file or the link for good: no "Try again" then.
+    this.retryable = true;
     this.announcedStep = 0;
     this.sent = 0;
     this.build(number, actions);
@@ -103,9 +105,13 @@ export class FileCard {
     this.root.append(heading, meta, group, this.error, this.progress, this.status, actionsGroup);
   }
 
-  /** Move to ``state``; ``problem`` is shown as an error message when the state is FAILED. */
+  /**
+   * Move to ``state``; ``problem`` is shown as an error message when the state is FAILED.
+   * A focused button that the new state hides hands focus to the card's first button shown.
+   */
   setState(state, problem = "") {
     const s = this.strings;
+    const focused = this.hasFocus() ? document.activeElement : null;
     this.state = state;
     this.tag.className = `govuk-tag ${TAG_CLASSES[state]}`;
     this.tag.textContent = s[`status_${state}`];
@@ -113,11 +119,22 @@ export class FileCard {
     this.progress.hidden = state === State.READY;
     this.pauseButton.hidden = state !== State.UPLOADING;
     this.resumeButton.hidden = state !== State.PAUSED;
-    this.retryButton.hidden = state !== State.FAILED;
+    this.retryButton.hidden = state !== State.FAILED || !this.retryable;
     this.removeButton.hidden = state === State.REMOVING;
     showError(this.error, s.error_prefix, problem);
     this.root.classList.toggle("citizen-file--failed", state === State.FAILED);
     this.showProgress(this.sent, this.file.size);
+    if (focused && focused.hidden) {
+      this.focusFirstButton();
+    }
+  }
+
+  focusFirstButton() {
+    const buttons = [this.pauseButton, this.resumeButton, this.retryButton, this.removeButton];
+    const shown = buttons.find((node) => !node.hidden);
+    if (shown) {
+      shown.focus();
+    }
   }
 
   /** Show how much has been sent; returns a 25% step newly reached, or 0. */
