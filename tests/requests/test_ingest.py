@@ -5,23 +5,27 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from exhibit.audit.models import AuditEvent
+from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_transaction
+from exhibit.jobs.models import Job, JobStatus
 from exhibit.notifications.models import Notification
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
+from exhibit.uploads.arrivals import ARRIVALS_JOB
 from exhibit.uploads.ingest import ingest_upload, sniff_type
 from exhibit.uploads.links import LinkProblem, LinkRefused, request_for_token
 from exhibit.uploads.models import EvidenceRequest, RequestState, Upload
 from exhibit.uploads.submissions import NothingToSubmit, complete_submission
 from tests.fixtures.third_party import installed_plugin
 from tests.fixtures.witness import make_scene, received_upload, sha256
+from tests.notifications.helpers import run_jobs
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + os.urandom(4096)
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(8192)
@@ -70,18 +74,63 @@ async def test_a_received_file_becomes_an_item_with_the_stored_hash(platform: Pl
     async with platform.force_session(scene.force_id) as session:
         request = await session.get(EvidenceRequest, scene.request_id)
         events = list(await session.scalars(select(AuditEvent.action)))
-        officer_note = (
-            await session.scalars(
-                select(Notification).where(Notification.purpose == "evidence_arrived")
-            )
-        ).one()
         items = (await session.scalars(select(EvidenceItem))).all()
     assert request is not None
     assert request.state == RequestState.UPLOADING
     assert events.count("evidence.received") == 1
     assert len(items) == 1
-    note = unseal(platform.secret_box, officer_note.body_encrypted or "")
-    assert scene.token not in note.body  # the officer's note carries no link
+
+
+async def _officer_notes(platform: Platform, force_id: int) -> list[str]:
+    async with platform.force_session(force_id) as session:
+        notes = await session.scalars(
+            select(Notification)
+            .where(Notification.purpose == "evidence_arrived")
+            .order_by(Notification.id)
+        )
+        return [unseal(platform.secret_box, n.body_encrypted or "").body for n in notes]
+
+
+async def _gathered(platform: Platform) -> int:
+    """Let the arrival notes' wait pass, then run every due job; how many notes ran."""
+    async with platform.system_session() as session:
+        await session.execute(update(Job).where(Job.kind == ARRIVALS_JOB).values(run_at=utcnow()))
+        waiting = await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == ARRIVALS_JOB, Job.status == JobStatus.QUEUED)
+        )
+        await session.commit()
+    await run_jobs(platform)
+    return waiting or 0
+
+
+async def test_the_officer_is_told_once_of_files_that_arrive_together(platform: Platform) -> None:
+    scene = await make_scene(platform)
+    for name, data in (("photo.jpg", JPEG), ("other.jpg", PE_EXECUTABLE)):
+        upload_id = await received_upload(
+            platform, scene, data, filename=name, declared_type="image/jpeg"
+        )
+        await ingest_upload(platform, scene.force_id, upload_id)
+    await run_jobs(platform)
+    assert await _officer_notes(platform, scene.force_id) == []  # gathering for a few minutes
+
+    assert await _gathered(platform) == 2  # one job per file ...
+    (note,) = await _officer_notes(platform, scene.force_id)  # ... one note
+    assert "2 files arrived for your evidence request" in note
+    assert "1 of them quarantined for checking" in note
+    assert f"/cases/{scene.case_id}" in note
+    assert scene.token not in note  # the officer's note carries no link
+
+    later = await received_upload(
+        platform, scene, MP4, filename="clip.mp4", declared_type="video/mp4"
+    )
+    await ingest_upload(platform, scene.force_id, later)
+    assert await _gathered(platform) == 1
+    notes = await _officer_notes(platform, scene.force_id)
+    assert len(notes) == 2
+    assert "1 file arrived for your evidence request" in notes[1]
+    assert "quarantined" not in notes[1]
 
 
 @pytest.mark.parametrize(

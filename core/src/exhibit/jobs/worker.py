@@ -25,6 +25,7 @@ from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import DELIVER_JOB
 from exhibit.platform import Platform
 from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
+from exhibit.uploads.arrivals import ARRIVALS_JOB, tell_officer_of_arrivals
 from exhibit.uploads.expiry import EXPIRE_JOB, expire_requests
 from exhibit.uploads.tus.sweep import SWEEP_JOB as UPLOAD_SWEEP_JOB
 from exhibit.uploads.tus.sweep import sweep_abandoned_uploads_job
@@ -41,6 +42,7 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     PROCESS_JOB: process_media,
     PURGE_JOB: purge_contacts,
     REMIND_JOB: remind_witnesses,
+    ARRIVALS_JOB: tell_officer_of_arrivals,
 }
 # Sweeps the core runs on its own, and how often.
 PERIODIC_JOBS: Mapping[str, timedelta] = {

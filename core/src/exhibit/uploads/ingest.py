@@ -11,22 +11,18 @@ import logging
 from collections.abc import AsyncIterator
 
 import puremagic
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.accounts.models import User
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
-from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.media.pipeline import enqueue_processing
-from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.plugins import events
 from exhibit.plugins.context import UploadCandidate
 from exhibit.storage.backend import StorageBackend
+from exhibit.uploads.arrivals import queue_arrival_note
 from exhibit.uploads.models import EvidenceRequest, RequestState, Upload
 from exhibit.uploads.submissions import item_info
 
@@ -234,38 +230,10 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
                 object_id=item.id,
                 reason=item.quarantine_reason,
             )
-        await _tell_officer(tx.session, platform, request, item)
+        if request.officer_id is not None:
+            await queue_arrival_note(session, request.id)
         await enqueue_processing(session, platform, force, enabled, item)
         tx.emit("exhibit_evidence_received", item=item_info(item))
     if problems:
         log.warning("item %s of force %s quarantined", item.id, force.slug)
     return item
-
-
-async def _tell_officer(
-    session: AsyncSession, platform: Platform, request: EvidenceRequest, item: EvidenceItem
-) -> None:
-    """Queue a short note to the requesting officer (no link, no witness details)."""
-    if request.officer_id is None:
-        return
-    officer = await session.scalar(select(User).where(User.id == request.officer_id))
-    force = await session.get(Force, request.force_id)
-    if officer is None or force is None:
-        return
-    note = (
-        "quarantined for checking" if item.review_state == ReviewState.QUARANTINED else "received"
-    )
-    await queue_message(
-        session,
-        platform.secret_box,
-        request.force_id,
-        channel="email",
-        recipient=officer.email,
-        content=MessageContent(
-            subject=f"Exhibit: new evidence on request {request.id}",
-            body=f"A file was {note} for your evidence request {request.id}. "
-            f"Review it in Exhibit: {platform.settings.public_url}/",
-        ),
-        purpose="evidence_arrived",
-        request_id=request.id,
-    )

@@ -96,3 +96,5 @@ class Upload(ForceOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
     terminated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the requesting officer was told the file arrived (uploads.arrivals).
+    officer_told_at: Mapped[datetime | None] = mapped_column(default=None)
