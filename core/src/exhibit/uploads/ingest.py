@@ -129,7 +129,7 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
 
     Call it once ``offset == length``. It completes the stored object, checks and types
     it, creates the item with its audit events, fires ``exhibit_evidence_received`` for the
-    force's plugins and tells the officer that evidence arrived.
+    force's plugins and queues the note that tells the officer (``uploads.arrivals``).
     """
     async with platform.force_session(force_id) as session:
         upload = await session.get(Upload, upload_id)
