@@ -15,10 +15,12 @@ from exhibit.forces.service import create_force
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.jobs.queue import (
+    DEFAULT_BACKOFF,
     LEASE_LOST_ERROR,
     MAX_ERROR_LENGTH,
     RETRY_BASE,
     RETRY_CAP,
+    Backoff,
     claim,
     complete,
     enqueue,
@@ -437,3 +439,34 @@ async def test_two_worker_processes_never_run_the_same_job(
         assert process.returncode == 0, stderr.decode()
     per_worker = await _assert_each_job_ran_once(platform, job_ids)
     assert set(per_worker) == {"a", "b"}, "both processes took part"
+
+
+def test_a_backoff_doubles_from_its_first_wait_up_to_its_cap_less_its_jitter() -> None:
+    backoff = Backoff(first=timedelta(seconds=30), cap=timedelta(minutes=30), jitter=0.2)
+    for attempts in range(1, 40):
+        ceiling = min(backoff.cap, backoff.first * 2 ** min(attempts - 1, 30))
+        for _ in range(20):
+            assert ceiling * 0.8 <= backoff.delay(attempts) <= ceiling
+    steady = Backoff(first=timedelta(seconds=5), cap=timedelta(seconds=5), jitter=0)
+    assert {steady.delay(n) for n in (1, 2, 10)} == {timedelta(seconds=5)}
+    for first, cap, jitter in [(0, 10, 0.5), (10, 5, 0.5), (1, 10, 1.5)]:
+        with pytest.raises(ValueError, match="back-off"):
+            Backoff(first=timedelta(seconds=first), cap=timedelta(seconds=cap), jitter=jitter)
+
+
+async def test_a_failed_job_waits_its_kinds_backoff_and_others_the_quick_default(
+    platform: Platform,
+) -> None:
+    hourly = Backoff(first=timedelta(hours=1), cap=timedelta(hours=1), jitter=0)
+    slow, quick = await _enqueue(platform, 2)
+    waits = {}
+    for job_id, backoff in ((slow, hourly), (quick, DEFAULT_BACKOFF)):
+        claimed = await claim(platform.sessions, "worker-a", [KIND], LEASE)
+        assert claimed is not None and claimed.id == job_id
+        failed_at = utcnow()
+        status = await fail(platform.sessions, job_id, "worker-a", "down", backoff)
+        assert status is JobStatus.QUEUED
+        waits[job_id] = (await _job(platform, job_id)).run_at - failed_at
+
+    assert timedelta(minutes=59) <= waits[slow] <= timedelta(hours=1, seconds=1)
+    assert waits[quick] <= RETRY_BASE + timedelta(seconds=1)

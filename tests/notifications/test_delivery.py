@@ -1,7 +1,9 @@
 """Messages go through the force's own notifier, or the outbox; failures are recorded."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
@@ -13,11 +15,12 @@ from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.jobs.worker import Worker
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
-from exhibit.notifications.service import MessageContent, queue_message
+from exhibit.notifications.service import DELIVERY_ATTEMPTS, MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
 from tests.fixtures.third_party import installed_plugin
+from tests.notifications.helpers import notification as notification_row
 
 # A text-message provider that behaves as the test tells it to, and remembers what it got.
 PAGER = """
@@ -31,6 +34,9 @@ class Pager:
     key = "pager"
 
     def __init__(self, context):
+        if script and script[0] == "unbuildable":
+            script.pop(0)
+            raise RuntimeError("the settings hold no usable key")
         self.context = context
 
     async def send(self, message):
@@ -207,3 +213,64 @@ async def test_an_unknown_channel_is_refused(platform: Platform) -> None:
                 content=MessageContent(body="hi"),
                 purpose="test",
             )
+
+
+async def _job_row(platform: Platform) -> Job:
+    async with platform.system_session() as session:
+        return (await session.scalars(select(Job))).one()
+
+
+async def test_a_temporary_failure_is_retried_over_hours_with_a_growing_back_off(
+    pager_platform: tuple[Platform, Any],
+) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    pager.script[:] = ["busy"] * DELIVERY_ATTEMPTS
+    message = await _queue(platform, kent)
+    worker = Worker(platform)
+
+    waits = []
+    for attempt in range(1, DELIVERY_ATTEMPTS):
+        failed_at = utcnow()
+        assert await worker.run_once()
+        job = await _job_row(platform)
+        assert (job.status, job.attempts) == (JobStatus.QUEUED, attempt)
+        waits.append(job.run_at - failed_at)
+        assert not await worker.run_once(), "not due before its back-off"
+        await _make_due(platform)
+    assert await worker.run_once()
+
+    # 30 s, doubling, up to 30 min; each less at most a fifth for jitter.
+    assert timedelta(seconds=24) <= waits[0] <= timedelta(seconds=31)
+    assert timedelta(seconds=48) <= waits[1] <= timedelta(seconds=61)
+    assert max(waits) <= timedelta(minutes=30, seconds=1)
+    assert timedelta(hours=4) <= sum(waits, timedelta()) <= timedelta(hours=5, minutes=5)
+    steps = await _history(platform, kent, message)
+    assert steps == ["queued"] + ["sending", "failed_temporarily"] * (DELIVERY_ATTEMPTS - 1) + [
+        "sending",
+        "failed_permanently",
+    ]
+    assert (await _job_row(platform)).status is JobStatus.SUCCEEDED
+    assert pager.received == []
+
+
+async def test_a_notifier_that_cannot_be_built_fails_the_message_at_once(
+    pager_platform: tuple[Platform, Any],
+) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    pager.script[:] = ["unbuildable"]
+    message = await _queue(platform, kent)
+
+    worker = Worker(platform)
+    assert await worker.run_once()
+    await _make_due(platform)
+    assert not await worker.run_once(), "not retried"
+
+    assert await _history(platform, kent, message) == ["queued", "failed_permanently"]
+    row = await notification_row(platform, kent, message)
+    assert row.status_detail == (
+        "the provider cannot be set up from the force's settings: RuntimeError"
+    )
+    assert row.provider == "pager:pager"
+    assert (await _job_row(platform)).status is JobStatus.SUCCEEDED

@@ -255,3 +255,22 @@ def _parsed(raw: str) -> EmailMessage:
     message = message_from_bytes(raw.encode(), policy=policy.default)
     assert isinstance(message, EmailMessage)
     return message
+
+
+async def test_a_malformed_notify_key_read_when_sending_fails_at_once_not_after_retries(
+    email_platform: Platform, notify: HttpPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = notify_settings(notify) | {"api_key": {"env": "EXHIBIT_FORCE_KENT_NOTIFY_KEY"}}
+    config = {"provider": "govuk_notify", "from_address": FROM, "govuk_notify": settings}
+    kent = await make_force(email_platform, "kent", "notify_email", config)
+    monkeypatch.setenv("EXHIBIT_FORCE_KENT_NOTIFY_KEY", "NOTIFYKEY-SEKRIT-PG")
+    message = await queue(email_platform, kent, WITNESS, channel="email")
+
+    assert await run_jobs(email_platform) == 1
+    await make_due(email_platform)
+    assert await run_jobs(email_platform) == 0, "not retried"
+
+    assert notify.requests == []
+    status, detail = (await history(email_platform, kent, message))[-1]
+    assert status == "failed_permanently"
+    assert "name-serviceid-secret" in detail and "SEKRIT" not in detail

@@ -8,7 +8,13 @@ from sqlalchemy import select
 from exhibit.forces.models import ForcePlugin
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
-from tests.fixtures.notify_peers import TWILIO_SID, TWILIO_TOKEN
+from tests.fixtures.notify_peers import (
+    NOTIFY_SECRET,
+    NOTIFY_SERVICE_ID,
+    NOTIFY_SMS_TEMPLATE,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+)
 from tests.notifications.helpers import enable, make_force
 
 
@@ -52,3 +58,33 @@ async def test_the_auth_token_is_stored_encrypted(sms_platform: Platform) -> Non
     assert row is not None
     assert TWILIO_TOKEN not in str(row.config)
     assert set(row.config["twilio"]["auth_token"]) == {"encrypted"}
+
+
+def _notify(api_key: dict[str, str]) -> dict[str, Any]:
+    return {
+        "provider": "govuk_notify",
+        "sender_id": "KentPolice",
+        "govuk_notify": {"api_key": api_key, "template_id": NOTIFY_SMS_TEMPLATE},
+    }
+
+
+@pytest.mark.parametrize(
+    "api_key",
+    [
+        "NOTIFYKEY-SEKRIT-PG",  # what the operator audit found accepted
+        f"exhibit_test-{NOTIFY_SERVICE_ID}-{NOTIFY_SECRET[:-4]}",  # cut short when copied
+        f"exhibit_test-{NOTIFY_SECRET}",  # the service id left out
+        f"exhibit_test-{NOTIFY_SERVICE_ID}-{NOTIFY_SECRET}\n",  # a line end pasted with it
+    ],
+)
+async def test_a_notify_api_key_not_in_notifys_form_is_refused_without_echoing_it(
+    sms_platform: Platform, api_key: str
+) -> None:
+    kent = await make_force(sms_platform, "kent")
+    with pytest.raises(InvalidPluginConfig, match="notify_sms") as refused:
+        await enable(sms_platform, kent, "notify_sms", _notify({"value": api_key}))
+    message = str(refused.value)
+    assert "$.govuk_notify" in message and "name-serviceid-secret" in message
+    assert "SEKRIT" not in message and NOTIFY_SECRET[:8] not in message
+    async with sms_platform.force_session(kent) as session:
+        assert (await session.scalars(select(ForcePlugin))).all() == []

@@ -8,6 +8,8 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from exhibit.forces.models import ForcePlugin
+from exhibit.jobs.models import Job, JobStatus
 from exhibit.notifications.models import DeliveryStatus, Notification
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest, RequestState
@@ -368,3 +370,68 @@ async def test_an_officers_request_reaches_the_witness_with_only_what_it_may_say
     async with sms_platform.force_session(scene.force_id) as session:
         evidence_request = await session.get(EvidenceRequest, scene.request_id)
         assert evidence_request is not None and evidence_request.state == RequestState.SENT
+
+
+async def _queued_and_run_once(platform: Platform, kent: int) -> list[tuple[str, str]]:
+    """Queue a text, run what is due, and check nothing is left to retry; its history."""
+    message = await queue(platform, kent, NATIONAL)
+    assert await run_jobs(platform) == 1
+    await make_due(platform)
+    assert await run_jobs(platform) == 0, "not retried"
+    async with platform.system_session() as session:
+        assert set(await session.scalars(select(Job.status))) == {JobStatus.SUCCEEDED}
+    return await history(platform, kent, message)
+
+
+async def test_a_malformed_notify_key_read_when_sending_fails_at_once_not_after_retries(
+    sms_platform: Platform, notify: HttpPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = notify_config(notify)
+    config["govuk_notify"]["api_key"] = {"env": "EXHIBIT_FORCE_KENT_NOTIFY_KEY"}
+    monkeypatch.delenv("EXHIBIT_FORCE_KENT_NOTIFY_KEY", raising=False)
+    # A reference is read when used, not when saved: the variable may be set later.
+    kent = await make_force(sms_platform, "kent", "notify_sms", config)
+    monkeypatch.setenv("EXHIBIT_FORCE_KENT_NOTIFY_KEY", "NOTIFYKEY-SEKRIT-PG")
+
+    steps = await _queued_and_run_once(sms_platform, kent)
+
+    assert notify.requests == []
+    status, detail = steps[-1]
+    assert status == "failed_permanently"
+    assert "name-serviceid-secret" in detail and "SEKRIT" not in detail
+
+
+async def test_a_notify_key_whose_variable_is_unset_fails_at_once_naming_it(
+    sms_platform: Platform, notify: HttpPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = notify_config(notify)
+    config["govuk_notify"]["api_key"] = {"env": "EXHIBIT_FORCE_KENT_NOTIFY_KEY"}
+    kent = await make_force(sms_platform, "kent", "notify_sms", config)
+    monkeypatch.delenv("EXHIBIT_FORCE_KENT_NOTIFY_KEY", raising=False)
+
+    steps = await _queued_and_run_once(sms_platform, kent)
+
+    assert notify.requests == []
+    assert steps[-1][0] == "failed_permanently"
+    assert "EXHIBIT_FORCE_KENT_NOTIFY_KEY is not set" in steps[-1][1]
+
+
+async def test_a_malformed_notify_key_saved_before_it_was_checked_fails_at_once(
+    sms_platform: Platform, notify: HttpPeer
+) -> None:
+    kent = await make_force(sms_platform, "kent", "notify_sms", notify_config(notify))
+    async with sms_platform.force_session(kent) as session:
+        row = await session.scalar(select(ForcePlugin))
+        assert row is not None
+        stored_key = {"encrypted": sms_platform.secret_box.encrypt("NOTIFYKEY-SEKRIT-PG")}
+        row.config = {**row.config, "govuk_notify": {**row.config["govuk_notify"]}}
+        row.config["govuk_notify"]["api_key"] = stored_key
+        await session.commit()
+
+    steps = await _queued_and_run_once(sms_platform, kent)
+
+    assert notify.requests == []
+    status, detail = steps[-1]
+    assert status == "failed_permanently"
+    assert "notify_sms" in detail and "name-serviceid-secret" in detail
+    assert "SEKRIT" not in detail

@@ -44,6 +44,38 @@ _random = secrets.SystemRandom()
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """How long a failed job waits before its next attempt, by how many attempts failed.
+
+    The wait starts at ``first`` and doubles after each failure up to ``cap``. A random
+    share of it (``jitter``, from 0 to 1) is taken off, so that jobs that failed together
+    do not all come back at the same moment.
+    """
+
+    first: timedelta
+    cap: timedelta
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.first <= timedelta(0) or self.cap < self.first or not 0 <= self.jitter <= 1:
+            raise ValueError("a back-off needs 0 < first <= cap and a jitter from 0 to 1")
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt, before the next one."""
+        doublings = min(max(attempts - 1, 0), 30)  # bounded, so a large count cannot overflow
+        ceiling: timedelta = min(self.cap, self.first * 2**doublings)
+        return ceiling * (1 - self.jitter * _random.random())
+
+
+DEFAULT_BACKOFF = Backoff(first=RETRY_BASE, cap=RETRY_CAP)
+"""For background work whose failures are faults worth a few quick retries (media, sweeps).
+
+Work that waits out an outside service (message delivery) gives its kind a longer back-off
+in ``exhibit.jobs.worker.JOB_BACKOFFS``.
+"""
+
+
+@dataclass(frozen=True)
 class ClaimedJob:
     """What a worker needs to run one claimed job: a snapshot, detached from any session."""
 
@@ -159,13 +191,17 @@ async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int, work
 
 
 async def fail(
-    sessions: async_sessionmaker[AsyncSession], job_id: int, worker_id: str, error: str
+    sessions: async_sessionmaker[AsyncSession],
+    job_id: int,
+    worker_id: str,
+    error: str,
+    backoff: Backoff = DEFAULT_BACKOFF,
 ) -> JobStatus | None:
     """Record that an attempt at a job ``worker_id`` holds failed with ``error``.
 
-    The job is queued again after ``retry_delay`` while it has attempts left, and otherwise
-    marked failed for good. Returns the job's new status (queued or failed), or None,
-    changing nothing, if the worker no longer holds it.
+    The job is queued again after ``backoff``'s delay while it has attempts left, and
+    otherwise marked failed for good. Returns the job's new status (queued or failed), or
+    None, changing nothing, if the worker no longer holds it.
     """
     async with sessions() as session, session.begin():
         job = await session.scalar(select(Job).where(_held_by(job_id, worker_id)).with_for_update())
@@ -177,7 +213,7 @@ async def fail(
         job.locked_by = None
         job.locked_until = None
         if job.attempts < job.max_attempts:
-            delay = retry_delay(job.attempts)
+            delay = backoff.delay(job.attempts)
             job.status = JobStatus.QUEUED
             job.run_at = now + delay
             log.info(
@@ -195,14 +231,12 @@ async def fail(
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the ``attempts``-th failed attempt before the next one.
+    """How long a job of the default back-off waits after its ``attempts``-th failure.
 
     Exponential from ``RETRY_BASE``, capped at ``RETRY_CAP``, with jitter (a random half of
     the delay) so that jobs that failed together do not all retry at the same moment.
     """
-    doublings = min(max(attempts - 1, 0), 30)  # bounded, so a large count cannot overflow
-    ceiling: timedelta = min(RETRY_CAP, RETRY_BASE * 2**doublings)
-    return ceiling / 2 + ceiling / 2 * _random.random()
+    return DEFAULT_BACKOFF.delay(attempts)
 
 
 async def retry_failed(sessions: async_sessionmaker[AsyncSession], job_id: int) -> bool:

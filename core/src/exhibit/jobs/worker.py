@@ -17,12 +17,20 @@ from datetime import timedelta
 from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.periodic import schedule_periodic
-from exhibit.jobs.queue import ClaimedJob, claim, complete, fail, renew_lease
+from exhibit.jobs.queue import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    ClaimedJob,
+    claim,
+    complete,
+    fail,
+    renew_lease,
+)
 from exhibit.media.pipeline import PROCESS_JOB, process_media
 from exhibit.notifications.delivery import deliver_notification
 from exhibit.notifications.purge import PURGE_JOB, purge_contacts
 from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
-from exhibit.notifications.service import DELIVER_JOB
+from exhibit.notifications.service import DELIVER_JOB, DELIVERY_BACKOFF
 from exhibit.platform import Platform
 from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
 from exhibit.uploads.arrivals import ARRIVALS_JOB, tell_officer_of_arrivals
@@ -44,6 +52,9 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     REMIND_JOB: remind_witnesses,
     ARRIVALS_JOB: tell_officer_of_arrivals,
 }
+# Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
+# provider's outage, where a media or sweep job's fault is worth a few quick retries.
+JOB_BACKOFFS: Mapping[str, Backoff] = {DELIVER_JOB: DELIVERY_BACKOFF}
 # Sweeps the core runs on its own, and how often.
 PERIODIC_JOBS: Mapping[str, timedelta] = {
     CLEAN_JOB: timedelta(hours=1),
@@ -127,7 +138,8 @@ class Worker:
             # The exception's text may quote personal data: the log gets its type only, the
             # job row (readable by operators) its repr.
             log.info("job %s (%s) raised %s", job.id, job.kind, type(exc).__name__)
-            await fail(self.platform.sessions, job.id, self.id, repr(exc))
+            backoff = JOB_BACKOFFS.get(job.kind, DEFAULT_BACKOFF)
+            await fail(self.platform.sessions, job.id, self.id, repr(exc), backoff)
         else:
             await complete(self.platform.sessions, job.id, self.id)
         finally:

@@ -3,7 +3,9 @@
 A temporary failure is retried with back-off by the job queue. A permanent failure (or a
 provider that stays down for ``DOWN_AFTER_ATTEMPTS`` attempts) hands the message to the
 force's fallback provider, once, if it listed one; otherwise the message is marked failed
-permanently, which the officer sees as an alert on the request. The recipient and the body
+permanently, which the officer sees as an alert on the request. Settings that cannot send
+(they no longer load, a notifier cannot be built from them, a secret cannot be read) fail
+the message permanently at once: retrying cannot mend them. The recipient and the body
 never reach the log.
 """
 
@@ -16,17 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
-from exhibit.forces.plugin_settings import enabled_plugins
+from exhibit.forces.plugin_settings import UnknownPlugin, enabled_plugins
 from exhibit.forces.transaction import force_info
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
-from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage
-from exhibit.notifications.routing import fallback_for, notifier_for
+from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage, SendResult
+from exhibit.notifications.routing import NoNotifier, fallback_for, notifier_for
 from exhibit.notifications.service import DELIVERY_ATTEMPTS, enqueue_delivery, unseal
 from exhibit.notifications.sms_budget import DEFAULT_MAX_SEGMENTS, fit_to_segments
 from exhibit.platform import Platform
+from exhibit.plugins.config import InvalidPluginConfig
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import Provided
+from exhibit.secrets import SecretUnavailable
 from exhibit.uploads.contacts import normalise_mobile
 from exhibit.uploads.models import EvidenceRequest, RequestState
 
@@ -36,6 +40,8 @@ LINK_PURPOSE = "upload_link"
 FINAL = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENTLY}
 DOWN_AFTER_ATTEMPTS = 3
 """Temporary failures in a row after which a provider counts as down (fallback takes over)."""
+UNUSABLE_SETTINGS = (InvalidPluginConfig, UnknownPlugin, NoNotifier)
+"""Why a force's settings may name no provider that can send: no retry mends them."""
 
 
 class TemporaryDeliveryFailure(RuntimeError):
@@ -75,22 +81,28 @@ async def deliver_notification(job: JobContext) -> None:
             await session.commit()
             return
         force = await force_info(session, force_id)
-        route = await route_for(session, platform, notification)
-        notifier = _build(platform, force, route)
+        try:
+            route = await route_for(session, platform, notification)
+        except UNUSABLE_SETTINGS as exc:
+            # Settings that cannot be loaded stay so until an administrator changes them.
+            reason = f"the force's notifier settings cannot be used: {exc}"
+            await fail_permanently(session, notification, None, reason)
+            await session.commit()
+            return
+        notification.provider = f"{route.provider.plugin_id}:{_key(route.provider)}"
+        try:
+            notifier = _build(platform, force, route)
+        except Exception as exc:
+            await _failed(session, platform, notification, route, _unbuilt(exc), job.attempt)
+            return
         message = _message(platform, force, notification, route)
-        notification.provider = f"{route.provider.plugin_id}:{notifier.key}"
         set_status(session, notification, DeliveryStatus.SENDING, f"attempt {job.attempt}")
         await session.commit()
 
         try:
-            result = await notifier.send(message)
+            result = await _send(notifier, message)
         except DeliveryFailed as failure:
-            scrubbed = DeliveryFailed(_scrub(failure.reason, message), permanent=failure.permanent)
-            await _failed(session, platform, notification, route, scrubbed, job.attempt)
-            return
-        except Exception as exc:  # a provider's bug or network fault: worth retrying
-            unexpected = DeliveryFailed(f"provider error: {type(exc).__name__}", permanent=False)
-            await _failed(session, platform, notification, route, unexpected, job.attempt)
+            await _failed(session, platform, notification, route, failure, job.attempt)
             return
         notification.provider_reference = result.reference
         set_status(session, notification, DeliveryStatus(result.outcome.value), "")
@@ -194,6 +206,37 @@ async def _failed(
     set_status(session, notification, DeliveryStatus.FAILED_TEMPORARILY, failure.reason)
     await session.commit()
     raise TemporaryDeliveryFailure(failure.reason)
+
+
+async def _send(notifier: Notifier, message: OutboundMessage) -> SendResult:
+    """Send through ``notifier``; every failure comes out as ``DeliveryFailed``."""
+    try:
+        return await notifier.send(message)
+    except DeliveryFailed as failure:
+        reason = _scrub(failure.reason, message)
+        raise DeliveryFailed(reason, permanent=failure.permanent) from None
+    except SecretUnavailable as exc:  # an unset variable or a key that cannot decrypt
+        raise DeliveryFailed(f"a secret in the force's settings: {exc}", permanent=True) from None
+    except Exception as exc:  # a provider's bug or network fault: worth retrying
+        reason = f"provider error: {type(exc).__name__}"
+        raise DeliveryFailed(reason, permanent=False) from None
+
+
+def _unbuilt(error: Exception) -> DeliveryFailed:
+    """A notifier that cannot be built from the force's settings: permanent, as they are.
+
+    A constructor's own ``DeliveryFailed`` is kept; of anything else only the kind is
+    recorded, as its text may quote the settings.
+    """
+    if isinstance(error, DeliveryFailed):
+        return error
+    reason = f"the provider cannot be set up from the force's settings: {type(error).__name__}"
+    return DeliveryFailed(reason, permanent=True)
+
+
+def _key(provided: Provided[type]) -> str:
+    key: str = getattr(provided.provider, "key", "?")
+    return key
 
 
 def _build(platform: Platform, force: ForceInfo, route: Route) -> Notifier:

@@ -1,15 +1,27 @@
 """Queueing a message: an encrypted notification record plus a delivery job, in one transaction."""
 
+from datetime import timedelta
+
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.jobs.queue import enqueue
+from exhibit.jobs.queue import Backoff, enqueue
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.secrets import SecretBox
 
 DELIVER_JOB = "core.deliver_notification"
-DELIVERY_ATTEMPTS = 6
-"""Attempts at one provider before a message counts as failed (the last is recorded so)."""
+DELIVERY_BACKOFF = Backoff(first=timedelta(seconds=30), cap=timedelta(minutes=30), jitter=0.2)
+"""The wait between attempts at a message: 30 s, doubling to 30 min, less up to a fifth.
+
+A provider's outage lasts minutes or hours, not seconds: a message is tried again over
+some hours before it counts as failed. A refusal for good (a bad number, a bad key) is not
+retried at all.
+"""
+DELIVERY_ATTEMPTS = 16
+"""Attempts at one provider before a message counts as failed (the last is recorded so).
+
+With ``DELIVERY_BACKOFF`` the last attempt comes 4 to 5 hours after the first.
+"""
 CHANNELS = ("sms", "email")
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from exhibit.notifications.aws import SnsReceiptSettings
+from exhibit.notifications.govuk_notify import check_api_key
 from exhibit.notifications.provider_choice import check_provider_choice
 from exhibit.plugins import Secret
 
@@ -31,13 +32,20 @@ class SesSettings(SnsReceiptSettings, forbid_unknown_fields=True, kw_only=True):
 
 
 class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """GOV.UK Notify: an email template whose subject is ``((subject))``, body ``((body))``."""
+    """GOV.UK Notify: an email template whose subject is ``((subject))``, body ``((body))``.
+
+    ``api_key`` is the whole key as Notify shows it (``name-serviceid-secret``); a key in
+    another form is refused when the settings are saved.
+    """
 
     api_key: Secret
     template_id: str
     base_url: str = "https://api.notifications.service.gov.uk"
     reply_to_id: str | None = None
     callback_token: Secret | None = None
+
+    def __post_init__(self) -> None:
+        check_api_key(self.api_key)
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -8,6 +8,7 @@ picks one of the service's reply-to addresses).
 import asyncio
 from typing import Any, ClassVar
 
+from exhibit.notifications.govuk_notify import notify_client
 from exhibit.notifications.provider_http import error_list_reason, failure_for_status
 from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_email.config import Config, NotifySettings
@@ -32,12 +33,8 @@ class NotifyEmail:
     def _send(self, message: OutboundMessage) -> SendResult:
         # Imported when sending, not at start-up; the official client has no type hints.
         from notifications_python_client.errors import APIError
-        from notifications_python_client.notifications import NotificationsAPIClient
 
-        new_client: Any = NotificationsAPIClient
-        client = new_client(
-            self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
-        )
+        client = notify_client(self.settings.api_key, self.settings.base_url, self.timeout)
         options: dict[str, Any] = {}
         if self.settings.reply_to_id:
             options["email_reply_to_id"] = self.settings.reply_to_id

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from exhibit.notifications.aws import SnsReceiptSettings
+from exhibit.notifications.govuk_notify import check_api_key
 from exhibit.notifications.provider_choice import check_provider_choice
 from exhibit.plugins import Secret
 
@@ -14,7 +15,11 @@ SenderId = Annotated[str, msgspec.Meta(pattern=r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{3,1
 
 
 class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """GOV.UK Notify: an API key, a text message template with a ``((body))`` field."""
+    """GOV.UK Notify: an API key, a text message template with a ``((body))`` field.
+
+    ``api_key`` is the whole key as Notify shows it (``name-serviceid-secret``); a key in
+    another form is refused when the settings are saved.
+    """
 
     api_key: Secret
     template_id: str
@@ -24,6 +29,9 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     Notify's default sender when left out. ``sender_id`` is not used by Notify."""
     callback_token: Secret | None = None
     """The bearer token given to Notify for delivery receipts (its callback settings)."""
+
+    def __post_init__(self) -> None:
+        check_api_key(self.api_key)
 
 
 class TwilioSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

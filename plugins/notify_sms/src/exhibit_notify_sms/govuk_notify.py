@@ -9,6 +9,7 @@ receipts quote.
 import asyncio
 from typing import Any, ClassVar
 
+from exhibit.notifications.govuk_notify import notify_client
 from exhibit.notifications.provider_http import error_list_reason, failure_for_status
 from exhibit.plugins import OutboundMessage, Outcome, ProviderContext, SendResult
 from exhibit_notify_sms.config import Config, NotifySettings
@@ -35,12 +36,8 @@ class NotifySms:
     def _send(self, number: str, message: OutboundMessage) -> SendResult:
         # Imported when sending, not at start-up; the official client has no type hints.
         from notifications_python_client.errors import APIError
-        from notifications_python_client.notifications import NotificationsAPIClient
 
-        new_client: Any = NotificationsAPIClient
-        client = new_client(
-            self.settings.api_key.reveal(), base_url=self.settings.base_url, timeout=self.timeout
-        )
+        client = notify_client(self.settings.api_key, self.settings.base_url, self.timeout)
         options: dict[str, Any] = {}
         if self.settings.sms_sender_id:
             options["sms_sender_id"] = self.settings.sms_sender_id
