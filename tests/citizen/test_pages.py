@@ -49,7 +49,7 @@ async def test_the_page_shows_the_force_the_message_and_the_privacy_notice(
     assert "<noscript>" in html
     _assert_no_case_data(html)
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert "no-store" in response.headers["cache-control"]
+    assert response.headers.get_list("cache-control") == ["no-store"]
     assert "set-cookie" not in response.headers  # no officer session, no language cookie
 
 
@@ -181,3 +181,45 @@ async def test_one_link_viewed_too_often_gets_a_429(
     statuses = [(await client.get(f"/u/{scene.token}")).status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]
+
+
+async def test_a_link_that_matched_nothing_is_in_welsh_when_asked(
+    client: AsyncTestClient, platform: Platform, scene: Scene
+) -> None:
+    response = await client.get("/u/forged123?lang=cy")
+
+    assert response.status_code == 404
+    assert '<html lang="cy"' in response.text
+    assert "Nid yw&#39;r ddolen hon yn gweithio" in response.text
+    assert 'href="/u/forged123?lang=en"' in response.text  # no force rules Welsh out
+    assert "set-cookie" not in response.headers
+
+    english = await client.get("/u/forged123?lang=en")
+    assert '<html lang="en"' in english.text
+    assert 'href="/u/forged123?lang=cy"' in english.text
+
+    # A link of a force without Welsh stays in English, even when it cannot be used.
+    await set_request(platform, scene.request_id, expires_at=utcnow() - timedelta(minutes=1))
+    expired = await client.get(f"/u/{scene.token}?lang=cy")
+    assert expired.status_code == 410
+    assert '<html lang="en"' in expired.text
+    assert "Cymraeg" not in expired.text
+
+
+async def test_problem_pages_carry_the_security_headers_and_one_cache_control(
+    client: AsyncTestClient, platform: Platform, scene: Scene, monkeypatch
+) -> None:
+    monkeypatch.setattr("exhibit.web.citizen.access.LINK_VIEW_LIMIT", 1)
+    shown = await client.get(f"/u/{scene.token}")
+    limited = await client.get(f"/u/{scene.token}")
+    forged = await client.get("/u/forged123")
+    await set_request(platform, scene.request_id, expires_at=utcnow() - timedelta(minutes=1))
+    expired = await client.get(f"/u/{scene.token}")
+
+    for response, status in ((shown, 200), (limited, 429), (forged, 404), (expired, 410)):
+        assert response.status_code == status
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], status
+        assert response.headers["x-frame-options"] == "DENY", status
+        assert response.headers["x-content-type-options"] == "nosniff", status
+        assert response.headers["referrer-policy"] == "no-referrer", status
+        assert response.headers.get_list("cache-control") == ["no-store"], status

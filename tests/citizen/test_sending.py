@@ -57,6 +57,20 @@ async def test_sending_with_nothing_uploaded_shows_the_error_summary(
     assert ">hello</textarea>" in html  # what the witness wrote is kept
 
 
+async def test_reloading_the_address_of_a_refused_send_goes_back_to_the_page(
+    client: AsyncTestClient, scene: Scene
+) -> None:
+    """After a refused Send the address bar shows /finish; a reload there is a GET."""
+    refused = await client.post(f"/u/{scene.token}/finish", data={"statement": "hello"})
+    assert refused.status_code == 400
+
+    reloaded = await client.get(f"/u/{scene.token}/finish", follow_redirects=False)
+
+    assert reloaded.status_code == 303
+    assert reloaded.headers["location"] == f"/u/{scene.token}"
+    assert (await client.get(f"/u/{scene.token}/finish")).status_code == 200
+
+
 async def test_sending_while_a_file_is_unfinished_asks_to_wait(
     client: AsyncTestClient, platform: Platform, scene: Scene
 ) -> None:

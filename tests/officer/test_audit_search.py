@@ -85,7 +85,7 @@ async def test_the_csv_download_is_the_filtered_log_and_is_audited(
         await sign_in(client, auditor.email)
         response = await client.get("/audit/export.csv", params={"object": "item"})
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 7

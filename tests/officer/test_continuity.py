@@ -55,7 +55,7 @@ async def test_the_history_lists_each_step_and_downloads_as_csv(
 
         got = await client.get(f"/items/{item_id}/continuity.csv")
     assert got.status_code == 200
-    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
     assert got.headers["content-disposition"].startswith("attachment")
     rows = list(csv.DictReader(io.StringIO(got.text)))
     actions = [row["action"] for row in rows]

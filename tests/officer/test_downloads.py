@@ -2,7 +2,7 @@
 
 import os
 
-from httpx import Headers
+from httpx import Headers, Response
 
 from exhibit.platform import Platform
 from exhibit.settings import Settings
@@ -15,8 +15,9 @@ OFFICER = "officer@kent.test"
 
 def _inert(headers: Headers) -> None:
     assert headers["content-disposition"].startswith("attachment;")
-    assert "sandbox" in headers.get_list("content-security-policy")
+    assert headers.get_list("content-security-policy") == ["sandbox"]  # the app's does not win
     assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
     assert headers["accept-ranges"] == "bytes"
 
 
@@ -78,21 +79,43 @@ async def test_downloads_need_a_reason_and_are_audited(
     url = f"/items/{item_id}/download"
     async with browser(settings) as client:
         await sign_in(client, OFFICER)
-        refused = await client.get(url)
-        assert refused.status_code == 400
+        refused = await client.get(url, follow_redirects=False)
+        assert _back_to_item_page(refused, item_id)
         got = await client.get(url, params={"reason": "For the CPS file"})
         assert got.status_code == 200
         assert got.content == data
         assert got.headers["content-disposition"].startswith('attachment; filename="call.mp3"')
         _inert(got.headers)
-        unexplained = await client.get(url, headers={"Range": "bytes=1-"})
-        assert unexplained.status_code == 400  # a resumed download is a download too
+        unexplained = await client.get(url, headers={"Range": "bytes=1-"}, follow_redirects=False)
+        assert _back_to_item_page(unexplained, item_id)  # a resumed download is one too
         rest = await client.get(url, params={"reason": "Resuming"}, headers={"Range": "bytes=100-"})
         assert rest.status_code == 206
         assert rest.content == data[100:]
     first, resumed = await audit_events(platform, scene.force_id, "item.downloaded")
     assert (first.reason, first.object_id) == ("For the CPS file", str(item_id))
     assert (resumed.reason, resumed.details["bytes"]) == ("Resuming", [100, len(data)])
+
+
+async def test_a_blank_reason_shows_the_item_page_with_its_download_form_and_the_error(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    made = await with_derivative(platform, scene, item_id, png(8, 8))
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        for url in (f"/items/{item_id}/download", f"/derivatives/{made.id}/download"):
+            blank = await client.get(url, params={"reason": "  "}, follow_redirects=False)
+            assert _back_to_item_page(blank, item_id), url
+            shown = await client.get(blank.headers["location"])
+            assert shown.status_code == 200
+            assert "Say why you are downloading this." in shown.text
+            assert f'action="/items/{item_id}/download"' in shown.text
+    assert await audit_events(platform, scene.force_id, "item.downloaded") == []
+
+
+def _back_to_item_page(response: Response, item_id: int) -> bool:
+    return response.status_code == 303 and response.headers["location"] == f"/items/{item_id}"
 
 
 async def test_an_uploaded_page_or_svg_is_never_served_as_one(

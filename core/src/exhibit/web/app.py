@@ -25,12 +25,12 @@ from exhibit.uploads.tus.handlers import TusController
 from exhibit.web.assets import static_files_router
 from exhibit.web.citizen import CitizenPages
 from exhibit.web.csrf import csrf_config
+from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.health import healthz
 from exhibit.web.officer import officer_router
-from exhibit.web.officer.errors import HTML_EXCEPTION_HANDLERS
 from exhibit.web.path_params import refuse_ids_out_of_range
 from exhibit.web.plugin_routes import plugin_routers
-from exhibit.web.security import SECURITY_HEADERS
+from exhibit.web.security import add_security_headers
 from exhibit.web.session_config import session_config
 from exhibit.web.sessions import DatabaseStore
 
@@ -72,11 +72,11 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         before_request=refuse_ids_out_of_range,
-        response_headers=SECURITY_HEADERS,
+        before_send=[add_security_headers],
         middleware=[session_config(settings).middleware],
         stores={"sessions": DatabaseStore(platform.sessions)},
         csrf_config=csrf_config(settings),
-        exception_handlers=HTML_EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(instance=_template_engine(platform.plugins)),
         openapi_config=OpenAPIConfig(
             title="Exhibit",

@@ -1,6 +1,7 @@
 """Response headers that every page and API answer carries."""
 
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import MutableScopeHeaders, ResponseHeader
+from litestar.types import Message, Scope
 
 # Nothing loads from another origin; no page may be framed; no URL (which may hold an
 # upload link) leaks through the Referer header.
@@ -15,3 +16,19 @@ SECURITY_HEADERS = [
     ResponseHeader(name="X-Frame-Options", value="DENY"),
     ResponseHeader(name="Cross-Origin-Opener-Policy", value="same-origin"),
 ]
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """Add each of ``SECURITY_HEADERS`` that a response does not set itself.
+
+    A ``before_send`` hook of the app, so it reaches every answer: pages, errors made by
+    exception handlers, routing's own 404 and 405, static files and streams. A header the
+    response already has wins (a download's ``Content-Security-Policy: sandbox``).
+    """
+    if message["type"] != "http.response.start":
+        return
+    message.setdefault("headers", [])
+    headers = MutableScopeHeaders.from_message(message)
+    for header in SECURITY_HEADERS:
+        if header.name not in headers and header.value is not None:
+            headers.add(header.name, header.value)

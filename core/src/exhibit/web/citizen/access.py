@@ -114,11 +114,9 @@ async def provide_link(
         force_id = found.force_id if found else refused.force_id if refused else None
         force_row = await session.get(Force, force_id) if force_id is not None else None
         force = ForcePage.of(force_row) if force_row else None
-    if force is None:
-        # No force, so no choice of language to offer: keep the one the witness last chose.
-        lang = choose_language(None, remembered, welsh_enabled=True)
-    else:
-        lang = choose_language(requested, remembered, welsh_enabled=force.welsh_enabled)
+    # With no force (a link that matched nothing) no force has ruled Welsh out.
+    welsh_enabled = force is None or force.welsh_enabled
+    lang = choose_language(requested, remembered, welsh_enabled=welsh_enabled)
 
     if found is None or force is None:
         problem = refused.problem if refused else LinkProblem.UNKNOWN

@@ -278,6 +278,14 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "If you think this is a mistake, contact the officer who sent it.",
         "Os ydych yn credu bod hyn yn gamgymeriad, cysylltwch â'r swyddog a'i hanfonodd.",
     ),
+    "service_problem_title": (
+        "Sorry, there is a problem with the service",
+        "Mae'n ddrwg gennym, mae problem gyda'r gwasanaeth",
+    ),
+    "service_problem_body": (
+        "Open the link in the message you were sent again.",
+        "Agorwch y ddolen yn y neges a anfonwyd atoch eto.",
+    ),
     "too_many_title": ("Too many attempts", "Gormod o ymdrechion"),
     "too_many_body": (
         "Wait a few minutes, then try again.",

@@ -5,11 +5,11 @@ submission, and the receipt. The files themselves go to the tus server at ``/upl
 """
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_410_GONE
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +51,8 @@ class CitizenPages(Controller):
         LinkUnavailable: link_unavailable_page,
         TooManyRequests: too_many_requests_page,
     }
-    cache_control = CacheControlHeader(no_store=True)
+    # No ``cache_control`` here: ``page`` and each JSON answer send no-store (error pages
+    # too), and a layer's header would be sent as a second Cache-Control.
     # The token in the path is the proof of intent, and witnesses never use officer sessions.
     opt = {"exclude_from_csrf": True, "skip_session": True}
 
@@ -135,6 +136,12 @@ class CitizenPages(Controller):
             errors=errors,
             form={"statement": statement, "confirm": data.confirm == "yes"},
         )
+
+    @get("/{token:str}/finish")
+    async def finish_again(self, token: FromPath[str]) -> Redirect:
+        """Back to the upload page: after a refused Send the address is ``/finish``, and
+        reloading or restoring the tab asks for it again."""
+        return Redirect(f"/u/{quote(token, safe='')}", status_code=HTTP_303_SEE_OTHER)
 
     @get("/{token:str}/receipt")
     async def receipt(

@@ -1,7 +1,8 @@
 """Rendering citizen pages: the frame they share, and the answers for links that cannot be used.
 
 The exception handlers here turn ``LinkUnavailable`` and ``TooManyRequests`` into kind pages
-(or JSON for the page's script): what happened and whom to contact, never case data.
+(or JSON for the page's script): what happened and whom to contact, never case data. Any
+other error under ``/u/`` (an unknown address, a wrong method) gets the same kind of page.
 """
 
 from dataclasses import dataclass
@@ -9,12 +10,14 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
     HTTP_404_NOT_FOUND,
     HTTP_410_GONE,
     HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
 )
 
 from exhibit.uploads.links import LinkProblem
@@ -26,7 +29,7 @@ from exhibit.web.citizen.access import (
     LinkUnavailable,
     TooManyRequests,
 )
-from exhibit.web.citizen.i18n import ENGLISH, WELSH, Translator
+from exhibit.web.citizen.i18n import ENGLISH, WELSH, Translator, choose_language
 
 NO_STORE = {"Cache-Control": "no-store"}
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -130,6 +133,36 @@ def too_many_requests_page(request: Request[Any, Any, Any], exc: TooManyRequests
     return response
 
 
+def citizen_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any other error under ``/u/``: a page in the language asked for or remembered (no
+    force is known), 404 like an unknown link, anything else a problem with the service."""
+    if not isinstance(exc, HTTPException):
+        exc = HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    title, body, next_step = (
+        _PROBLEM_TEXT[LinkProblem.UNKNOWN]
+        if exc.status_code == HTTP_404_NOT_FOUND
+        else ("service_problem_title", "service_problem_body", "unknown_next")
+    )
+    response = page(
+        "citizen/problem.html",
+        lang=choose_language(
+            request.query_params.get("lang"),
+            request.cookies.get(LANGUAGE_COOKIE),
+            welsh_enabled=True,
+        ),
+        force=None,
+        here=request.url.path,
+        status_code=exc.status_code,
+        title_key=title,
+        body_key=body,
+        next_key=next_step,
+        show_receipt_note=False,
+    )
+    for name, value in (exc.headers or {}).items():  # Allow, Retry-After
+        response.set_header(name, value)
+    return response
+
+
 def link_unavailable_json(
     request: Request[Any, Any, Any], exc: LinkUnavailable
 ) -> Response[dict[str, str]]:
@@ -150,7 +183,8 @@ def too_many_requests_json(
 
 
 def _language_links(lang: str, force: ForcePage | None, here: str) -> list[LanguageLink]:
-    if force is None or not force.welsh_enabled:
+    # With no force (a link that matched nothing) no force has ruled Welsh out.
+    if force is not None and not force.welsh_enabled:
         return []
     return [
         LanguageLink(code, label, f"{here}?lang={code}", current=code == lang)

@@ -6,7 +6,6 @@ goes through a session scoped to that user's force, so another force's ids are n
 
 from litestar import Router
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException
 
 from exhibit.web.officer.admin_force import ADMIN_FORCE_HANDLERS
 from exhibit.web.officer.admin_plugins import ADMIN_PLUGIN_HANDLERS
@@ -17,7 +16,6 @@ from exhibit.web.officer.categories import add_category_submit, categories_page,
 from exhibit.web.officer.continuity import continuity_csv, continuity_page
 from exhibit.web.officer.disposal import approve, ask_disposal, disposals_page, refuse
 from exhibit.web.officer.downloads import download_derivative, download_original, preview
-from exhibit.web.officer.errors import not_found
 from exhibit.web.officer.items import (
     accept_item,
     bulk_action,
@@ -93,6 +91,5 @@ def officer_router() -> Router:
             change_category,
         ],
         dependencies={"user": Provide(signed_in_user)},
-        exception_handlers={NotFoundException: not_found},
         include_in_schema=False,
     )

@@ -165,7 +165,7 @@ async def audit_csv(
             return Response(
                 "; ".join(query.errors.values()).encode(),
                 status_code=400,
-                media_type="text/plain; charset=utf-8",
+                media_type="text/plain",
             )
         events = (
             await tx.session.scalars(
@@ -186,7 +186,7 @@ async def audit_csv(
         )
     return Response(
         _csv(events),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
 

@@ -104,7 +104,7 @@ async def continuity_csv(
         writer.writerow([spreadsheet_cell(cell) for cell in row])
     return Response(
         out.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={
             "Content-Disposition": f'attachment; filename="item-{item_id}-continuity.csv"',
             "Cache-Control": "private, no-store",

@@ -4,10 +4,11 @@ Every answer is ``Content-Disposition: attachment`` with ``Content-Security-Poli
 sandbox`` and ``nosniff``, and a Content-Type from a short list of safe media types (or
 ``application/octet-stream``): an uploaded HTML or SVG file can never execute as a page of
 the app. ``<img>``, ``<video>`` and ``<audio>`` elements still show attachment responses.
-Opening a preview (a request from byte 0) and every download are audited.
+Opening a preview (a request from byte 0) and every download are audited; a download
+without a reason goes back to the item's page, which says why.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +35,7 @@ from exhibit.web.officer.item_queries import (
     find_item,
     original_file,
 )
-from exhibit.web.officer.pages import AnyRequest
+from exhibit.web.officer.pages import AnyRequest, flash, see_other
 from exhibit.web.officer.ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 MAX_REASON = 500
@@ -113,13 +114,32 @@ def _live(item: EvidenceItem) -> None:
         raise Gone(detail=f"item {item.id} was disposed of; its bytes no longer exist")
 
 
+class ReasonRefused(ClientException):
+    """A download without a usable reason: 400 from the API; the web app re-shows the form."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem} (reason=...)")
+        self.problem = problem
+
+
 def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
-        raise ClientException("say why you are downloading this (reason=...)")
+        raise ReasonRefused("say why you are downloading this")
     if len(reason) > MAX_REASON:
-        raise ClientException(f"a reason is at most {MAX_REASON} characters")
+        raise ReasonRefused(f"a reason is at most {MAX_REASON} characters")
     return reason
+
+
+async def _or_back_to_item(
+    request: AnyRequest, item_id: int, download: Awaitable[Response[Any]]
+) -> Response[Any]:
+    """``download``, or the item's page (where its download form is) saying what is missing."""
+    try:
+        return await download
+    except ReasonRefused as exc:
+        flash(request, exc.problem[:1].upper() + exc.problem[1:] + ".", error=True)
+        return see_other(f"/items/{item_id}")
 
 
 async def _audit_access(
@@ -192,7 +212,11 @@ async def download_original(
         item = await find_item(session, item_id)
     _live(item)
     file = original_file(item)
-    return await download_file(request, platform, user, item, file, reason, derivative=None)
+    return await _or_back_to_item(
+        request,
+        item.id,
+        download_file(request, platform, user, item, file, reason, derivative=None),
+    )
 
 
 @route(
@@ -216,8 +240,10 @@ async def download_derivative(
         item = await find_item(session, derivative.item_id)
     _live(item)
     file = derivative_file(item, derivative)
-    return await download_file(
-        request, platform, user, item, file, reason, derivative=derivative.id
+    return await _or_back_to_item(
+        request,
+        item.id,
+        download_file(request, platform, user, item, file, reason, derivative=derivative.id),
     )
 
 
@@ -231,7 +257,8 @@ async def download_file(
     *,
     derivative: int | None,
 ) -> Response[Any]:
-    """Stream ``file`` of ``item``; every GET needs a reason and is audited with its range.
+    """Stream ``file`` of ``item``; every GET needs a reason (else ``ReasonRefused``) and is
+    audited with its range.
 
     A resumed download is a download too: without a record, ``Range: bytes=1-`` would
     fetch all but one byte unseen.

@@ -1,0 +1,104 @@
+"""Errors as people and programs expect them, and the security headers on every answer.
+
+Browsers get a page: the officer layout's error page, or the citizen problem page under
+``/u/`` in the witness's language. The API, the tus server and the schema keep JSON.
+Every answer, whatever made it (a route, an exception handler, routing itself, the static
+files), carries the headers of ``exhibit.web.security``; a route's own header wins.
+"""
+
+import re
+
+import httpx
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from exhibit.platform import Platform
+from exhibit.plugins.manager import load_builtin_plugins
+from exhibit.settings import Settings
+from exhibit.web.app import create_app
+from exhibit.web.security import SECURITY_HEADERS
+from tests.fixtures.officer import HOST, browser, sign_in
+from tests.fixtures.witness import make_scene
+
+OFFICER = "officer@kent.test"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _missing_headers(response: httpx.Response) -> list[str]:
+    return [h.name for h in SECURITY_HEADERS if h.name.lower() not in response.headers]
+
+
+def _officer_page(response: httpx.Response, status: int, title: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'<h1 class="govuk-heading-l">{title}</h1>' in response.text
+    assert "officer.css" in response.text
+    assert _missing_headers(response) == []
+
+
+async def test_officer_addresses_answer_errors_with_the_error_page(
+    settings: Settings, platform: Platform
+) -> None:
+    await make_scene(platform)
+    async with browser(settings) as client:
+        _officer_page(await client.get("/nonexistent"), 404, "Page not found")
+        await sign_in(client, OFFICER)
+        _officer_page(await client.get("/nonexistent"), 404, "Page not found")
+        _officer_page(await client.get("/cases/abc"), 404, "Page not found")
+        bad_page = await client.get("/cases/1?page=0")
+        _officer_page(bad_page, 400, "There is a problem with this address or form")
+        assert "Check the address" in bad_page.text
+        sign_out = await client.get("/sign-out")
+        _officer_page(sign_out, 405, "You cannot do that at this address")
+        assert "POST" in sign_out.headers["allow"]
+
+
+async def test_programs_keep_json_errors(settings: Settings) -> None:
+    async with browser(settings) as client:
+        for path in ("/api/v1/nonexistent", "/api/v1/cases/abc"):
+            response = await client.get(path)
+            assert response.status_code == 404, path
+            assert response.json()["status_code"] == 404, path
+            assert _missing_headers(response) == [], path
+        wrong_method = await client.request("PUT", "/uploads/")
+        assert wrong_method.status_code == 405
+        assert wrong_method.json()["status_code"] == 405
+        assert _missing_headers(wrong_method) == []
+
+
+async def test_witness_addresses_answer_errors_with_the_problem_page(settings: Settings) -> None:
+    async with browser(settings) as client:
+        unknown = await client.get("/u/some-token/nothing-here")
+        assert unknown.status_code == 404
+        assert "This link does not work" in unknown.text
+        assert "citizen.css" in unknown.text
+        assert _missing_headers(unknown) == []
+
+        welsh = await client.delete("/u/some-token/receipt?lang=cy")
+        assert welsh.status_code == 405
+        assert '<html lang="cy"' in welsh.text
+        assert "Mae&#39;n ddrwg gennym, mae problem gyda&#39;r gwasanaeth" in welsh.text
+        assert 'href="/u/some-token/receipt?lang=en"' in welsh.text
+        assert welsh.headers.get_list("cache-control") == ["no-store"]
+        assert _missing_headers(welsh) == []
+
+
+async def test_every_answer_carries_the_security_headers(settings: Settings) -> None:
+    """Every route, called with each method (most are errors: sign in, 404, 405, 412...)."""
+    app = create_app(settings, load_builtin_plugins())
+    paths = sorted({_filled(route.path) for route in app.routes if isinstance(route, HTTPRoute)})
+    assert len(paths) > 40
+    paths += ["/static/dist/citizen.css", "/static/nothing.css", "/nonexistent"]
+    problems = []
+    async with AsyncTestClient(app=app, base_url=f"http://{HOST}") as client:
+        for path in paths:
+            for method in METHODS:
+                response = await client.request(method, path, follow_redirects=False)
+                if missing := _missing_headers(response):
+                    problems.append(f"{method} {path} ({response.status_code}): no {missing}")
+    assert problems == []
+
+
+def _filled(path: str) -> str:
+    """``path`` with each parameter filled: a number for integers, a word for the rest."""
+    return re.sub(r"\{[a-z_]+(:[a-z]+)?\}", lambda m: "1" if m.group(1) == ":int" else "x", path)
