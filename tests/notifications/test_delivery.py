@@ -19,8 +19,12 @@ from exhibit.notifications.service import DELIVERY_ATTEMPTS, MessageContent, que
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
+from exhibit.uploads.models import EvidenceRequest
+from exhibit.uploads.requests import revoke_request
 from tests.fixtures.third_party import installed_plugin
+from tests.fixtures.witness import make_scene
 from tests.notifications.helpers import notification as notification_row
+from tests.notifications.helpers import run_jobs
 
 # A text-message provider that behaves as the test tells it to, and remembers what it got.
 PAGER = """
@@ -274,3 +278,28 @@ async def test_a_notifier_that_cannot_be_built_fails_the_message_at_once(
     )
     assert row.provider == "pager:pager"
     assert (await _job_row(platform)).status is JobStatus.SUCCEEDED
+
+
+async def test_a_link_closed_while_its_message_waited_is_not_sent(platform: Platform) -> None:
+    scene = await make_scene(platform)  # its link message is queued, not yet sent
+    async with force_transaction(platform, scene.force_id) as tx:
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert request is not None
+        await revoke_request(tx.session, request, reason="sent to the wrong number", actor="test")
+
+    await run_jobs(platform)
+
+    async with platform.force_session(scene.force_id) as session:
+        link = await session.scalar(
+            select(Notification).where(Notification.request_id == scene.request_id)
+        )
+        assert link is not None
+        detail = await session.scalar(
+            select(NotificationStatusChange.detail)
+            .where(NotificationStatusChange.notification_id == link.id)
+            .order_by(NotificationStatusChange.id.desc())
+            .limit(1)
+        )
+    assert link.status == DeliveryStatus.FAILED_PERMANENTLY
+    assert link.provider == ""  # no notifier was asked to send it
+    assert detail == "not sent: the link was revoked before the message could go"

@@ -23,6 +23,7 @@ from exhibit.forces.transaction import force_info
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage, SendResult
+from exhibit.notifications.reminders import LINK_PURPOSE, REMINDER_PURPOSE
 from exhibit.notifications.routing import NoNotifier, fallback_for, notifier_for
 from exhibit.notifications.service import DELIVERY_ATTEMPTS, enqueue_delivery, unseal
 from exhibit.notifications.sms_budget import DEFAULT_MAX_SEGMENTS, fit_to_segments
@@ -36,7 +37,13 @@ from exhibit.uploads.models import EvidenceRequest, RequestState
 
 log = logging.getLogger(__name__)
 
-LINK_PURPOSE = "upload_link"
+LINK_PURPOSES = (LINK_PURPOSE, REMINDER_PURPOSE)
+"""Messages that carry a witness's link: not sent once the link is closed."""
+_CLOSED = {
+    RequestState.REVOKED: "revoked",
+    RequestState.EXPIRED: "expired",
+    RequestState.SUBMITTED: "used (the witness has sent their files)",
+}
 FINAL = {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENTLY}
 DOWN_AFTER_ATTEMPTS = 3
 """Temporary failures in a row after which a provider counts as down (fallback takes over)."""
@@ -78,6 +85,13 @@ async def deliver_notification(job: JobContext) -> None:
             return
         if notification.recipient_encrypted is None or notification.body_encrypted is None:
             set_status(session, notification, DeliveryStatus.FAILED_PERMANENTLY, "purged")
+            await session.commit()
+            return
+        closed = await _link_closed(session, notification)
+        if closed:
+            # A link revoked, expired or used while its message waited (retries last hours).
+            reason = f"not sent: the link was {closed} before the message could go"
+            set_status(session, notification, DeliveryStatus.FAILED_PERMANENTLY, reason)
             await session.commit()
             return
         force = await force_info(session, force_id)
@@ -293,6 +307,18 @@ def _e164(message: OutboundMessage) -> str:
         return normalise_mobile(message.recipient)
     except ValueError:
         return ""
+
+
+async def _link_closed(session: AsyncSession, notification: Notification) -> str:
+    """Why a message carrying a link should no longer go (its link is closed), or ""."""
+    if notification.request_id is None or notification.purpose not in LINK_PURPOSES:
+        return ""
+    request = await session.get(EvidenceRequest, notification.request_id)
+    if request is None:
+        return "withdrawn"
+    if request.state in _CLOSED:
+        return _CLOSED[request.state]
+    return "expired" if request.expires_at <= utcnow() else ""
 
 
 async def _mark_sent(session: AsyncSession, request_id: int) -> None:
