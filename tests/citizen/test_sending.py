@@ -43,6 +43,16 @@ async def test_the_page_lists_received_and_unfinished_files(
     assert "did not finish uploading" in page
 
 
+async def test_a_file_sent_without_a_name_is_listed_under_its_upload_id(
+    client: AsyncTestClient, platform: Platform, scene: Scene
+) -> None:
+    unfinished = await send_file(client, scene.token, JPEG, "", complete=False)
+
+    files = (await client.get(f"/u/{scene.token}/files")).json()
+
+    assert [u["name"] for u in files["unfinished"]] == [unfinished.rsplit("/", 1)[1]]
+
+
 async def test_sending_with_nothing_uploaded_shows_the_error_summary(
     client: AsyncTestClient, platform: Platform, scene: Scene
 ) -> None:

@@ -156,7 +156,7 @@ async def file_lists(session: AsyncSession, request: EvidenceRequest) -> FileLis
         received=await _received(session, submission_id),
         unfinished=[
             UnfinishedFile(
-                name=upload.filename,
+                name=upload.filename or upload.public_id,  # as the item will be named
                 size=upload.length,
                 received_bytes=upload.offset,
                 url=f"{UPLOAD_ENDPOINT}{upload.public_id}",
