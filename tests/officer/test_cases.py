@@ -2,15 +2,22 @@
 
 from datetime import timedelta
 
-from exhibit.accounts.models import Role
+from sqlalchemy import select
+
+from exhibit.accounts.models import Role, User
+from exhibit.accounts.service import create_api_token
 from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from exhibit.web.officer.case_queries import ITEMS_PER_PAGE
+from exhibit.uploads.models import Submission
+from exhibit.web.officer.case_queries import CASES_PER_PAGE, ITEMS_PER_PAGE
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import make_scene
+
+TO = "\N{EN DASH}"  # as in "Showing 1 to 50 of 205", written with a dash
 
 
 async def test_an_officer_opens_a_case_and_finds_it_by_reference(
@@ -41,6 +48,34 @@ async def test_an_officer_opens_a_case_and_finds_it_by_reference(
 
     [event, _] = await audit_events(platform, officer.force_id, "case.opened")
     assert event.actor == f"user:{officer.user_id}"
+
+
+async def test_case_references_are_unique_ignoring_capitals_and_quoted_as_typed(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with force_transaction(platform, officer.force_id) as tx:
+        user = await tx.session.get(User, officer.user_id)
+        assert user is not None
+        _, token = await create_api_token(tx.session, user, name="test", actor="test")
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        await submit(client, "/cases", {"reference": "bulk-07", "title": "Theft"})
+        again = await submit(client, "/cases", {"reference": "BULK-07", "title": "Other"})
+        assert again.status_code == 400
+        assert "govuk-error-summary" in again.text
+        assert "Case BULK-07 already exists" in again.text
+        assert 'value="BULK-07"' in again.text
+
+        api = await client.post(
+            "/api/v1/cases",
+            json={"reference": "Bulk-07"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert api.status_code == 400
+        assert "case Bulk-07 already exists" in api.text
+    async with platform.force_session(officer.force_id) as session:
+        assert list(await session.scalars(select(Case.reference))) == ["bulk-07"]
 
 
 async def test_the_case_page_lists_requests_and_evidence_newest_first(
@@ -216,3 +251,67 @@ async def test_a_big_case_is_shown_a_page_at_a_time(settings: Settings, platform
         assert f"clip-{count - 1:04d}.mp4" in second.text
         assert "clip-0000.mp4" not in second.text
         assert (await client.get(f"/cases/{scene.case_id}", params={"page": 0})).status_code == 400
+
+
+async def test_the_case_list_is_shown_a_page_at_a_time_keeping_the_search(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # one open case, KENT/123/26
+    await make_scene(platform, "essex")  # another force's case is never counted
+    count = 4 * CASES_PER_PAGE + 5
+    async with platform.force_session(scene.force_id) as session:
+        session.add_all(Case(reference=f"KENT/{n}/25", title="Old") for n in range(1, count))
+        session.add(Case(reference="KENT/1/24", title="Shut", status=CaseStatus.CLOSED))
+        await session.commit()
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        first = await client.get("/cases", params={"status": "open"})
+        assert f"Showing 1{TO}{CASES_PER_PAGE} of {count} cases, newest first." in first.text
+        assert first.text.count('<a class="govuk-link" href="/cases/') == CASES_PER_PAGE
+        assert f"KENT/{count - 1}/25" in first.text
+        assert "Page 1 of 5" in first.text
+        assert 'href="/cases?status=open&amp;page=2" rel="next"' in first.text
+        # The form to open a case is reachable from the top, before the list.
+        assert first.text.index('href="#open-case"') < first.text.index("KENT/")
+
+        last = await client.get("/cases", params={"status": "open", "page": 5})
+        assert f"Showing {count - 4}{TO}{count} of {count} cases" in last.text
+        assert "KENT/123/26" in last.text  # the oldest open case
+        assert "KENT/1/24" not in last.text
+        assert 'href="/cases?status=open&amp;page=4" rel="prev"' in last.text
+        assert 'rel="next"' not in last.text
+        assert (await client.get("/cases", params={"page": 0})).status_code == 400
+
+
+async def test_a_witness_submission_reference_finds_its_case(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    other = await make_scene(platform, "essex")
+    async with platform.force_session(scene.force_id) as session:
+        session.add(Case(reference="KENT/124/26", title="Another"))
+        session.add(
+            Submission(
+                request_id=scene.request_id, reference="EXH-JM7R-BQVZ", completed_at=utcnow()
+            )
+        )
+        await session.commit()
+    async with platform.force_session(other.force_id) as session:
+        session.add(Submission(request_id=other.request_id, reference="EXH-ESSX-2222"))
+        await session.commit()
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        found = await client.get("/cases", params={"reference": " exh-jm7r-bqvz "})
+        assert f'href="/cases/{scene.case_id}"' in found.text
+        assert f"Showing 1{TO}1 of 1 case," in found.text
+        for near_miss in ("EXH-JM7R", "EXH-ESSX-2222"):  # exact only; never another force's
+            missed = await client.get("/cases", params={"reference": near_miss})
+            assert "No case has a reference containing" in missed.text, near_miss
+        page = await client.get(f"/cases/{scene.case_id}")
+        assert 'data-submission-reference="EXH-JM7R-BQVZ"' in page.text
+        assert "EXH-ESSX-2222" not in page.text
+    async with browser(settings) as client:
+        await sign_in(client, "officer@essex.test")
+        theirs = await client.get("/cases", params={"reference": "exh-essx-2222"})
+        assert f'href="/cases/{other.case_id}"' in theirs.text
+        assert "still uploading" in (await client.get(f"/cases/{other.case_id}")).text

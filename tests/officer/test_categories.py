@@ -1,9 +1,12 @@
 """Force-defined categories with retention periods, managed by the force admin."""
 
+import pytest
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role
+from exhibit.evidence.categories import CategoryRefused, add_category
 from exhibit.evidence.models import Category
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
@@ -48,3 +51,37 @@ async def test_a_force_admin_defines_categories_and_an_officer_cannot(
     assert created.actor == f"user:{admin.user_id}"
     [changed_event] = await audit_events(platform, admin.force_id, "category.retention_changed")
     assert changed_event.details == {"name": "Dashcam", "from_days": 365, "to_days": 730}
+
+
+async def test_a_refused_category_keeps_what_was_typed_and_names_ignore_capitals(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await make_enrolled_user(platform, "kent", Role.FORCE_ADMIN)
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        await client.get("/admin/categories")
+        bad_days = await submit(
+            client, "/admin/categories", {"name": "Body-worn", "retention_days": "ten"}
+        )
+        assert bad_days.status_code == 400
+        assert "govuk-error-summary" in bad_days.text
+        assert 'href="#retention_days"' in bad_days.text
+        assert "Retention is a whole number of days" in bad_days.text
+        assert 'value="Body-worn"' in bad_days.text
+        assert 'value="ten"' in bad_days.text
+
+        await submit(client, "/admin/categories", {"name": "CCTV", "retention_days": "30"})
+        twice = await submit(client, "/admin/categories", {"name": "cctv", "retention_days": "5"})
+        assert twice.status_code == 400
+        assert 'href="#name"' in twice.text
+        assert "There is already a category called CCTV" in twice.text
+        assert 'value="cctv"' in twice.text
+        assert 'value="5"' in twice.text
+    # The rule is the domain's, not only the form's.
+    with pytest.raises(CategoryRefused, match="already a category called CCTV"):
+        async with force_transaction(platform, admin.force_id) as tx:
+            await add_category(
+                tx.session, admin.force_id, name=" Cctv ", retention_days=9, actor="test"
+            )
+    async with platform.force_session(admin.force_id) as session:
+        assert list(await session.scalars(select(Category.name))) == ["CCTV"]

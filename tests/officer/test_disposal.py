@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from exhibit.accounts.models import Role, User
 from exhibit.audit.verify import verify_force_chain
 from exhibit.evidence.disposal import DisposalRefused, approve_disposal, request_disposal
-from exhibit.evidence.models import DisposalRequest, EvidenceItem, ReviewState
+from exhibit.evidence.models import Category, DisposalRequest, EvidenceItem, ReviewState
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_info, force_transaction
@@ -65,7 +65,9 @@ async def test_a_supervisor_approves_a_disposal_and_the_bytes_go(
             disposal = await session.scalar(select(DisposalRequest))
         assert disposal is not None
         # An officer may not approve, not even someone else's request.
-        assert (await submit(client, f"/disposals/{disposal.id}/approve", {})).status_code == 403
+        approval = f"/disposals/{disposal.id}/approve"
+        assert (await client.get(approval)).status_code == 403
+        assert (await submit(client, approval, {"reason": "Agreed"})).status_code == 403
     assert await _stored(platform, scene, item.storage_key)
 
     async with browser(settings) as client:
@@ -73,15 +75,17 @@ async def test_a_supervisor_approves_a_disposal_and_the_bytes_go(
         assert 'href="/disposals"' in (await client.get("/cases")).text
         listed = await client.get("/disposals")
         assert "Duplicate of T/1" in listed.text
-        approved = await submit(client, f"/disposals/{disposal.id}/approve", {})
+        approved = await submit(client, approval, {"reason": "Agreed: T/1 is the same file"})
         assert "Disposal approved" in approved.text
         assert "data-tombstone" in approved.text
+        assert "Approved because: Agreed: T/1 is the same file" in approved.text
         assert item.sha256 in approved.text
         assert (await client.get(f"/items/{item_id}/preview")).status_code == 410
         gone = await client.get(f"/items/{item_id}/download", params={"reason": "x"})
         assert gone.status_code == 410
-        again = await submit(client, f"/disposals/{disposal.id}/approve", {})
+        again = await submit(client, approval, {"reason": "Agreed"})
         assert "already done" in again.text
+        assert "already done" in (await client.get(approval)).text
 
     assert not await _stored(platform, scene, item.storage_key)
     assert not await _stored(platform, scene, derivative.storage_key)
@@ -91,14 +95,84 @@ async def test_a_supervisor_approves_a_disposal_and_the_bytes_go(
     assert tombstone.disposed_at is not None
     [event] = await audit_events(platform, scene.force_id, "item.disposed")
     assert event.actor == f"user:{supervisor.user_id}"
-    assert event.reason == "Duplicate of T/1"
+    assert event.reason == "Agreed: T/1 is the same file"
     assert event.details["requested_by"] == f"user:{scene.officer_id}"
+    assert event.details["request_reason"] == "Duplicate of T/1"
     assert await audit_events(platform, scene.force_id, "evidence.received")  # trail remains
     async with platform.force_session(scene.force_id) as session:
         assert (await verify_force_chain(session, scene.force_id)).ok
     verified = run_exhibit(settings, "audit", "verify", "--force", "kent")
     assert verified.returncode == 0, verified.stderr
     assert "kent: ok" in verified.stdout
+
+
+async def test_approving_shows_what_will_be_destroyed_and_needs_the_approvers_reason(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png(), filename="car park.png")
+    async with force_transaction(platform, scene.force_id) as tx:
+        category = Category(force_id=scene.force_id, name="Dashcam", retention_days=400)
+        tx.session.add(category)
+        await tx.session.flush()
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        item.category_id = category.id
+        officer = await tx.session.get(User, scene.officer_id)
+        assert officer is not None
+        disposal = await request_disposal(platform, tx, item, officer, "Wrong incident")
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
+    approval = f"/disposals/{disposal.id}/approve"
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        item_page = await client.get(f"/items/{item_id}")
+        assert f'href="{approval}"' in item_page.text
+        assert f'action="{approval}"' not in item_page.text  # no one-click destruction
+
+        confirm = await client.get(approval)
+        assert confirm.status_code == 200
+        for shown in (
+            "car park.png",
+            item.sha256,
+            f"{item.size:,} bytes",
+            "KENT/123/26",
+            "PC Test",
+            "Wrong incident",
+            "Dashcam (kept 400 days)",
+            f'action="{approval}"',
+        ):
+            assert shown in confirm.text, shown
+        assert await _stored(platform, scene, item.storage_key)
+
+        blank = await submit(client, approval, {"reason": "   "})
+        assert blank.status_code == 400
+        assert "govuk-error-summary" in blank.text
+        assert 'href="#reason"' in blank.text
+        assert "Give a reason to approve the disposal" in blank.text
+        assert item.sha256 in blank.text
+        assert await _stored(platform, scene, item.storage_key)
+        assert (await _item(platform, scene, item_id)).review_state == ReviewState.PENDING
+
+        approved = await submit(client, approval, {"reason": "  Agreed with PC Test  "})
+        assert "Disposal approved" in approved.text
+    assert not await _stored(platform, scene, item.storage_key)
+    [event] = await audit_events(platform, scene.force_id, "item.disposed")
+    assert (event.actor, event.reason) == (f"user:{supervisor.user_id}", "Agreed with PC Test")
+    assert event.details["request_reason"] == "Wrong incident"
+    async with platform.force_session(scene.force_id) as session:
+        decided = await session.get(DisposalRequest, disposal.id)
+        assert decided is not None
+        assert decided.decision_note == "Agreed with PC Test"
+    # The rule is the domain's, whoever calls it.
+    approver = await _user(platform, scene, supervisor.user_id)
+    with pytest.raises(DisposalRefused, match="give a reason to approve"):
+        async with force_transaction(platform, scene.force_id) as tx:
+            pending = DisposalRequest(
+                force_id=scene.force_id, item_id=item_id, requested_by=scene.officer_id, reason="x"
+            )
+            tx.session.add(pending)
+            await tx.session.flush()
+            await approve_disposal(platform, tx, pending, approver, " \t")
 
 
 async def test_nobody_approves_their_own_disposal_request(
@@ -116,8 +190,10 @@ async def test_nobody_approves_their_own_disposal_request(
         async with platform.force_session(scene.force_id) as session:
             disposal = await session.scalar(select(DisposalRequest))
         assert disposal is not None
-        own = await submit(client, f"/disposals/{disposal.id}/approve", {})
+        own = await submit(client, f"/disposals/{disposal.id}/approve", {"reason": "Mine"})
         assert "Another supervisor or evidence manager must approve" in own.text
+        confirm = await client.get(f"/disposals/{disposal.id}/approve")
+        assert "Another supervisor or evidence manager must approve" in confirm.text
         refused = await submit(client, f"/disposals/{disposal.id}/refuse", {"note": "no"})
         assert "cannot decide on your own" in refused.text
     item = await _item(platform, scene, item_id)
@@ -228,7 +304,7 @@ async def test_a_store_under_retention_refuses_and_nothing_changes(
             async with force_transaction(held_platform, scene.force_id) as tx:
                 found = await tx.session.get(DisposalRequest, disposal.id)
                 assert found is not None
-                await approve_disposal(held_platform, tx, found, approver)
+                await approve_disposal(held_platform, tx, found, approver, "Agreed")
     finally:
         HeldStorage.holds.discard(key)
         await held_platform.close()

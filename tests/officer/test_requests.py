@@ -116,6 +116,37 @@ async def test_a_form_with_mistakes_comes_back_with_an_error_summary(
         assert (await session.scalars(select(EvidenceRequest))).all() == []
 
 
+async def test_the_error_summary_follows_the_page_and_opens_the_limits(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        case_id = await _case(client)
+        url = f"/cases/{case_id}/requests/new"
+        assert '<details class="govuk-details">' in (await client.get(url)).text
+        fields: dict[str, object] = {
+            "recipient_name": " ",
+            "channels": ["sms"],
+            "phone": "07700 900982",  # Ofcom's drama range: not a number that takes texts
+            "max_files": "0",
+            "expires_in_days": "365",
+        }
+        response = await submit(client, url, fields)
+        assert response.status_code == 400
+        summary = response.text.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        links = re.findall(r'href="#([a-z_]+)"', summary)
+        assert links == ["recipient_name", "phone", "expires_in_days", "max_files"]
+        assert '<details class="govuk-details" open>' in response.text
+        assert "07700 900982" not in summary  # the message suggests no number that fails
+        assert "a UK mobile starting with 07, or an international number starting with +" in (
+            summary
+        )
+        no_limits = await submit(client, url, fields | {"max_files": "3", "expires_in_days": ""})
+        assert no_limits.status_code == 400
+        assert '<details class="govuk-details">' in no_limits.text
+
+
 async def test_resending_sends_a_new_link_and_kills_the_old_one(
     settings: Settings, platform: Platform
 ) -> None:

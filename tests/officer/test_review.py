@@ -1,5 +1,7 @@
 """Reviewing evidence in the web app: the item page, its actions, and bulk actions."""
 
+import re
+
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role
@@ -120,6 +122,40 @@ async def test_accept_decline_tag_categorise_and_mark_sensitive_from_the_item_pa
     assert len(await audit_events(platform, scene.force_id, "item.declined")) == 1
 
 
+async def test_a_refused_decline_or_tag_comes_back_as_a_400_with_what_was_typed(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    long_tag = "x" * 51
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{item_id}")
+        await submit(client, f"/items/{item_id}/tags", {"tags": "van"})
+
+        tagged = await submit(client, f"/items/{item_id}/tags", {"tags": f"night, {long_tag}"})
+        assert tagged.status_code == 400
+        assert "govuk-error-summary" in tagged.text
+        assert 'href="#tags"' in tagged.text
+        assert "A tag is at most 50 characters" in tagged.text
+        assert f'value="night, {long_tag}"' in tagged.text
+
+        blank = await submit(client, f"/items/{item_id}/decline", {"reason": "  "})
+        assert blank.status_code == 400
+        assert 'href="#decline-reason"' in blank.text
+        assert "Give a reason to decline" in blank.text
+        too_long = "Blurred " * 300
+        refused = await submit(client, f"/items/{item_id}/decline", {"reason": too_long})
+        assert refused.status_code == 400
+        assert "A reason is at most 2000 characters" in refused.text
+        assert f'value="{too_long}"' in refused.text
+        assert 'value="van"' in refused.text  # the other forms show what is saved
+
+    item = (await _items(platform, scene.force_id))[item_id]
+    assert (item.tags, item.review_state) == (["van"], ReviewState.PENDING)
+    assert await audit_events(platform, scene.force_id, "item.declined") == []
+
+
 async def test_bulk_actions_change_all_selected_items_or_none(
     settings: Settings, platform: Platform
 ) -> None:
@@ -179,3 +215,46 @@ async def test_an_auditor_may_look_but_not_review_and_another_force_sees_nothing
         bulk = {"action": "accept", "item": [item_id]}
         assert (await submit(client, f"/cases/{scene.case_id}/items/bulk", bulk)).status_code == 404
     assert (await _items(platform, scene.force_id))[item_id].review_state == ReviewState.PENDING
+
+
+def _ticked(html: str) -> set[int]:
+    return {
+        int(n)
+        for n in re.findall(r'<input type="checkbox" name="item" value="(\d+)"[^>]* checked', html)
+    }
+
+
+async def test_a_refused_bulk_action_keeps_the_ticks_the_action_and_the_text(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    ids = [await arrived(platform, scene, png(colour=(c, 2, 2))) for c in range(3)]
+    url = f"/cases/{scene.case_id}/items/bulk"
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/cases/{scene.case_id}")
+        no_reason = await submit(
+            client, url, {"action": "decline", "reason": " ", "tag": "van", "item": ids[:2]}
+        )
+        assert no_reason.status_code == 400
+        assert "Nothing was changed: give a reason to decline" in no_reason.text
+        assert 'href="#bulk-reason"' in no_reason.text  # the error summary leads to the field
+        assert _ticked(no_reason.text) == set(ids[:2])
+        assert '<option value="decline" selected>' in no_reason.text
+        assert 'name="tag" type="text" maxlength="50" value="van"' in no_reason.text
+
+        await submit(client, url, {"action": "accept", "item": ids[:1]})
+        # One ticked item is an exhibit now: the typed reason survives the refusal.
+        mixed = await submit(client, url, {"action": "decline", "reason": "Dup", "item": ids})
+        assert mixed.status_code == 400
+        assert _ticked(mixed.text) == set(ids)
+        assert 'name="reason" type="text" maxlength="2000" value="Dup"' in mixed.text
+
+        unticked = await submit(client, url, {"action": "tag", "tag": "night"})
+        assert "Select at least one item" in unticked.text
+        assert '<option value="tag" selected>' in unticked.text
+        assert 'value="night"' in unticked.text
+
+    items = await _items(platform, scene.force_id)
+    assert items[ids[0]].review_state == ReviewState.ACCEPTED
+    assert [items[i].review_state for i in ids[1:]] == [ReviewState.PENDING] * 2

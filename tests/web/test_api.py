@@ -1,5 +1,6 @@
 """The app over HTTP: health, OpenAPI, token authentication, plugin settings per force."""
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -229,3 +230,38 @@ async def test_the_outbox_shows_a_forces_messages_to_its_officers_only(
     async with platform.force_session(kent) as session:
         actions = (await session.scalars(select(AuditEvent.action))).all()
     assert "outbox.viewed" in actions
+
+
+async def test_the_case_list_comes_a_page_at_a_time(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    officer = _auth(await _token(platform, "kent", Role.OFFICER))
+    other = _auth(await _token(platform, "essex", Role.OFFICER))
+    for n in range(7):
+        opened = await client.post("/api/v1/cases", json={"reference": f"K/{n}"}, headers=officer)
+        assert opened.status_code == 201
+    await client.post("/api/v1/cases", json={"reference": "E/1"}, headers=other)
+
+    everything = await client.get("/api/v1/cases", headers=officer)
+    assert [c["reference"] for c in everything.json()] == [f"K/{n}" for n in range(6, -1, -1)]
+    assert "link" not in everything.headers  # one page holds them all
+
+    seen, url = [], "/api/v1/cases?limit=3"
+    while url:
+        page = await client.get(url, headers=officer)
+        assert page.status_code == 200
+        assert len(page.json()) <= 3
+        seen += [c["reference"] for c in page.json()]
+        found = re.fullmatch(r'<([^>]+)>; rel="next"', page.headers.get("link", ""))
+        url = found.group(1) if found else ""
+    assert seen == [f"K/{n}" for n in range(6, -1, -1)]
+
+    for bad in ({"limit": 0}, {"limit": 501}, {"before": 0}, {"before": 2**31}):
+        assert (await client.get("/api/v1/cases", params=bad, headers=officer)).status_code == 400
+    far = await client.get("/api/v1/cases", params={"before": 2**31 - 1}, headers=officer)
+    assert len(far.json()) == 7
+
+    schema = (await client.get("/schema/openapi.json")).json()["paths"]["/api/v1/cases"]["get"]
+    assert {p["name"] for p in schema["parameters"]} >= {"limit", "before"}
+    assert "Link" in schema["responses"]["200"]["headers"]
+    assert "Link header" in schema["description"]

@@ -1,12 +1,15 @@
 """``/api/v1/cases``: cases, the evidence requests on them, and the items that arrived."""
 
 from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +25,28 @@ from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import NewRequest, create_request
+
+# The case list comes a page at a time, newest first. The cursor is the id of the last case
+# of the page before: unlike an offset, it neither skips nor repeats a case when one is opened
+# while a client pages through.
+PAGE = 100
+MAX_PAGE = 500
+# A case id is a 32-bit integer in PostgreSQL: a larger cursor would fail in the driver.
+MAX_CASE_ID = 2**31 - 1
+LIST_HELP = (
+    f"The force's cases, newest first, {PAGE} at a time unless limit says otherwise. "
+    'While more remain, the Link header gives the next page\'s URL (rel="next").'
+)
+LIMIT_HELP = f"How many cases to return, at most {MAX_PAGE}."
+BEFORE_HELP = (
+    "Only cases older than this case id: the id of the last case of the page before. "
+    "The next page's URL in the Link header carries it."
+)
+NEXT_PAGE_HEADER = ResponseHeader(
+    name="Link",
+    documentation_only=True,
+    description='The next page\'s URL, as <URL>; rel="next", while more cases remain.',
+)
 
 
 class CaseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -82,14 +107,37 @@ class CasesController(Controller):
     path = "/cases"
     tags = ["cases"]
 
-    @get("/", opt={"permission": Permission.VIEW_CASES})
+    @get(
+        "/",
+        opt={"permission": Permission.VIEW_CASES},
+        description=LIST_HELP,
+        response_headers=[NEXT_PAGE_HEADER],
+    )
     async def list_cases(
-        self, platform: NamedDependency[Platform], user: NamedDependency[User]
-    ) -> list[CaseOut]:
-        """The force's cases, newest first (at most 500)."""
+        self,
+        request: Request[Any, Any, Any],
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=LIMIT_HELP)] = PAGE,
+        before: Annotated[
+            int | None, Parameter(ge=1, le=MAX_CASE_ID, description=BEFORE_HELP)
+        ] = None,
+    ) -> Response[list[CaseOut]]:
+        """The force's cases, newest first, ``limit`` at a time (100 unless you say).
+
+        While more cases remain, the ``Link`` header holds the next page's URL
+        (``rel="next"``); the last page has no such header.
+        """
+        query = select(Case).order_by(Case.id.desc()).limit(limit + 1)
+        if before is not None:
+            query = query.where(Case.id < before)
         async with platform.force_session(user.force_id) as session:
-            cases = await session.scalars(select(Case).order_by(Case.id.desc()).limit(500))
-            return [_case_out(c) for c in cases]
+            cases = [_case_out(c) for c in await session.scalars(query)]
+        if len(cases) <= limit:
+            return Response(cases)
+        cases = cases[:limit]
+        after = urlencode({"limit": limit, "before": cases[-1].id})
+        return Response(cases, headers={"Link": f'<{request.url.path}?{after}>; rel="next"'})
 
     @post("/", opt={"permission": Permission.MANAGE_REQUESTS})
     async def open(

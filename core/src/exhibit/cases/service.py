@@ -1,10 +1,11 @@
 """Opening cases."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.cases.models import Case
+from exhibit.forces.models import Force
 
 
 class CaseExists(ValueError):
@@ -20,12 +21,25 @@ async def open_case(
     officer_id: int | None,
     actor: str,
 ) -> Case:
-    """Open a case under the force's own reference, audited. Not committed here."""
+    """Open a case under the force's own reference, audited. Not committed here.
+
+    References are unique within the force ignoring capitals: "bulk-07" and "BULK-07" would
+    be one crime number typed two ways.
+    """
     reference = reference.strip()
     if not reference or len(reference) > 100:
         raise ValueError("a case reference is 1 to 100 characters")
-    if await session.scalar(select(Case.id).where(Case.reference == reference)) is not None:
-        raise CaseExists(f"case {reference} already exists")
+    # The database's unique constraint is case-sensitive: lock the force's row first, so two
+    # officers opening "BULK-07" and "bulk-07" at once take turns and the second sees the first.
+    await session.execute(select(Force.id).where(Force.id == force_id).with_for_update())
+    taken = await session.scalar(
+        select(Case.reference).where(func.lower(Case.reference) == func.lower(reference)).limit(1)
+    )
+    if taken is not None:
+        raise CaseExists(
+            f"case {reference} already exists"
+            + ("" if taken == reference else f" (as {taken}; capitals do not make a new case)")
+        )
     case = Case(force_id=force_id, reference=reference, title=title.strip(), officer_id=officer_id)
     session.add(case)
     await session.flush()

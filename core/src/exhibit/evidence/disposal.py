@@ -2,11 +2,11 @@
 
 Disposal needs a reason. Where the force says so (``Force.disposal_needs_approval``) it is a
 request that a second person (a supervisor or evidence manager, never the requester)
-approves; otherwise the requester's own request is carried out at once. Carrying it out
-deletes the original and every derivative from the store; a store that refuses
-(``RetentionActive``: write-once retention or legal hold) stops the disposal with nothing
-changed. The item keeps its metadata and hash, with ``review_state`` ``disposed``, and the
-audit trail stays.
+approves or refuses, giving a reason of their own; otherwise the requester's own request is
+carried out at once. Carrying it out deletes the original and every derivative from the
+store; a store that refuses (``RetentionActive``: write-once retention or legal hold) stops
+the disposal with nothing changed. The item keeps its metadata and hash, with
+``review_state`` ``disposed``, and the audit trail stays.
 """
 
 from sqlalchemy import select
@@ -42,15 +42,33 @@ async def pending_request(tx: ForceTransaction, item_id: int) -> DisposalRequest
     )
 
 
+def _reason(text: str, missing: str) -> str:
+    reason = text.strip()
+    if not reason:
+        raise DisposalRefused(missing)
+    if len(reason) > MAX_REASON:
+        raise DisposalRefused(f"a reason is at most {MAX_REASON} characters")
+    return reason
+
+
+def approval_reason(text: str) -> str:
+    """The approver's reason, trimmed; ``DisposalRefused`` if it is blank or too long."""
+    return _reason(text, "give a reason to approve the disposal")
+
+
+def check_approvable(disposal: DisposalRequest, user: User) -> None:
+    """``DisposalRefused`` unless ``user`` may approve ``disposal`` now."""
+    if disposal.state != DisposalState.PENDING:
+        raise DisposalRefused(f"this disposal request is already {disposal.state.value}")
+    if disposal.requested_by == user.id:
+        raise DisposalRefused("another supervisor or evidence manager must approve your request")
+
+
 async def request_disposal(
     platform: Platform, tx: ForceTransaction, item: EvidenceItem, user: User, reason: str
 ) -> DisposalRequest:
     """Ask for ``item`` to be disposed of; carried out at once where no approval is needed."""
-    reason = reason.strip()
-    if not reason:
-        raise DisposalRefused("give a reason for disposal")
-    if len(reason) > MAX_REASON:
-        raise DisposalRefused(f"a reason is at most {MAX_REASON} characters")
+    reason = _reason(reason, "give a reason for disposal")
     if item.review_state == ReviewState.DISPOSED:
         raise DisposalRefused(f"item {item.id} has already been disposed of")
     if await pending_request(tx, item.id) is not None:
@@ -71,22 +89,22 @@ async def request_disposal(
         details={"disposal": disposal.id, "needs_approval": force.disposal_needs_approval},
     )
     if not force.disposal_needs_approval:
-        await _carry_out(platform, tx, item, disposal, user)
+        await _carry_out(platform, tx, item, disposal, user, reason)
     return disposal
 
 
 async def approve_disposal(
-    platform: Platform, tx: ForceTransaction, disposal: DisposalRequest, user: User, note: str = ""
+    platform: Platform, tx: ForceTransaction, disposal: DisposalRequest, user: User, reason: str
 ) -> None:
-    """A second person approves: the bytes are deleted and the item becomes a tombstone."""
-    if disposal.state != DisposalState.PENDING:
-        raise DisposalRefused(f"this disposal request is already {disposal.state.value}")
-    if disposal.requested_by == user.id:
-        raise DisposalRefused("another supervisor or evidence manager must approve your request")
+    """A second person approves, saying why: the bytes are deleted and the item becomes a
+    tombstone. The approver's reason is the audit event's reason; the request's is kept in
+    its details."""
+    check_approvable(disposal, user)
+    reason = approval_reason(reason)
     item = await tx.session.get(EvidenceItem, disposal.item_id, with_for_update=True)
     assert item is not None
-    disposal.decision_note = note.strip()[:MAX_REASON]
-    await _carry_out(platform, tx, item, disposal, user)
+    disposal.decision_note = reason
+    await _carry_out(platform, tx, item, disposal, user, reason)
 
 
 async def refuse_disposal(
@@ -121,6 +139,7 @@ async def _carry_out(
     item: EvidenceItem,
     disposal: DisposalRequest,
     user: User,
+    reason: str,
 ) -> None:
     derivatives = list(
         await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
@@ -146,10 +165,11 @@ async def _carry_out(
         action="item.disposed",
         object_type="item",
         object_id=item.id,
-        reason=disposal.reason,
+        reason=reason,
         details={
             "disposal": disposal.id,
             "requested_by": f"user:{disposal.requested_by}",
+            "request_reason": disposal.reason,
             "sha256": item.sha256,
             "objects_deleted": deleted,
         },

@@ -14,7 +14,13 @@ from exhibit.web.officer.audit_search import audit_csv, audit_page, audit_verify
 from exhibit.web.officer.cases import case_page, cases_page, open_case_submit
 from exhibit.web.officer.categories import add_category_submit, categories_page, change_category
 from exhibit.web.officer.continuity import continuity_csv, continuity_page
-from exhibit.web.officer.disposal import approve, ask_disposal, disposals_page, refuse
+from exhibit.web.officer.disposal import (
+    approve,
+    approve_form,
+    ask_disposal,
+    disposals_page,
+    refuse,
+)
 from exhibit.web.officer.downloads import download_derivative, download_original, preview
 from exhibit.web.officer.items import (
     accept_item,
@@ -81,6 +87,7 @@ def officer_router() -> Router:
             download_derivative,
             ask_disposal,
             disposals_page,
+            approve_form,
             approve,
             refuse,
             continuity_page,

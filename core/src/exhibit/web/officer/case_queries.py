@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import Row, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -18,10 +19,10 @@ from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.models import Force
 from exhibit.notifications.history import MessageHistory, request_messages
 from exhibit.notifications.models import Notification
-from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.uploads.models import EvidenceRequest, RequestState, Submission
 from exhibit.uploads.requests import CLOSED_STATES
 
-LIST_LIMIT = 200
+CASES_PER_PAGE = 50
 
 
 async def find_case(session: AsyncSession, case_id: int) -> Case:
@@ -50,6 +51,15 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class SubmissionRow:
+    """What a witness sent through a request, under the reference on their receipt."""
+
+    reference: str
+    completed_at: datetime | None
+    items: int
+
+
+@dataclass(frozen=True)
 class RequestRow:
     """A request on a case and the latest news of its message."""
 
@@ -57,6 +67,7 @@ class RequestRow:
     message_status: str | None
     message_channel: str | None
     messages: tuple[MessageHistory, ...] = ()
+    submissions: tuple[SubmissionRow, ...] = ()
 
     @property
     def expired(self) -> bool:
@@ -95,29 +106,88 @@ class CaseSearch:
     opened_from: date | None = None
     opened_to: date | None = None
 
+    def query_string(self, **extra: str) -> str:
+        """The search (and ``extra``, such as a page number) as a URL query, for page links."""
+        values = {
+            "reference": self.reference,
+            "officer": self.officer,
+            "status": self.status,
+            "opened_from": self.opened_from.isoformat() if self.opened_from else "",
+            "opened_to": self.opened_to.isoformat() if self.opened_to else "",
+        }
+        return urlencode({k: v for k, v in (values | extra).items() if v})
 
-async def list_cases(session: AsyncSession, search: CaseSearch | str = "") -> list[CaseRow]:
-    """The force's cases, newest first, filtered by reference text, officer name or email,
-    status and the date opened (inclusive, UK dates compared in UTC)."""
-    if isinstance(search, str):
-        search = CaseSearch(reference=search)
-    query = select(Case).order_by(Case.id.desc()).limit(LIST_LIMIT)
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list, and how many cases match the search in all."""
+
+    rows: list[CaseRow]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        """The position (from 1) of the page's first case."""
+        return (self.number - 1) * CASES_PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the page's last case."""
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def _search_conditions(search: CaseSearch) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if search.reference.strip():
-        wanted = search.reference.strip().lower()
-        query = query.where(func.lower(Case.reference).contains(wanted, autoescape=True))
+        text = search.reference.strip()
+        # Submission references are stored in capitals, so this matches any case of letters
+        # and still uses the unique index.
+        submitted = (
+            select(EvidenceRequest.case_id)
+            .join(Submission, Submission.request_id == EvidenceRequest.id)
+            .where(Submission.reference == text.upper())
+        )
+        conditions.append(
+            func.lower(Case.reference).contains(text.lower(), autoescape=True)
+            | Case.id.in_(submitted)
+        )
     if search.officer.strip():
         wanted = search.officer.strip().lower()
         officers = select(User.id).where(
             func.lower(User.name).contains(wanted, autoescape=True)
             | func.lower(User.email).contains(wanted, autoescape=True)
         )
-        query = query.where(Case.officer_id.in_(officers))
+        conditions.append(Case.officer_id.in_(officers))
     if search.status in {s.value for s in CaseStatus}:
-        query = query.where(Case.status == CaseStatus(search.status))
+        conditions.append(Case.status == CaseStatus(search.status))
     if search.opened_from:
-        query = query.where(Case.created_at >= _midnight(search.opened_from))
+        conditions.append(Case.created_at >= _midnight(search.opened_from))
     if search.opened_to:
-        query = query.where(Case.created_at < _midnight(search.opened_to + timedelta(days=1)))
+        conditions.append(Case.created_at < _midnight(search.opened_to + timedelta(days=1)))
+    return conditions
+
+
+async def list_cases(
+    session: AsyncSession, search: CaseSearch | str = "", page: int = 1
+) -> CasePage:
+    """A page of the force's cases, newest first, filtered by reference text (or a
+    submission's exact reference), officer name or email, status and the date opened
+    (inclusive, UK dates compared in UTC)."""
+    if isinstance(search, str):
+        search = CaseSearch(reference=search)
+    conditions = _search_conditions(search)
+    total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    number = min(max(page, 1), pages)
+    query = (
+        select(Case)
+        .where(*conditions)
+        .order_by(Case.id.desc())
+        .limit(CASES_PER_PAGE)
+        .offset((number - 1) * CASES_PER_PAGE)
+    )
     cases = (await session.scalars(query)).all()
     ids = [c.id for c in cases]
     requests = await _counts(session, EvidenceRequest.case_id, ids)
@@ -127,7 +197,7 @@ async def list_cases(session: AsyncSession, search: CaseSearch | str = "") -> li
     if officer_ids:
         rows = await session.execute(select(User.id, User.name).where(User.id.in_(officer_ids)))
         names = {user_id: name for user_id, name in rows}
-    return [
+    shown = [
         CaseRow(
             c,
             requests.get(c.id, 0),
@@ -136,6 +206,7 @@ async def list_cases(session: AsyncSession, search: CaseSearch | str = "") -> li
         )
         for c in cases
     ]
+    return CasePage(shown, number, pages, total)
 
 
 def _midnight(day: date) -> datetime:
@@ -154,7 +225,8 @@ async def _counts(
 
 
 async def case_requests(session: AsyncSession, case_id: int) -> list[RequestRow]:
-    """The requests on a case, newest first, each with its latest message's status."""
+    """The requests on a case, newest first, each with its latest message's status and the
+    witness's submissions (with the reference on their receipt)."""
     requests = (
         await session.scalars(
             select(EvidenceRequest)
@@ -171,6 +243,7 @@ async def case_requests(session: AsyncSession, case_id: int) -> list[RequestRow]
         )
         latest = {n.request_id: n for n in notifications if n.request_id is not None}
     histories = await request_messages(session, [r.id for r in requests])
+    submissions = await _submissions(session, [r.id for r in requests])
     rows = []
     for request in requests:
         message = latest.get(request.id)
@@ -180,9 +253,35 @@ async def case_requests(session: AsyncSession, case_id: int) -> list[RequestRow]
                 message.status.value if message else None,
                 message.channel if message else None,
                 tuple(histories.get(request.id, ())),
+                tuple(submissions.get(request.id, ())),
             )
         )
     return rows
+
+
+async def _submissions(
+    session: AsyncSession, request_ids: list[int]
+) -> dict[int, list[SubmissionRow]]:
+    if not request_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Submission.request_id,
+            Submission.reference,
+            Submission.completed_at,
+            func.count(EvidenceItem.id),
+        )
+        .outerjoin(EvidenceItem, EvidenceItem.submission_id == Submission.id)
+        .where(Submission.request_id.in_(request_ids))
+        .group_by(
+            Submission.id, Submission.request_id, Submission.reference, Submission.completed_at
+        )
+        .order_by(Submission.id)
+    )
+    found: dict[int, list[SubmissionRow]] = {}
+    for request_id, reference, completed_at, items in rows:
+        found.setdefault(request_id, []).append(SubmissionRow(reference, completed_at, items))
+    return found
 
 
 # Only what the case page shows: plain rows, no ORM objects, one query however many items.

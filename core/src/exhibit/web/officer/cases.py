@@ -13,6 +13,7 @@ from exhibit.accounts.permissions import Permission, may
 from exhibit.cases.service import open_case
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.bulk_form import BulkChoice
 from exhibit.web.officer.case_queries import (
     CaseSearch,
     case_items,
@@ -34,8 +35,10 @@ async def cases_page(
     status: FromQuery[str] = "",
     opened_from: FromQuery[str] = "",
     opened_to: FromQuery[str] = "",
+    page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
-    """The force's cases, newest first, searchable by reference, officer, status and date."""
+    """The force's cases, newest first, a page at a time, searchable by reference (the case's
+    or a witness's submission reference), officer, status and date."""
     errors = []
     dates: list[date | None] = []
     for name, text in (("opened_from", opened_from), ("opened_to", opened_to)):
@@ -45,7 +48,9 @@ async def cases_page(
             dates.append(None)
             errors.append(FieldError(name, "Enter a date as YYYY-MM-DD"))
     search = CaseSearch(reference[:100], officer[:200], status[:16], dates[0], dates[1])
-    return await _cases_page(request, platform, user, search=search, errors=errors)
+    return await _cases_page(
+        request, platform, user, search=search, errors=errors, page_number=page_number
+    )
 
 
 async def _cases_page(
@@ -56,16 +61,18 @@ async def _cases_page(
     search: CaseSearch | None = None,
     errors: list[FieldError] | None = None,
     values: dict[str, str] | None = None,
+    page_number: int = 1,
 ) -> Template:
     search = search or CaseSearch()
     async with platform.force_session(user.force_id) as session:
-        rows = await list_cases(session, search)
+        cases = await list_cases(session, search, page_number)
     return page(
         request,
         "cases.html",
         status_code=400 if errors else 200,
         user=user,
-        rows=rows,
+        rows=cases.rows,
+        case_page=cases,
         reference=search.reference,
         search=search,
         searching=search != CaseSearch(),
@@ -95,7 +102,8 @@ async def open_case_submit(
                 actor=f"user:{user.id}",
             )
     except ValueError as exc:
-        error = FieldError("reference", str(exc).capitalize())
+        message = str(exc)  # it quotes the reference as typed: only the first letter changes
+        error = FieldError("reference", message[:1].upper() + message[1:])
         return await _cases_page(request, platform, user, errors=[error], values=values)
     flash(request, f"Case {case.reference} opened.")
     return see_other(f"/cases/{case.id}")
@@ -110,19 +118,35 @@ async def case_page(
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
     """One case: its requests (with actions) and the evidence that arrived, a page at a time."""
+    return await show_case(request, platform, user, case_id, BulkChoice(page=page_number))
+
+
+async def show_case(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    case_id: int,
+    bulk: BulkChoice,
+    error: FieldError | None = None,
+) -> Template:
+    """The case page at ``bulk.page`` of its items, the bulk form filled in as ``bulk`` says;
+    with ``error``, a 400 saying what to put right."""
     async with platform.force_session(user.force_id) as session:
         case = await find_case(session, case_id)
         requests = await case_requests(session, case_id)
-        items = await case_items(session, case_id, page_number)
+        items = await case_items(session, case_id, bulk.page)
     return page(
         request,
         "case.html",
+        status_code=400 if error else 200,
         user=user,
         case=case,
         requests=requests,
         items=items.rows,
         item_page=items,
         counts=items.counts,
+        bulk=bulk,
+        errors=[error] if error else [],
         can_act=may(user, Permission.MANAGE_REQUESTS),
         can_review=may(user, Permission.REVIEW_EVIDENCE),
     )

@@ -1,20 +1,35 @@
-"""Disposal from the web app: asking (with a reason) and, for a second person, deciding."""
+"""Disposal from the web app: asking (with a reason) and, for a second person, deciding.
+
+Approving destroys the file, so it takes two steps: a page showing what will be destroyed,
+then the approver's reason posted from it.
+"""
 
 from dataclasses import dataclass
+from typing import Any
 
-from litestar import get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.evidence.disposal import approve_disposal, refuse_disposal, request_disposal
-from exhibit.evidence.models import DisposalRequest, DisposalState, EvidenceItem
+from exhibit.cases.models import Case
+from exhibit.evidence.disposal import (
+    DisposalRefused,
+    approval_reason,
+    approve_disposal,
+    check_approvable,
+    refuse_disposal,
+    request_disposal,
+)
+from exhibit.evidence.models import Category, DisposalRequest, DisposalState, EvidenceItem
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 
@@ -25,6 +40,34 @@ class PendingDisposal:
     disposal: DisposalRequest
     item: EvidenceItem
     requester: str
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """What an approver sees before the file is destroyed."""
+
+    disposal: DisposalRequest
+    item: EvidenceItem
+    case: Case
+    requester: str
+    category: Category | None
+
+
+async def _approval_view(session: AsyncSession, disposal_id: int) -> ApprovalView:
+    row = (
+        await session.execute(
+            select(DisposalRequest, EvidenceItem, Case, User.name)
+            .join(EvidenceItem, EvidenceItem.id == DisposalRequest.item_id)
+            .join(Case, Case.id == EvidenceItem.case_id)
+            .join(User, User.id == DisposalRequest.requested_by)
+            .where(DisposalRequest.id == disposal_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundException(f"no disposal request {disposal_id}")
+    disposal, item, case, requester = row
+    category = await session.get(Category, item.category_id) if item.category_id else None
+    return ApprovalView(disposal, item, case, requester, category)
 
 
 @post(
@@ -78,6 +121,21 @@ async def disposals_page(
     return page(request, "disposals.html", user=user, pending=pending)
 
 
+@get(
+    "/disposals/{disposal_id:int}/approve",
+    include_in_schema=False,
+    opt={"permission": Permission.APPROVE_DISPOSAL},
+)
+async def approve_form(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    disposal_id: FromPath[int],
+) -> Response[Any]:
+    """Confirm an approval: the item that will be destroyed, and the approver's reason."""
+    return await _confirmation(request, platform, user, disposal_id)
+
+
 @post(
     "/disposals/{disposal_id:int}/approve",
     include_in_schema=False,
@@ -88,10 +146,44 @@ async def approve(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     disposal_id: FromPath[int],
-) -> Redirect:
-    """Approve another user's request: the bytes are destroyed, the tombstone stays."""
-    note = str((await request.form()).get("note", ""))
-    return await _decide(request, platform, user, disposal_id, note, approving=True)
+) -> Response[Any]:
+    """Approve another user's request, saying why: the bytes are destroyed, the tombstone
+    stays. Without a reason the confirmation page comes back (400)."""
+    typed = str((await request.form()).get("reason", ""))
+    try:
+        reason = approval_reason(typed)
+    except DisposalRefused as exc:
+        error = FieldError("reason", _sentence(str(exc)))
+        return await _confirmation(request, platform, user, disposal_id, typed, error)
+    return await _decide(request, platform, user, disposal_id, reason, approving=True)
+
+
+async def _confirmation(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    disposal_id: int,
+    typed: str = "",
+    error: FieldError | None = None,
+) -> Response[Any]:
+    async with platform.force_session(user.force_id) as session:
+        view = await _approval_view(session, disposal_id)
+    try:
+        check_approvable(view.disposal, user)
+    except DisposalRefused as exc:
+        flash(request, _sentence(str(exc)), error=True)
+        return see_other(f"/items/{view.item.id}")
+    errors = [error] if error else []
+    return page(
+        request,
+        "disposal_approve.html",
+        status_code=400 if errors else 200,
+        user=user,
+        view=view,
+        item=view.item,
+        reason=typed,
+        errors=errors,
+    )
 
 
 @post(

@@ -7,7 +7,7 @@ refusal (no reason, wrong state) changes nothing and says why on the page it cam
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import get, post
+from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
@@ -22,7 +22,10 @@ from exhibit.evidence import review
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.bulk_form import BULK_ACTIONS, BulkChoice
+from exhibit.web.officer.cases import show_case
 from exhibit.web.officer.form_values import whole_number
+from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.item_queries import item_view
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
@@ -34,19 +37,48 @@ async def _act(
 ) -> Redirect:
     """Run ``action`` on the force's item; back to the item page saying what happened."""
     try:
-        async with force_transaction(platform, user.force_id) as tx:
-            item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
-            if item is None:
-                raise NotFoundException(f"no item {item_id}")
-            done = await action(tx, item)
+        done = await _run(platform, user, item_id, action)
     except HTTPException:
         raise
     except ValueError as exc:
-        message = str(exc)
-        flash(request, message[:1].upper() + message[1:], error=True)
+        flash(request, _sentence(str(exc)), error=True)
     else:
         flash(request, done)
     return see_other(f"/items/{item_id}")
+
+
+async def _act_on_field(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    item_id: int,
+    action: Action,
+    field: str,
+    typed: str,
+) -> Response[Any]:
+    """Like ``_act``, but a refusal shows the item page again (400), the error next to
+    ``field`` and ``typed`` still in it."""
+    try:
+        done = await _run(platform, user, item_id, action)
+    except HTTPException:
+        raise
+    except ValueError as exc:
+        error = FieldError(field, _sentence(str(exc)))
+        return await _show_item(request, platform, user, item_id, error, typed)
+    flash(request, done)
+    return see_other(f"/items/{item_id}")
+
+
+async def _run(platform: Platform, user: User, item_id: int, action: Action) -> str:
+    async with force_transaction(platform, user.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
+        if item is None:
+            raise NotFoundException(f"no item {item_id}")
+        return await action(tx, item)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
 
 
 def _text(form: FormMultiDict, name: str) -> str:
@@ -61,6 +93,19 @@ async def item_page(
     item_id: FromPath[int],
 ) -> Template:
     """The item: preview, metadata, the witness's words, provenance and actions."""
+    return await _show_item(request, platform, user, item_id)
+
+
+async def _show_item(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    item_id: int,
+    error: FieldError | None = None,
+    typed: str = "",
+) -> Template:
+    """The item page (its view audited); with ``error``, a 400 that keeps ``typed`` in the
+    field the error names."""
     async with force_transaction(platform, user.force_id) as tx:
         view = await item_view(tx.session, item_id)
         await audit.record(
@@ -74,9 +119,12 @@ async def item_page(
     return page(
         request,
         "item.html",
+        status_code=400 if error else 200,
         user=user,
         view=view,
         item=view.item,
+        errors=[error] if error else [],
+        typed={error.field: typed} if error else {},
         can_review=may(user, Permission.REVIEW_EVIDENCE),
         can_download=may(user, Permission.DOWNLOAD_EVIDENCE),
         can_request_disposal=may(user, Permission.REQUEST_DISPOSAL),
@@ -114,7 +162,7 @@ async def decline_item(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     item_id: FromPath[int],
-) -> Redirect:
+) -> Response[Any]:
     """Decline the item with the officer's reason; it is kept for the retention period."""
     reason = _text(await request.form(), "reason")
 
@@ -122,7 +170,7 @@ async def decline_item(
         await review.decline(tx, item, user, reason)
         return "Declined. The file is kept for the force's retention period."
 
-    return await _act(request, platform, user, item_id, action)
+    return await _act_on_field(request, platform, user, item_id, action, "decline-reason", reason)
 
 
 @post(
@@ -135,15 +183,15 @@ async def tag_item(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     item_id: FromPath[int],
-) -> Redirect:
+) -> Response[Any]:
     """Replace the item's tags with the comma-separated list given."""
-    tags = _text(await request.form(), "tags").split(",")
+    typed = _text(await request.form(), "tags")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
-        await review.set_tags(tx, item, user, tags)
+        await review.set_tags(tx, item, user, typed.split(","))
         return "Tags saved."
 
-    return await _act(request, platform, user, item_id, action)
+    return await _act_on_field(request, platform, user, item_id, action, "tags", typed)
 
 
 @post(
@@ -196,9 +244,6 @@ async def mark_sensitive(
     return await _act(request, platform, user, item_id, action)
 
 
-BULK_ACTIONS = ("accept", "decline", "tag")
-
-
 @post(
     "/cases/{case_id:int}/items/bulk",
     include_in_schema=False,
@@ -209,50 +254,47 @@ async def bulk_action(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     case_id: FromPath[int],
-) -> Redirect:
+) -> Response[Any]:
     """Accept, decline (with one reason) or tag the selected items of a case in one go.
 
-    All or nothing: if any selected item refuses the action, none changes.
+    All or nothing: if any selected item refuses the action, none changes, and the case page
+    comes back (400) with the items still ticked and the action and text as they were.
     """
-    form = await request.form()
-    action = _text(form, "action")
-    ids = sorted({n for v in form.getall("item", []) if (n := whole_number(str(v))) is not None})
-    back = see_other(f"/cases/{case_id}#evidence")
-    if action not in BULK_ACTIONS or not ids:
-        flash(request, "Select at least one item and an action.", error=True)
-        return back
+    chosen = BulkChoice.from_form(await request.form())
+    if chosen.action not in BULK_ACTIONS or not chosen.item_ids:
+        error = chosen.error("Select at least one item and an action")
+        return await show_case(request, platform, user, case_id, chosen, error)
     try:
         async with force_transaction(platform, user.force_id) as tx:
             items = list(
                 await tx.session.scalars(
                     select(EvidenceItem)
-                    .where(EvidenceItem.id.in_(ids), EvidenceItem.case_id == case_id)
+                    .where(EvidenceItem.id.in_(chosen.item_ids), EvidenceItem.case_id == case_id)
                     .order_by(EvidenceItem.received_at, EvidenceItem.id)
                     .with_for_update()
                 )
             )
-            if len(items) != len(ids):
+            if len(items) != len(chosen.item_ids):
                 raise NotFoundException("some selected items are not on this case")
             for item in items:
-                await _bulk_one(tx, item, user, action, form)
+                await _bulk_one(tx, item, user, chosen)
     except HTTPException:
         raise
     except ValueError as exc:
-        message = str(exc)
-        flash(request, "Nothing was changed: " + message, error=True)
-        return back
-    flash(request, f"{action.capitalize()}: {len(items)} item{'s' * (len(items) != 1)} done.")
-    return back
+        error = chosen.error("Nothing was changed: " + str(exc))
+        return await show_case(request, platform, user, case_id, chosen, error)
+    done = len(items)
+    flash(request, f"{chosen.action.capitalize()}: {done} item{'s' * (done != 1)} done.")
+    return see_other(f"/cases/{case_id}?page={chosen.page}#evidence")
 
 
 async def _bulk_one(
-    tx: ForceTransaction, item: EvidenceItem, user: User, action: str, form: FormMultiDict
+    tx: ForceTransaction, item: EvidenceItem, user: User, chosen: BulkChoice
 ) -> Any:
-    if action == "accept":
+    if chosen.action == "accept":
         return await review.accept(tx, item, user)
-    if action == "decline":
-        return await review.decline(tx, item, user, _text(form, "reason"))
-    tag = _text(form, "tag")
-    if not tag.strip():
+    if chosen.action == "decline":
+        return await review.decline(tx, item, user, chosen.reason)
+    if not chosen.tag.strip():
         raise review.ReviewRefused("give a tag to add")
-    return await review.add_tag(tx, item, user, tag)
+    return await review.add_tag(tx, item, user, chosen.tag)

@@ -79,7 +79,8 @@ async def new_request_submit(
         except HTTPException:
             raise  # Litestar's HTTP exceptions are ValueErrors too: keep the 404
         except ValueError as exc:
-            form.errors.append(FieldError("request-form", str(exc).capitalize()))
+            message = str(exc)  # may quote what the officer typed: change only the first letter
+            form.errors.append(FieldError("request-form", message[:1].upper() + message[1:]))
         else:
             flash(request, f"Evidence request sent to {new.recipient_name}.")
             return see_other(f"/cases/{case_id}")
