@@ -9,7 +9,8 @@ either public (and listed in ``PUBLIC`` here, with the reason) or it takes the s
 - a user whose role lacks the permission gets 403;
 - a user of another force gets 404 for any path naming an id of this force, never the data;
 - a user whose role has the permission is not refused;
-- an integer id past what the database stores (64 bits) is 404 for that user, not an error.
+- an integer id past what the database stores (32 bits on PostgreSQL) is 404 for that user,
+  not an error.
 
 Path parameters are filled from rows of the signed-in user's own force (``IDS``); a route with
 a parameter this test does not know fails, so that its rule gets written.
@@ -208,7 +209,7 @@ def rules(app: Litestar) -> list[Rule]:
     return sorted(found, key=lambda r: (r.path, r.method))
 
 
-ROW_ID_PAST_RANGE = 2**63  # one more than the largest 64-bit key
+ROW_ID_PAST_RANGE = 2**31  # one more than the largest key PostgreSQL stores (INTEGER)
 
 
 def _fill(rule: Rule, world: World, past_range: bool = False) -> str:
@@ -405,7 +406,7 @@ async def _refusals(rule: Rule, world: World, callers: Callers) -> list[str]:
     if rule.takes_an_integer:
         response = await callers.call_as("kent", rule.permitted_role, rule, world, past_range=True)
         if response.status_code != 404:
-            problems.append(f"{where}: an id of 2**63 got {response.status_code}, not 404")
+            problems.append(f"{where}: an id of 2**31 got {response.status_code}, not 404")
     return problems
 
 

@@ -52,6 +52,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
 
 
+MAX_INTEGER = 2**31 - 1
+"""The largest value of an ``int`` column without a wider type, row ids included: 32-bit
+``INTEGER`` on PostgreSQL (SQLite takes more). A larger number names no row, and a query
+with one fails in the driver, so input is checked against this first."""
+
+
 class ForceOwned:
     """Mixin for a row that belongs to one force.
 

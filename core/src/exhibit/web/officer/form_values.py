@@ -2,19 +2,19 @@
 
 from typing import Any
 
-# Database ids fit in 64 bits; a longer run of digits is not an id of ours.
-MAX_ID_DIGITS = 18
+from exhibit.db.base import MAX_INTEGER
 
 
 def whole_number(text: str) -> int | None:
     """``text`` as a non-negative whole number of ASCII digits, or None.
 
     ``str.isdigit`` alone accepts characters such as "²" that ``int`` then refuses, and
-    numbers too long for the database: both would otherwise end in a 500.
+    numbers too large for the database (``MAX_INTEGER``): both would otherwise end in a 500.
     """
     text = text.strip()
-    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
-        return int(text)
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_INTEGER)):
+        number = int(text)
+        return number if number <= MAX_INTEGER else None
     return None
 
 
