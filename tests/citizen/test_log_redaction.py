@@ -1,4 +1,4 @@
-"""Upload links never reach the logs: uvicorn's access log shows ``/u/[link]``."""
+"""Upload links and download reasons never reach the logs: ``/u/[link]``, ``reason=[reason]``."""
 
 import asyncio
 import logging
@@ -31,6 +31,11 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
     assert record.getMessage() == '127.0.0.1:5000 - "GET /u/[link]/files?lang=cy HTTP/1.1" 200'
     assert redact("opened /u/abc and /u/def/receipt") == "opened /u/[link] and /u/[link]/receipt"
     assert redact("/uploads/abc stays") == "/uploads/abc stays"
+    assert (
+        redact('"GET /items/7/download?reason=CPS+file+for+J.+Smith&x=1 HTTP/1.1"')
+        == '"GET /items/7/download?reason=[reason]&x=1 HTTP/1.1"'
+    )
+    assert redact("/items/7/download?page=2&reason=x") == "/items/7/download?page=2&reason=[reason]"
 
 
 def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> None:

@@ -1,10 +1,12 @@
-"""Keeping upload links out of the logs.
+"""Keeping upload links, and what officers type into addresses, out of the logs.
 
 A witness's link is ``/u/<token>`` and the token is the whole capability, so uvicorn's access
-log must never print it, nor may any other log line. ``RedactUploadLinks`` rewrites such
-paths to ``/u/[link]`` in every record it sees; ``uvicorn_log_config`` is uvicorn's own logging
-set-up with that filter on both of its handlers, and the root logger (where Litestar's and
-Exhibit's own records go) sent through the filtered default handler.
+log must never print it, nor may any other log line. An officer's reason for a download
+travels in its address (``?reason=...``) and may name people. ``RedactUploadLinks`` rewrites
+such paths to ``/u/[link]`` and such reasons to ``reason=[reason]`` in every record it sees;
+``uvicorn_log_config`` is uvicorn's own logging set-up with that filter on both of its
+handlers, and the root logger (where Litestar's and Exhibit's own records go) sent through
+the filtered default handler.
 """
 
 import copy
@@ -16,11 +18,12 @@ from uvicorn.config import LOGGING_CONFIG
 
 _UPLOAD_LINK = re.compile(r"/u/[^/?#\s\"']+")
 REDACTED = "/u/[link]"
+_REASON = re.compile(r"([?&]reason=)[^&#\s\"']*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every ``/u/<token>`` replaced by ``/u/[link]``."""
-    return _UPLOAD_LINK.sub(REDACTED, text)
+    """``text`` with every ``/u/<token>`` as ``/u/[link]`` and every ``reason=`` value hidden."""
+    return _REASON.sub(r"\1[reason]", _UPLOAD_LINK.sub(REDACTED, text))
 
 
 class RedactUploadLinks(logging.Filter):
