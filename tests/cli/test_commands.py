@@ -86,6 +86,8 @@ async def test_an_administrator_sets_up_a_force_from_the_command_line(platform: 
     token = await run("token", "create", "admin@kent.example")
     assert token.returncode == 0, token.stderr
     assert token.stdout.strip().startswith("exh_")
+    assert len(token.stdout.splitlines()) == 1  # only the token, for scripts
+    assert "shown once only" in token.stderr
 
     enabled = await run("force", "plugin", "kent", "share_cps")
     assert enabled.returncode == 0, enabled.stderr

@@ -4,8 +4,6 @@ import asyncio
 import signal
 import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
@@ -17,37 +15,10 @@ from exhibit.notifications.models import DeliveryStatus, Notification
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
-from exhibit.secrets import SecretBox
-from exhibit.settings import Settings
 from exhibit.startup import NotReady, check_ready
 from tests.fixtures.cli import exhibit_env, run_exhibit
-from tests.fixtures.databases import (
-    PostgresUnavailable,
-    admin_execute,
-    postgres_url,
-    require_postgres,
-)
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def empty_settings(request: pytest.FixtureRequest, tmp_path: Path):
-    """Settings over an empty database: no tables at all."""
-    if request.param == "sqlite":
-        yield Settings(
-            data_dir=tmp_path,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}",
-            secret_key=SecretBox.generate_key(),
-        )
-        return
-    name = f"exhibit_empty_{uuid.uuid4().hex[:10]}"
-    try:
-        await admin_execute(f'CREATE DATABASE "{name}"')
-    except PostgresUnavailable as exc:
-        require_postgres(str(exc))
-    yield Settings(
-        data_dir=tmp_path, database_url=postgres_url(name), secret_key=SecretBox.generate_key()
-    )
-    await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# ``empty_settings`` (an empty database on each engine) is in tests/cli/conftest.py.
 
 
 async def test_the_app_refuses_to_start_on_an_unmigrated_database(empty_settings) -> None:

@@ -5,8 +5,11 @@ import os
 from pathlib import Path
 
 import msgspec
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path("exhibit-data")
+DATABASE_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,7 +51,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``EXHIBIT_*`` environment variables (or the mapping given)."""
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("EXHIBIT_DATA_DIR", str(DEFAULT_DATA_DIR))).resolve()
-    database_url = env.get("EXHIBIT_DATABASE_URL") or sqlite_url(data_dir)
+    database_url = check_database_url(env.get("EXHIBIT_DATABASE_URL") or sqlite_url(data_dir))
     is_sqlite = database_url.startswith("sqlite")
     return Settings(
         data_dir=data_dir,
@@ -58,6 +61,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         public_url=env.get("EXHIBIT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         trusted_proxies=parse_trusted_proxies(env.get("EXHIBIT_TRUSTED_PROXIES", "")),
     )
+
+
+def check_database_url(url: str) -> str:
+    """``url`` when it names a database Exhibit can use through one of ``DATABASE_DRIVERS``.
+
+    Raises ``ValueError`` naming the driver, or only the variable: the URL may hold a password.
+    """
+    use = "use postgresql+asyncpg://user@host/database or sqlite+aiosqlite:///path"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in DATABASE_DRIVERS:
+        shown = f"driver {scheme!r}" if scheme.replace("+", "").isalnum() else "URL"
+        raise ValueError(f"EXHIBIT_DATABASE_URL: unsupported {shown}; {use}")
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"EXHIBIT_DATABASE_URL is not a valid database URL; {use}") from None
+    return url
 
 
 def parse_trusted_proxies(value: str) -> tuple[str, ...]:

@@ -23,16 +23,16 @@ from exhibit.accounts.service import (
 from exhibit.audit.verify import verify_force_chain
 from exhibit.cli.allocator import limit_malloc_arenas
 from exhibit.cli.demo import run_demo
-from exhibit.cli.runtime import run_with_platform
+from exhibit.cli.runtime import run_with_platform, settings_from_environment
 from exhibit.cli.verify import verify
 from exhibit.forces.models import Force
-from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.plugin_settings import configure_plugin, set_plugin_enabled
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_by_slug, force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.manager import PluginError, load_plugins
 from exhibit.secrets import SecretBox
-from exhibit.settings import Settings, load_settings
+from exhibit.settings import Settings
 
 CLI_ACTOR = "cli"
 
@@ -52,12 +52,15 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Serve the web app and API (and run the job worker in-process on SQLite)."""
+    from exhibit.startup import check_before_start
     from exhibit.web.app import create_app
     from exhibit.web.log_redaction import uvicorn_log_config
 
     limit_malloc_arenas()
+    settings = _served_settings(host, port)
+    # The app checks again as it starts, but an error there ends in uvicorn's traceback.
+    run_with_platform(check_before_start, settings)
     try:
-        settings = _served_settings(host, port)
         app = create_app(settings)
     except (PluginError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -76,12 +79,12 @@ def serve(host: str, port: int) -> None:
 def worker() -> None:
     """Run background jobs until stopped (any number of workers may share PostgreSQL)."""
     from exhibit.jobs.worker import run_worker_until_stopped
-    from exhibit.startup import check_ready
+    from exhibit.startup import check_before_start
 
     limit_malloc_arenas()
 
     async def work(platform: Platform) -> None:
-        await check_ready(platform)
+        await check_before_start(platform)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -120,7 +123,7 @@ def demo(host: str, port: int) -> None:
 
 def _served_settings(host: str, port: int) -> Settings:
     """Settings whose public address follows ``--host``/``--port`` unless one is configured."""
-    settings = load_settings()
+    settings = settings_from_environment()
     if os.environ.get("EXHIBIT_PUBLIC_URL"):
         return settings
     return msgspec.structs.replace(settings, public_url=f"http://{host}:{port}")
@@ -159,22 +162,33 @@ def force_create(slug: str, name: str, contact: str) -> None:
 @click.argument("slug")
 @click.argument("plugin_id")
 @click.option("--enable/--disable", default=True, help="Enable (default) or disable it.")
-@click.option("--config", "config_json", default="{}", help="The configuration, as JSON.")
-def force_plugin(slug: str, plugin_id: str, enable: bool, config_json: str) -> None:
-    """Enable or disable PLUGIN_ID for force SLUG, with its configuration."""
+@click.option(
+    "--config",
+    "config_json",
+    default=None,
+    help="The new configuration, as JSON (default: keep the stored one).",
+)
+def force_plugin(slug: str, plugin_id: str, enable: bool, config_json: str | None) -> None:
+    """Enable or disable PLUGIN_ID for force SLUG, optionally with a new configuration."""
     try:
-        config: Any = json.loads(config_json)
+        config: Any = None if config_json is None else json.loads(config_json)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
 
     async def work(platform: Platform) -> None:
         async with platform.system_session() as session:
             force_id = (await force_by_slug(session, slug)).id
+        box, plugins = platform.secret_box, platform.plugins
         async with force_transaction(platform, force_id) as tx:
+            if config_json is None:
+                await set_plugin_enabled(
+                    tx.session, plugins, box, force_id, plugin_id, enabled=enable, actor=CLI_ACTOR
+                )
+                return
             await configure_plugin(
                 tx.session,
-                platform.plugins,
-                platform.secret_box,
+                plugins,
+                box,
                 force_id,
                 plugin_id,
                 enabled=enable,
@@ -245,7 +259,9 @@ def token_create(email: str, name: str) -> None:
             _, secret = await create_api_token(tx.session, found, name=name, actor=CLI_ACTOR)
         return secret
 
-    click.echo(run_with_platform(work))
+    secret = run_with_platform(work)
+    click.echo("This token is shown once only: store it now, it cannot be shown again.", err=True)
+    click.echo(secret)
 
 
 @token.command("list")

@@ -59,14 +59,18 @@ def _graph_entry(path: Path) -> tuple[str, list[str]] | None:
     return revision, []
 
 
-async def pending_heads(engine: AsyncEngine, plugins: Plugins) -> set[str]:
-    """The head revisions not yet applied to the database (empty when up to date)."""
-    heads = head_revisions(version_dirs(plugins))
+async def applied_revisions(engine: AsyncEngine) -> set[str]:
+    """The revisions the database records as applied (empty when it has no schema yet)."""
     async with engine.connect() as connection:
         tables = await connection.run_sync(
             lambda sync: sync.dialect.has_table(sync, "alembic_version")
         )
         if not tables:
-            return heads
+            return set()
         result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        return heads - set(result.scalars())
+        return set(result.scalars())
+
+
+async def pending_heads(engine: AsyncEngine, plugins: Plugins) -> set[str]:
+    """The head revisions not yet applied to the database (empty when up to date)."""
+    return head_revisions(version_dirs(plugins)) - await applied_revisions(engine)

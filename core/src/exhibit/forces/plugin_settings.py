@@ -88,24 +88,78 @@ async def configure_plugin(
     encrypted before anything is written. The audit event names the fields that changed,
     never their values. Not committed here.
     """
+    _check_configurable(plugins, plugin_id)
+    stored = await _validated(session, plugins, box, force_id, plugin_id, config)
+    row = await _stored_row(session, force_id, plugin_id)
+    return await _save(session, row, force_id, plugin_id, enabled, stored, actor)
+
+
+async def set_plugin_enabled(
+    session: AsyncSession,
+    plugins: Plugins,
+    box: SecretBox,
+    force_id: int,
+    plugin_id: str,
+    *,
+    enabled: bool,
+    actor: str,
+) -> ForcePlugin:
+    """Enable or disable a plugin for a force and keep its stored configuration, audited.
+
+    Enabling checks the stored configuration (an empty one when none is stored) as strictly
+    as ``configure_plugin`` checks a new one, so a plugin is never enabled with settings
+    that do not fit; disabling needs no valid settings. Not committed here.
+    """
+    _check_configurable(plugins, plugin_id)
+    row = await _stored_row(session, force_id, plugin_id)
+    stored: dict[str, Any] = row.config if row is not None else {}
+    if enabled:
+        await _validated(session, plugins, box, force_id, plugin_id, stored)
+    return await _save(session, row, force_id, plugin_id, enabled, stored, actor)
+
+
+def _check_configurable(plugins: Plugins, plugin_id: str) -> None:
     if plugin_id not in plugins.installed or plugin_id in plugins.builtin_ids:
         raise UnknownPlugin(f"no installed plugin {plugin_id!r} can be enabled")
+
+
+async def _validated(
+    session: AsyncSession,
+    plugins: Plugins,
+    box: SecretBox,
+    force_id: int,
+    plugin_id: str,
+    config: Any,
+) -> dict[str, Any]:
+    """``config`` checked strictly against the plugin's Struct, in the form it is stored."""
     config_type = plugins.config_types.get(plugin_id)
     if config_type is None:
         if config not in (None, {}):
             raise InvalidPluginConfig(f"plugin {plugin_id!r} takes no configuration")
-        stored: dict[str, Any] = {}
-    else:
-        slug = await _slug(session, force_id)
-        stored = stored_config(
-            load_config(plugin_id, config_type, config or {}, box, force_slug=slug)
-        )
+        return {}
+    slug = await _slug(session, force_id)
+    return stored_config(load_config(plugin_id, config_type, config or {}, box, force_slug=slug))
 
-    row = await session.scalar(
+
+async def _stored_row(session: AsyncSession, force_id: int, plugin_id: str) -> ForcePlugin | None:
+    row: ForcePlugin | None = await session.scalar(
         select(ForcePlugin).where(
             ForcePlugin.force_id == force_id, ForcePlugin.plugin_id == plugin_id
         )
     )
+    return row
+
+
+async def _save(
+    session: AsyncSession,
+    row: ForcePlugin | None,
+    force_id: int,
+    plugin_id: str,
+    enabled: bool,
+    stored: dict[str, Any],
+    actor: str,
+) -> ForcePlugin:
+    """Write the force's settings for the plugin and audit which fields changed."""
     previous: dict[str, Any] = {}
     if row is None:
         row = ForcePlugin(force_id=force_id, plugin_id=plugin_id, enabled=enabled, config=stored)
