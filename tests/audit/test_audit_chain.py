@@ -171,8 +171,21 @@ async def test_exhibit_audit_verify_fails_naming_the_tampered_event(platform: Pl
 
     clean = await asyncio.to_thread(run_exhibit, platform.settings, "audit", "verify")
     assert clean.returncode == 0, clean.stderr
-    assert "kent: ok (4 events)" in clean.stdout
-    assert "essex: ok (1 events)" in clean.stdout
+    head = str(await _head(platform, force_id))
+    assert f"kent: ok (4 events; head {head})" in clean.stdout
+    assert "essex: ok (1 events; head 1:" in clean.stdout
+
+    noted = await asyncio.to_thread(
+        run_exhibit, platform.settings, "audit", "verify", "--force", "kent", "--head", head
+    )
+    assert noted.returncode == 0, noted.stderr
+    for wrong, message in [
+        (["--head", head], "give --force too"),
+        (["--force", "kent", "--head", "latest"], "SEQ:HASH"),
+    ]:
+        refused = await asyncio.to_thread(run_exhibit, platform.settings, "audit", "verify", *wrong)
+        assert refused.returncode == 2
+        assert message in refused.stderr
 
     await _tamper(platform, "UPDATE audit_event SET reason = 'edited' WHERE seq = 3")
     broken = await asyncio.to_thread(
