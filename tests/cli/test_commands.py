@@ -100,4 +100,4 @@ async def test_an_administrator_sets_up_a_force_from_the_command_line(platform: 
 
     verified = await run("audit", "verify")
     assert verified.returncode == 0
-    assert "kent: ok (4 events)" in verified.stdout
+    assert "kent: ok (4 events; head 4:" in verified.stdout
