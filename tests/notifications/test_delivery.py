@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from exhibit.db.base import utcnow
+from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
@@ -16,15 +17,16 @@ from exhibit.jobs.models import Job, JobStatus
 from exhibit.jobs.worker import Worker
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.notifications.service import DELIVERY_ATTEMPTS, MessageContent, queue_message
+from exhibit.notifications.sms_budget import DEFAULT_MAX_SEGMENTS, segment_count
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import EvidenceRequest
-from exhibit.uploads.requests import revoke_request
+from exhibit.uploads.requests import resend_request, revoke_request
 from tests.fixtures.third_party import installed_plugin
 from tests.fixtures.witness import make_scene
+from tests.notifications.helpers import enable, run_jobs
 from tests.notifications.helpers import notification as notification_row
-from tests.notifications.helpers import run_jobs
 
 # A text-message provider that behaves as the test tells it to, and remembers what it got.
 PAGER = """
@@ -303,3 +305,39 @@ async def test_a_link_closed_while_its_message_waited_is_not_sent(platform: Plat
     assert link.status == DeliveryStatus.FAILED_PERMANENTLY
     assert link.provider == ""  # no notifier was asked to send it
     assert detail == "not sent: the link was revoked before the message could go"
+
+
+async def test_a_welsh_and_english_text_over_budget_keeps_its_essentials_in_both(
+    pager_platform,
+) -> None:
+    """The officer's words and the contact details go in both languages at once."""
+    platform, pager = pager_platform
+    officer = "Please send the video of the red car you saw on Tuesday evening. " * 6
+    scene = await make_scene(platform, "kent", message=officer.strip())
+    async with force_transaction(platform, scene.force_id) as tx:
+        force = await tx.session.get(Force, scene.force_id)
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert force is not None and request is not None
+        force.welsh_enabled = True
+        force.contact_details_cy = "Ffoniwch 101 a rhowch eich cyfeirnod"
+        token = await resend_request(
+            tx.session,
+            platform.secret_box,
+            force,
+            request,
+            actor="test",
+            public_url="https://exhibit.test",
+        )
+    await enable(platform, scene.force_id, "pager", None)
+
+    await run_jobs(platform)
+
+    *_, (_, _, text) = pager.received
+    lines = text.splitlines()
+    assert segment_count(text) <= DEFAULT_MAX_SEGMENTS
+    assert lines[0] == "Mae Kent Police yn gofyn i chi anfon lluniau neu fideos fel tystiolaeth."
+    assert lines[1] == "Kent Police is asking you to send photos or videos as evidence."
+    assert lines[2].endswith(f"Upload them securely here: https://exhibit.test/u/{token}")
+    assert lines[3].startswith("Mae'r ddolen yn gweithio tan ")
+    assert lines[4].startswith("The link works until ")
+    assert len(lines) == 5  # no officer's words, no contact details, in either language

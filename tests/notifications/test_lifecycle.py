@@ -17,6 +17,7 @@ from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.web.citizen.i18n import MONTHS
 from tests.fixtures.officer import audit_events, browser, sign_in
 from tests.fixtures.witness import make_scene
 from tests.notifications.helpers import run_jobs
@@ -65,6 +66,44 @@ async def test_a_reminder_carries_the_same_link_once_inside_the_window(platform:
     assert reminder.body.startswith("Reminder from Kent Police")
     assert "Call 101 quoting your reference" in reminder.body
     assert len(await audit_events(platform, scene.force_id, "request.reminded")) == 1
+
+
+async def test_a_force_offering_welsh_reminds_in_welsh_then_english(platform: Platform) -> None:
+    scene = await make_scene(platform, "kent")
+    await run_jobs(platform)
+    expires = (utcnow() + timedelta(hours=20)).replace(second=0, microsecond=0)
+    await _set(
+        platform,
+        Force,
+        scene.force_id,
+        reminder_hours_before=24,
+        welsh_enabled=True,
+        contact_details_cy="Ffoniwch 101 a rhowch eich cyfeirnod",
+    )
+    await _set(platform, EvidenceRequest, scene.request_id, expires_at=expires)
+
+    await remind_witnesses(_job(platform, REMIND_JOB))
+
+    reminder = unseal(
+        platform.secret_box, (await _messages(platform, scene.force_id))[1].body_encrypted or ""
+    )
+    day, year, time = f"{expires.day:02d}", expires.year, f"{expires:%H:%M}"
+    month_cy, month_en = (MONTHS[lang][expires.month - 1] for lang in ("cy", "en"))
+    assert reminder.subject == (
+        "Kent Police: nodyn atgoffa i anfon eich tystiolaeth / reminder to send your evidence"
+    )
+    assert reminder.body.splitlines() == [
+        "Nodyn atgoffa gan Kent Police: gallwch anfon lluniau neu fideos fel tystiolaeth o hyd.",
+        "Reminder from Kent Police: you can still send photos or videos as evidence.",
+        "Llwythwch nhw i fyny'n ddiogel yma / Upload them securely here: "
+        f"https://exhibit.test/u/{scene.token}",
+        f"Mae'r ddolen yn stopio gweithio ar {day} {month_cy} {year} am {time}. "
+        "Cadwch hi'n gyfrinachol.",
+        f"The link stops working on {day} {month_en} {year} at {time}. Do not share it.",
+        "Cwestiynau: Ffoniwch 101 a rhowch eich cyfeirnod",
+        "Questions: Call 101 quoting your reference",
+    ]
+    assert reminder.essentials == tuple(reminder.body.splitlines()[3:5])
 
 
 async def test_no_reminder_when_the_force_has_none_or_the_witness_already_sent(

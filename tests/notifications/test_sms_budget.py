@@ -2,7 +2,7 @@
 
 import pytest
 
-from exhibit.notifications.sms_budget import fit_to_segments, segment_count
+from exhibit.notifications.sms_budget import cut_to_essentials, fit_to_segments, segment_count
 
 LINK = "https://exhibit.example.police.uk/u/Zk3mQ9vX2bL7nR4tY8wC1dF6hJ0"
 
@@ -57,3 +57,26 @@ def test_when_even_the_kept_lines_are_too_long_only_force_and_link_remain() -> N
     body += f"Upload them securely here: {LINK}\nQuestions: call 101"
     fitted = fit_to_segments(body, [force, LINK], 1)
     assert fitted == f"{force}\n{LINK}"
+
+
+def test_a_text_in_two_languages_over_budget_drops_optional_lines_in_both_at_once() -> None:
+    expiry = ("Mae'r ddolen yn gweithio tan 02 Rhagfyr 2026.", "The link works until 02 December.")
+    body = "\n".join(
+        [
+            "Mae Heddlu Gwent yn gofyn i chi anfon lluniau.",
+            "Heddlu Gwent is asking you to send photos.",
+            f"Upload: {LINK}",
+            *expiry,
+            "Cwestiynau: " + "ffoniwch 101 a rhowch eich cyfeirnod " * 3,
+            "Questions: " + "call 101 and quote your reference " * 3,
+        ]
+    )
+    keep = ["Heddlu Gwent", LINK, *expiry]
+
+    assert cut_to_essentials(body, keep, 4) == body  # within budget: unchanged
+    assert cut_to_essentials(body, keep, 2).splitlines() == [
+        "Mae Heddlu Gwent yn gofyn i chi anfon lluniau.",
+        "Heddlu Gwent is asking you to send photos.",
+        f"Upload: {LINK}",
+        *expiry,
+    ]

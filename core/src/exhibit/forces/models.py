@@ -21,6 +21,10 @@ class Force(Base):
     storage_backend: Mapped[str] = mapped_column(String(64), default="local")
     privacy_notice: Mapped[str] = mapped_column(Text, default="")
     welsh_enabled: Mapped[bool] = mapped_column(default=False)
+    # The force's own texts in Welsh: the Welsh pages and messages use the English ones
+    # while these are empty.
+    contact_details_cy: Mapped[str] = mapped_column(String(1000), default="")
+    privacy_notice_cy: Mapped[str] = mapped_column(Text, default="")
     two_factor_required: Mapped[bool] = mapped_column(default=False)
     """Whether every user needs a TOTP code to sign in (force admins always do)."""
     default_max_files: Mapped[int] = mapped_column(default=25)

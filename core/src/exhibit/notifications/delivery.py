@@ -26,7 +26,11 @@ from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMes
 from exhibit.notifications.reminders import LINK_PURPOSE, REMINDER_PURPOSE
 from exhibit.notifications.routing import NoNotifier, fallback_for, notifier_for
 from exhibit.notifications.service import DELIVERY_ATTEMPTS, enqueue_delivery, unseal
-from exhibit.notifications.sms_budget import DEFAULT_MAX_SEGMENTS, fit_to_segments
+from exhibit.notifications.sms_budget import (
+    DEFAULT_MAX_SEGMENTS,
+    cut_to_essentials,
+    fit_to_segments,
+)
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
 from exhibit.plugins.context import ForceInfo, ProviderContext
@@ -277,7 +281,9 @@ def _message(
     body = content.body
     if notification.channel == "sms":
         budget = getattr(route.config(), "max_segments", DEFAULT_MAX_SEGMENTS)
-        body = fit_to_segments(body, [force.name, content.link or ""], budget)
+        keep = [force.name, content.link or "", *content.essentials]
+        fit = cut_to_essentials if content.essentials else fit_to_segments
+        body = fit(body, keep, budget)
     return OutboundMessage(
         notification_id=notification.id,
         channel=notification.channel,

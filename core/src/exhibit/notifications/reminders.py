@@ -14,9 +14,17 @@ from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.handlers import JobContext
+from exhibit.notifications.languages import (
+    essentials,
+    joined,
+    message_date_time,
+    message_languages,
+    question_lines,
+)
 from exhibit.notifications.models import Notification
 from exhibit.notifications.service import MessageContent, queue_message, unseal
 from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.web.citizen.i18n import translate
 
 REMIND_JOB = "core.remind_witnesses"
 REMINDER_PURPOSE = "reminder"
@@ -25,19 +33,26 @@ _WAITING = (RequestState.CREATED, RequestState.SENT, RequestState.OPENED, Reques
 
 
 def reminder_message(force: Force, request: EvidenceRequest, link: str) -> MessageContent:
-    """The reminder: who asks, the link, until when it works, and whom to ask."""
-    expires = request.expires_at.strftime("%d %B %Y at %H:%M")
-    lines = [
-        f"Reminder from {force.name}: you can still send photos or videos as evidence.",
-        f"Upload them securely here: {link}",
-        f"The link stops working on {expires}. Do not share it.",
+    """The reminder: who asks, the link, until when it works, and whom to ask.
+
+    In Welsh and English, Welsh first, where the force offers Welsh, like the link's message.
+    """
+    languages = message_languages(force)
+    lines = [translate(lang, "reminder_message_intro", force=force.name) for lang in languages]
+    lines.append(f"{joined(languages, 'link_message_upload')}: {link}")
+    expiry = [
+        translate(
+            lang, "reminder_message_expires", when=message_date_time(request.expires_at, lang)
+        )
+        for lang in languages
     ]
-    if force.contact_details:
-        lines.append(f"Questions: {force.contact_details}")
+    lines += expiry
+    lines += question_lines(force, languages)
     return MessageContent(
-        subject=f"{force.name}: reminder to send your evidence",
+        subject=f"{force.name}: {joined(languages, 'reminder_message_subject')}",
         body="\n".join(lines),
         link=link,
+        essentials=essentials(languages, expiry),
     )
 
 

@@ -33,6 +33,11 @@ class MessageContent(msgspec.Struct, frozen=True, kw_only=True):
     html_body: str | None = None
     link: str | None = None
     """The upload link the body carries: kept whole when a text message is shortened."""
+    essentials: tuple[str, ...] = ()
+    """In a message in Welsh and English, the lines besides those with the force's name and
+    the link that a text message over its budget is cut down to: the expiry in each
+    language. The rest (the officer's words, the contact details) then goes in both
+    languages at once. Empty for a message in one language, shortened line by line."""
 
 
 def seal(box: SecretBox, content: MessageContent) -> str:

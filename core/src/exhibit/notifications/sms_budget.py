@@ -4,7 +4,9 @@ A text in the GSM 03.38 alphabet takes 160 characters in one segment and 153 per
 once split (characters of the extension table count twice); anything else is sent as UCS-2,
 70 characters alone and 67 per segment split. A message over budget is shortened line by
 line, longest first, but the lines carrying the upload link and the force's name are kept
-whole: a witness must always see who is asking and where to send.
+whole: a witness must always see who is asking and where to send. A message in two
+languages over budget is first cut down to its essential lines, so that it never keeps a
+line in one language and drops it in the other.
 """
 
 from collections.abc import Sequence
@@ -69,6 +71,20 @@ def fit_to_segments(body: str, keep: Sequence[str], max_segments: int) -> str:
             del lines[longest]
             del kept[longest]
     return "\n".join(lines)
+
+
+def cut_to_essentials(body: str, keep: Sequence[str], max_segments: int) -> str:
+    """``body`` whole if it fits ``max_segments``, else only its lines holding one of ``keep``
+    (fitted as ``fit_to_segments`` does if even those are too long).
+
+    For a message in two languages: its optional lines go in both languages at once, where
+    ``fit_to_segments`` would cut the longest first and leave one language's and not the
+    other's.
+    """
+    if fits(body, max_segments):
+        return body
+    lines = [line for line in body.split("\n") if any(k and k in line for k in keep)]
+    return fit_to_segments("\n".join(lines), keep, max_segments)
 
 
 def _shorten(line: str, whole: str, max_segments: int) -> str:

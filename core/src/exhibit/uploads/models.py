@@ -65,6 +65,8 @@ class Submission(ForceOwned, Base):
     statement: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    """The language of the page the witness sent from (``en`` or ``cy``): the receipt's."""
 
 
 class Upload(ForceOwned, Base):

@@ -8,17 +8,26 @@ message sent for a request that was rolled back. Nothing here commits.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
+from exhibit.notifications.languages import (
+    essentials,
+    joined,
+    message_date,
+    message_languages,
+    question_lines,
+)
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.secrets import SecretBox
 from exhibit.uploads.contacts import normalise_email, normalise_mobile
 from exhibit.uploads.links import link_url, new_link_token
 from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.web.citizen.i18n import translate
 
 MAX_EXPIRY_DAYS = 90
 MAX_FILES = 500
@@ -27,6 +36,10 @@ CLOSED_STATES = {RequestState.SUBMITTED, RequestState.EXPIRED, RequestState.REVO
 
 class RequestClosed(ValueError):
     """The request is submitted, expired or revoked, so the action no longer applies."""
+
+
+class CaseClosed(ValueError):
+    """The case is closed, so no witness may be sent a link for it until it is reopened."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,7 @@ async def create_request(
     The token is returned for the caller's own use (tests, the outbox) and is stored
     nowhere but inside the encrypted message.
     """
-    if case.status != CaseStatus.OPEN:
-        raise ValueError(f"case {case.reference} is closed")
+    await _require_case_open(session, case)
     if not new.recipient_name.strip():
         raise ValueError("the recipient's name is required")
     channels = _channels(new)
@@ -120,6 +132,7 @@ async def resend_request(
     """Send the link again. Only the token's hash is kept, so this issues a new link and the
     old one stops working at once. Returns the new token."""
     _require_open(request)
+    await _require_case_open(session, await _case_of(session, request))
     token, request.token_hash = new_link_token()
     await audit.record(
         session,
@@ -140,6 +153,7 @@ async def extend_request(
     """Push the expiry ``days`` further from now (a request that already expired reopens)."""
     if request.state in (RequestState.SUBMITTED, RequestState.REVOKED):
         raise RequestClosed(f"a {request.state.value} request cannot be extended")
+    await _require_case_open(session, await _case_of(session, request))
     days = _within("days", days, days, 1, MAX_EXPIRY_DAYS)
     previous = request.expires_at
     request.expires_at = utcnow() + timedelta(days=days)
@@ -175,6 +189,24 @@ async def revoke_request(
         object_id=request.id,
         reason=reason.strip(),
     )
+
+
+async def _require_case_open(session: AsyncSession, case: Case) -> None:
+    # The force's row is locked first (as the audit event would lock it anyway), and closing
+    # a case takes the same lock: the status read here is therefore the latest committed one,
+    # and no link goes out on a case that another officer closed a moment ago.
+    await session.execute(select(Force.id).where(Force.id == case.force_id).with_for_update())
+    status = await session.scalar(select(Case.status).where(Case.id == case.id))
+    if status != CaseStatus.OPEN:
+        raise CaseClosed(
+            f"case {case.reference} is closed: reopen it to ask a witness for evidence"
+        )
+
+
+async def _case_of(session: AsyncSession, request: EvidenceRequest) -> Case:
+    case = await session.get(Case, request.case_id)
+    assert case is not None  # a request's case is never deleted (foreign key)
+    return case
 
 
 def _require_open(request: EvidenceRequest) -> None:
@@ -228,15 +260,26 @@ async def _send_link(
 
 
 def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageContent:
-    """The message that carries the link: the force, the officer's words, the link, contact."""
-    expires = request.expires_at.strftime("%d %B %Y")
-    lines = [f"{force.name} is asking you to send photos or videos as evidence."]
+    """The message that carries the link: the force, the officer's words, the link, contact.
+
+    In Welsh and English, Welsh first, where the force offers Welsh (the officer's words
+    once, as written). A text message over its budget then drops the officer's words and
+    the contact details before the force, the link and the expiry in either language.
+    """
+    languages = message_languages(force)
+    lines = [translate(lang, "link_message_intro", force=force.name) for lang in languages]
     if request.message:
         lines.append(request.message)
-    lines.append(f"Upload them securely here: {url}")
-    lines.append(f"The link works until {expires}. Do not share it.")
-    if force.contact_details:
-        lines.append(f"Questions: {force.contact_details}")
+    lines.append(f"{joined(languages, 'link_message_upload')}: {url}")
+    expiry = [
+        translate(lang, "link_message_expires", when=message_date(request.expires_at, lang))
+        for lang in languages
+    ]
+    lines += expiry
+    lines += question_lines(force, languages)
     return MessageContent(
-        subject=f"{force.name}: please send your evidence", body="\n".join(lines), link=url
+        subject=f"{force.name}: {joined(languages, 'link_message_subject')}",
+        body="\n".join(lines),
+        link=url,
+        essentials=essentials(languages, expiry),
     )

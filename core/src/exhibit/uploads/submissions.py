@@ -11,10 +11,12 @@ from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
+from exhibit.notifications.languages import question_lines
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.plugins.context import ItemInfo, SubmissionInfo
 from exhibit.secrets import SecretBox
 from exhibit.uploads.models import EvidenceRequest, RequestState, Submission, Upload
+from exhibit.web.citizen.i18n import ENGLISH, LANGUAGES, translate
 
 # No 0/O or 1/I: a witness may read the reference out over the phone.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -53,12 +55,14 @@ async def complete_submission(
     request: EvidenceRequest,
     *,
     statement: str,
+    language: str = ENGLISH,
 ) -> Submission:
     """Close the submission: record the statement, mark the request submitted, send a receipt.
 
     The receipt goes through the request's channels and lists each file's name, size and
-    SHA-256 as stored, with the submission reference. The submission-completed event is
-    sent to the force's plugins after the commit.
+    SHA-256 as stored, with the submission reference, in ``language`` (``en`` or ``cy``:
+    the page the witness sent from). The submission-completed event is sent to the force's
+    plugins after the commit.
     """
     session = tx.session
     statement = statement.strip()
@@ -85,6 +89,7 @@ async def complete_submission(
         raise NothingToSubmit("add at least one file before you send")
 
     submission.statement = statement
+    submission.language = language if language in LANGUAGES else ENGLISH
     submission.completed_at = utcnow()
     request.state = RequestState.SUBMITTED
     request.submitted_at = submission.completed_at
@@ -129,18 +134,21 @@ async def complete_submission(
 def receipt_message(
     force: Force, submission: Submission, items: Sequence[EvidenceItem]
 ) -> MessageContent:
-    """The witness's receipt: reference, then each file's name, size and SHA-256."""
-    lines = [
-        f"{force.name} has received your evidence. Reference: {submission.reference}",
-        "",
-    ]
+    """The witness's receipt: reference, then each file's name, size and SHA-256.
+
+    In the language the witness sent in, with the force's contact details in that language.
+    """
+    lang = submission.language
+    named = {"force": force.name, "reference": submission.reference}
+    lines = [translate(lang, "receipt_message_intro", **named), ""]
     for item in items:
-        lines.append(f"{item.original_filename} ({item.size} bytes)")
+        lines.append(f"{item.original_filename} ({translate(lang, 'size_exact', count=item.size)})")
         lines.append(f"SHA-256: {item.sha256}")
-    if force.contact_details:
-        lines += ["", f"Questions: {force.contact_details}"]
+    questions = question_lines(force, [lang])
+    if questions:
+        lines += ["", *questions]
     return MessageContent(
-        subject=f"{force.name}: receipt {submission.reference}", body="\n".join(lines)
+        subject=translate(lang, "receipt_message_subject", **named), body="\n".join(lines)
     )
 
 

@@ -24,7 +24,7 @@ from exhibit.uploads.links import (
     request_for_token,
 )
 from exhibit.uploads.models import EvidenceRequest, RequestState
-from exhibit.web.citizen.i18n import choose_language
+from exhibit.web.citizen.i18n import choose_language, force_text
 
 LANGUAGE_COOKIE = "exhibit_lang"
 # Generous for one witness reloading a page on a bad connection.
@@ -40,6 +40,8 @@ class ForcePage:
     contact_details: str
     privacy_notice: str
     welsh_enabled: bool
+    contact_details_cy: str = ""
+    privacy_notice_cy: str = ""
 
     @classmethod
     def of(cls, force: Force) -> "ForcePage":
@@ -49,7 +51,17 @@ class ForcePage:
             contact_details=force.contact_details,
             privacy_notice=force.privacy_notice,
             welsh_enabled=force.welsh_enabled,
+            contact_details_cy=force.contact_details_cy,
+            privacy_notice_cy=force.privacy_notice_cy,
         )
+
+    def contact_in(self, lang: str) -> str:
+        """The contact details in ``lang`` (the English ones where Welsh is empty)."""
+        return force_text(self.contact_details, self.contact_details_cy, lang)
+
+    def privacy_in(self, lang: str) -> str:
+        """The privacy notice in ``lang`` (the English one where Welsh is empty)."""
+        return force_text(self.privacy_notice, self.privacy_notice_cy, lang)
 
 
 @dataclass(frozen=True)

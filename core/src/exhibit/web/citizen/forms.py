@@ -11,10 +11,12 @@ from exhibit.web.citizen.views import FileLists
 
 @dataclass
 class FinishForm:
-    """The send form: an optional statement and the confirmation box."""
+    """The send form: an optional statement, the confirmation box, and the language of the
+    page it was on (the receipt's language, even where the language cookie was refused)."""
 
     statement: str = ""
     confirm: str = ""
+    lang: str = ""
 
 
 @dataclass(frozen=True)

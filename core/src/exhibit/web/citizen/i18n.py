@@ -1,7 +1,8 @@
-"""Every word a witness reads, in English and Welsh.
+"""Every word a witness reads, in English and Welsh: on the pages and in the messages sent.
 
 A message is looked up by key and filled with ``str.format`` values. The page's script gets
-its own strings (``SCRIPT_KEYS``) in the page, in the page's language.
+its own strings (``SCRIPT_KEYS``) in the page, in the page's language. The texts a force
+writes itself come in both languages too (``force_text`` picks one).
 """
 
 from collections.abc import Mapping
@@ -291,6 +292,37 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Wait a few minutes, then try again.",
         "Arhoswch ychydig funudau, yna rhowch gynnig arall arni.",
     ),
+    # Messages sent to the witness by text message or email. The Welsh words use no letter
+    # outside the GSM alphabet (no â, ŵ, ŷ): one such letter sends the whole text as UCS-2,
+    # 70 characters a segment instead of 160.
+    "link_message_subject": ("please send your evidence", "anfonwch eich tystiolaeth"),
+    "link_message_intro": (
+        "{force} is asking you to send photos or videos as evidence.",
+        "Mae {force} yn gofyn i chi anfon lluniau neu fideos fel tystiolaeth.",
+    ),
+    "link_message_upload": ("Upload them securely here", "Llwythwch nhw i fyny'n ddiogel yma"),
+    "link_message_expires": (
+        "The link works until {when}. Do not share it.",
+        "Mae'r ddolen yn gweithio tan {when}. Cadwch hi'n gyfrinachol.",
+    ),
+    "reminder_message_subject": (
+        "reminder to send your evidence",
+        "nodyn atgoffa i anfon eich tystiolaeth",
+    ),
+    "reminder_message_intro": (
+        "Reminder from {force}: you can still send photos or videos as evidence.",
+        "Nodyn atgoffa gan {force}: gallwch anfon lluniau neu fideos fel tystiolaeth o hyd.",
+    ),
+    "reminder_message_expires": (
+        "The link stops working on {when}. Do not share it.",
+        "Mae'r ddolen yn stopio gweithio ar {when}. Cadwch hi'n gyfrinachol.",
+    ),
+    "receipt_message_subject": ("{force}: receipt {reference}", "{force}: derbynneb {reference}"),
+    "receipt_message_intro": (
+        "{force} has received your evidence. Reference: {reference}",
+        "Mae {force} wedi cael eich tystiolaeth. Cyfeirnod: {reference}",
+    ),
+    "message_questions": ("Questions", "Cwestiynau"),
     # Sizes and dates
     "size_exact": ("{count} bytes", "{count} beit"),
     "date_time": ("{date} at {time}", "{date} am {time}"),
@@ -387,6 +419,12 @@ def translate(lang: str, key: str, **values: object) -> str:
     english, welsh = MESSAGES[key]
     text = welsh if lang == WELSH else english
     return text.format(**values) if values else text
+
+
+def force_text(english: str, welsh: str, lang: str) -> str:
+    """One of the force's own texts (contact details, privacy notice) in ``lang``: the Welsh
+    version on a Welsh page or message, the English one where the force left Welsh empty."""
+    return (welsh if lang == WELSH else "") or english
 
 
 class Translator:

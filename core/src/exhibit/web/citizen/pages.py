@@ -4,6 +4,7 @@ The upload page, the list of files received (JSON for the page's script), sendin
 submission, and the receipt. The files themselves go to the tus server at ``/uploads/``.
 """
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +30,12 @@ from exhibit.web.citizen.forms import (
     files_out,
     form_errors,
 )
-from exhibit.web.citizen.i18n import CHARACTER_COUNT_WELSH, WELSH, script_strings
+from exhibit.web.citizen.i18n import (
+    CHARACTER_COUNT_WELSH,
+    WELSH,
+    choose_language,
+    script_strings,
+)
 from exhibit.web.citizen.rendering import (
     NO_STORE,
     language_cookies,
@@ -99,9 +105,13 @@ class CitizenPages(Controller):
         link: NamedDependency[CitizenLink],
         data: URLEncodedBody[FinishForm],
     ) -> Response[Any]:
-        """Send the submission, then show the receipt; problems re-show the page."""
+        """Send the submission, then show the receipt; problems re-show the page.
+
+        The receipt is sent in the language of the page the form was on.
+        """
         if link.state == RequestState.SUBMITTED:
             return _to_receipt(link)
+        link = _in_posted_language(link, data)
         statement = data.statement.replace("\r\n", "\n").strip()
         errors = form_errors(link.lang, statement, confirmed=data.confirm == "yes")
         if not errors:
@@ -112,7 +122,11 @@ class CitizenPages(Controller):
                     if problem is not None:
                         raise NothingToSubmit(problem)
                     await complete_submission(
-                        tx, platform.secret_box, evidence_request, statement=statement
+                        tx,
+                        platform.secret_box,
+                        evidence_request,
+                        statement=statement,
+                        language=link.lang,
                     )
                 return _to_receipt(link)
             except NothingToSubmit:
@@ -177,6 +191,13 @@ async def _reload(session: AsyncSession, link: CitizenLink) -> EvidenceRequest:
         return await request_for_token(session, link.token)
     except LinkRefused as exc:
         raise LinkUnavailable(exc.problem, link.force, link.lang, link.token) from None
+
+
+def _in_posted_language(link: CitizenLink, form: FinishForm) -> CitizenLink:
+    """The link in the language of the page the form was posted from, where it names one the
+    force offers (the cookie that remembers the language may have been refused)."""
+    lang = choose_language(form.lang or None, link.lang, welsh_enabled=link.force.welsh_enabled)
+    return replace(link, lang=lang)
 
 
 def _to_receipt(link: CitizenLink) -> Redirect:

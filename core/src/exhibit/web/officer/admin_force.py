@@ -1,10 +1,11 @@
 """``/admin/force``: the force's own settings.
 
-What witnesses are shown (contact details, privacy notice, Welsh), the defaults of a new
-evidence request, when witnesses get a reminder and how long their contact details are kept,
-how exhibits are numbered and declined material kept, whether disposal
-needs a second person, and whether everyone signs in with two-factor. A change is audited
-with the names of the fields that changed.
+What witnesses are shown (contact details and privacy notice, each in English and in Welsh,
+and whether the pages are offered in Welsh), the defaults of a new evidence request, when
+witnesses get a reminder and how long their contact details are kept, how exhibits are
+numbered and declined material kept, whether disposal needs a second person, and whether
+everyone signs in with two-factor. A change is audited with the names of the fields that
+changed.
 """
 
 from dataclasses import dataclass, field
@@ -27,7 +28,13 @@ from exhibit.web.officer.forms import MAX_FILE_MB, FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 ADMIN = {"permission": Permission.ADMINISTER_FORCE}
-TEXTS = {"contact_details": 1000, "privacy_notice": 20_000, "exhibit_reference_format": 64}
+TEXTS = {
+    "contact_details": 1000,
+    "contact_details_cy": 1000,
+    "privacy_notice": 20_000,
+    "privacy_notice_cy": 20_000,
+    "exhibit_reference_format": 64,
+}
 # Each number: what it counts, and its lowest and highest value.
 NUMBERS = {
     "default_max_files": ("number of files", 1, MAX_FILES),

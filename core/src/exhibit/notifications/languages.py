@@ -1,0 +1,62 @@
+"""The languages of the messages a witness is sent, and the force's own words in each.
+
+A force that offers Welsh sends the link and the reminder in Welsh and English, Welsh
+first: the Welsh Language Standards ask that Welsh be placed where it is likely to be read
+first. A force without Welsh sends English only, worded as it always was. A receipt goes
+in the one language the witness sent their files in. The words live with the citizen
+pages' own (``exhibit.web.citizen.i18n``), so a translator finds them in one place.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from exhibit.forces.models import Force
+from exhibit.web.citizen.i18n import ENGLISH, LANGUAGES, MONTHS, WELSH, force_text, translate
+
+
+def message_languages(force: Force) -> tuple[str, ...]:
+    """The languages of a message carrying the link, in order: Welsh and English where the
+    force offers Welsh, else English."""
+    return (WELSH, ENGLISH) if force.welsh_enabled else (ENGLISH,)
+
+
+def joined(languages: Sequence[str], key: str, **values: object) -> str:
+    """The message ``key`` in each of ``languages``, as one phrase: ``Cwestiynau / Questions``."""
+    return " / ".join(translate(lang, key, **values) for lang in languages)
+
+
+def essentials(languages: Sequence[str], lines: Sequence[str]) -> tuple[str, ...]:
+    """The ``lines`` a text message over its budget is cut down to (``MessageContent``): all
+    of them in two languages; none in English alone, shortened line by line as it always
+    was."""
+    return tuple(lines) if len(languages) > 1 else ()
+
+
+def message_date(moment: datetime, lang: str) -> str:
+    """A date as the messages write it: ``02 December 2026`` or ``02 Rhagfyr 2026``."""
+    month = MONTHS[lang if lang in LANGUAGES else ENGLISH][moment.month - 1]
+    return f"{moment.day:02d} {month} {moment.year}"
+
+
+def message_date_time(moment: datetime, lang: str) -> str:
+    """A date and time as the messages write them: ``02 December 2026 at 14:30``."""
+    return translate(lang, "date_time", date=message_date(moment, lang), time=f"{moment:%H:%M}")
+
+
+def force_contact(force: Force, lang: str) -> str:
+    """The force's contact details in ``lang`` (the English ones where Welsh is empty)."""
+    return force_text(force.contact_details, force.contact_details_cy, lang)
+
+
+def question_lines(force: Force, languages: Sequence[str]) -> list[str]:
+    """Whom to ask with questions, in each language.
+
+    English contact details standing in for missing Welsh ones are written once, under both
+    labels (``Cwestiynau / Questions: ...``), rather than twice in the same words.
+    """
+    by_text: dict[str, list[str]] = {}
+    for lang in languages:
+        contact = force_contact(force, lang)
+        if contact:
+            by_text.setdefault(contact, []).append(lang)
+    return [f"{joined(langs, 'message_questions')}: {text}" for text, langs in by_text.items()]
