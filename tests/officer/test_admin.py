@@ -94,7 +94,7 @@ async def test_an_admin_changes_a_role_deactivates_and_resets_two_factor(
             assert "cannot change your own role" in own.text
 
             await submit(client, f"{page}/reset-two-factor", {})
-            await submit(client, f"{page}/deactivate", {})
+            await submit(client, f"{page}/deactivate", {"reason": "Left the force"})
             assert "Deactivated" in (await client.get(page)).text
         # Deactivation ends the officer's session at once.
         assert (await officer_browser.get("/cases", follow_redirects=False)).status_code == 303
@@ -109,7 +109,8 @@ async def test_an_admin_changes_a_role_deactivates_and_resets_two_factor(
     assert role.details == {"from": "officer", "to": "supervisor"}
     assert role.actor == f"user:{admin.user_id}"
     assert len(await audit_events(platform, admin.force_id, "user.two_factor_reset")) == 1
-    assert len(await audit_events(platform, admin.force_id, "user.deactivated")) == 1
+    [deactivated] = await audit_events(platform, admin.force_id, "user.deactivated")
+    assert deactivated.reason == "Left the force"
 
 
 async def test_an_admin_of_another_force_finds_no_such_user(
@@ -120,8 +121,10 @@ async def test_an_admin_of_another_force_finds_no_such_user(
     async with browser(settings) as client:
         await sign_in_with_code(client, other)
         assert (await client.get(f"/admin/users/{officer.user_id}")).status_code == 404
-        refused = await submit(client, f"/admin/users/{officer.user_id}/deactivate", {})
-        assert refused.status_code == 404
+        for action in ("deactivate", "reactivate", "clear-lockout", "password-reset"):
+            url = f"/admin/users/{officer.user_id}/{action}"
+            refused = await submit(client, url, {"reason": "Not mine to change"})
+            assert refused.status_code == 404, action
         assert officer.email not in (await client.get("/admin/users")).text
     async with platform.force_session(officer.force_id) as session:
         assert (await session.get(User, officer.user_id)).active  # type: ignore[union-attr]
@@ -178,6 +181,47 @@ async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing
     assert force.disposal_needs_approval is False  # unticked
     [event] = await audit_events(platform, admin.force_id, "force.settings_changed")
     assert "two_factor_required" in event.details["changed_fields"]
+
+
+async def test_an_admin_writes_the_forces_texts_in_welsh_too(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await _admin(platform)
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        assert 'name="privacy_notice_cy"' in (await client.get("/admin/force")).text
+        form = {
+            "contact_details": "Call 101",
+            "contact_details_cy": "Ffoniwch 101",
+            "privacy_notice": "We keep your footage safe.",
+            "privacy_notice_cy": "Rydym yn cadw eich lluniau'n ddiogel.",
+            "welsh_enabled": "yes",
+            "default_max_files": "25",
+            "default_max_file_mb": "500",
+            "default_expiry_days": "7",
+            "exhibit_reference_format": "{initials}/{n}",
+            "declined_retention_days": "90",
+            "reminder_hours_before": "0",
+            "contact_purge_days": "30",
+        }
+        too_long = await submit(client, "/admin/force", form | {"contact_details_cy": "x" * 1001})
+        saved = await submit(client, "/admin/force", form)
+        shown = (await client.get("/admin/force")).text
+
+    assert too_long.status_code == 400
+    assert "Use 1,000 characters or fewer" in too_long.text
+    assert "settings were saved" in saved.text
+    assert 'name="contact_details_cy" rows="3" lang="cy"' in shown
+    assert ">Ffoniwch 101</textarea>" in shown
+    async with platform.force_session(admin.force_id) as session:
+        force = await session.get(Force, admin.force_id)
+    assert force is not None
+    assert (force.contact_details_cy, force.privacy_notice_cy) == (
+        "Ffoniwch 101",
+        "Rydym yn cadw eich lluniau'n ddiogel.",
+    )
+    [event] = await audit_events(platform, admin.force_id, "force.settings_changed")
+    assert {"contact_details_cy", "privacy_notice_cy"} <= set(event.details["changed_fields"])
 
 
 async def test_admin_pages_are_for_force_admins_only(

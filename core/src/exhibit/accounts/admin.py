@@ -1,7 +1,9 @@
-"""What a force admin does to the force's users: roles, deactivation, one-time password links.
+"""What a force admin does to the force's users: roles, deactivation, sign-in lock-outs and
+one-time password links (to set a first password, or to reset a forgotten one).
 
-Every change is audited in the caller's transaction. An admin cannot change their own role
-or deactivate themselves, so a force is never left without the admin who made the change.
+Every change is audited in the caller's transaction; a request that changes nothing is not.
+An admin cannot change their own role or deactivate themselves, so a force is never left
+without the admin who made the change.
 """
 
 import hashlib
@@ -11,38 +13,84 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exhibit.accounts import lockout
 from exhibit.accounts.models import PasswordSetup, Role, User
 from exhibit.accounts.passwords import hash_password
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 
 SETUP_LINK_LIFETIME = timedelta(days=3)
+MAX_REASON = 2000
 
 
 class SelfChange(ValueError):
     """An admin tried to change their own role or deactivate themselves."""
 
 
-async def change_role(session: AsyncSession, target: User, role: Role, *, by: User) -> None:
-    """Give ``target`` a new role, audited. Not committed."""
+class ReasonRefused(ValueError):
+    """The change needs a reason for the audit log: none was given, or too long a one."""
+
+
+async def change_role(session: AsyncSession, target: User, role: Role, *, by: User) -> bool:
+    """Give ``target`` a new role, audited; False (and no event) if they already have it.
+
+    Not committed.
+    """
     if target.id == by.id:
         raise SelfChange("you cannot change your own role; ask another force admin")
     if target.role == role:
-        return
+        return False
     previous, target.role = target.role, role
     await _audit(
         session, target, by, "user.role_changed", {"from": previous.value, "to": role.value}
     )
+    return True
 
 
-async def set_active(session: AsyncSession, target: User, active: bool, *, by: User) -> None:
-    """Deactivate (signed out everywhere at once, tokens stop working) or reactivate a user."""
+async def deactivate(session: AsyncSession, target: User, *, by: User, reason: str) -> bool:
+    """Stop ``target`` signing in: their sessions and API tokens stop working at once.
+
+    Audited with ``reason``; False (and no event) if they were already deactivated.
+    Raises ``SelfChange`` for the admin's own account and ``ReasonRefused``. Not committed.
+    """
     if target.id == by.id:
         raise SelfChange("you cannot deactivate yourself; ask another force admin")
-    if target.active == active:
-        return
-    target.active = active
-    await _audit(session, target, by, "user.reactivated" if active else "user.deactivated", {})
+    reason = _checked(reason)
+    if not target.active:
+        return False
+    target.active = False
+    await _audit(session, target, by, "user.deactivated", {}, reason=reason)
+    return True
+
+
+async def reactivate(session: AsyncSession, target: User, *, by: User, reason: str) -> bool:
+    """Let a deactivated user sign in again, audited with ``reason``.
+
+    False (and no event) if they were active. Raises ``ReasonRefused``. Not committed.
+    """
+    reason = _checked(reason)
+    if target.active:
+        return False
+    target.active = True
+    await _audit(session, target, by, "user.reactivated", {}, reason=reason)
+    return True
+
+
+async def clear_lockout(session: AsyncSession, target: User, *, by: User, reason: str) -> bool:
+    """Let ``target``'s address try to sign in again now, audited with ``reason``.
+
+    False (and no event) if the address was not locked out. Raises ``ReasonRefused``.
+    Not committed.
+    """
+    reason = _checked(reason)
+    until = await lockout.locked_until(session, target.email)
+    if until is None:
+        return False
+    await lockout.clear_failures(session, target.email)
+    await _audit(
+        session, target, by, "user.lockout_cleared", {"locked_until": until.isoformat()}, reason
+    )
+    return True
 
 
 def _hash(token: str) -> str:
@@ -55,6 +103,31 @@ async def issue_setup_link(session: AsyncSession, target: User, *, actor: str) -
     Earlier unused links of the user stop working. Only the token's SHA-256 is stored.
     Not committed.
     """
+    token = await _new_link(session, target)
+    await audit.record(
+        session,
+        target.force_id,
+        actor=actor,
+        action="user.password_link_issued",
+        object_type="user",
+        object_id=target.id,
+    )
+    return token
+
+
+async def issue_reset_link(session: AsyncSession, target: User, *, by: User, reason: str) -> str:
+    """A one-time token with which ``target`` chooses a new password, audited with ``reason``.
+
+    The link works as a new user's set-up link does (``use_setup_link``); the old password
+    keeps working until it is used. Raises ``ReasonRefused``. Not committed.
+    """
+    reason = _checked(reason)
+    token = await _new_link(session, target)
+    await _audit(session, target, by, "user.password_reset_link_issued", {}, reason)
+    return token
+
+
+async def _new_link(session: AsyncSession, target: User) -> str:
     now = utcnow()
     for old in await session.scalars(
         select(PasswordSetup).where(
@@ -72,14 +145,6 @@ async def issue_setup_link(session: AsyncSession, target: User, *, actor: str) -
         )
     )
     await session.flush()
-    await audit.record(
-        session,
-        target.force_id,
-        actor=actor,
-        action="user.password_link_issued",
-        object_type="user",
-        object_id=target.id,
-    )
     return token
 
 
@@ -101,10 +166,13 @@ async def use_setup_link(
 ) -> None:
     """Set the user's password from their link, which then stops working. Not committed.
 
+    Sessions begun with the old password end (each keeps the ``password_stamp`` it began
+    with), and a sign-in lock-out of the address is lifted.
     Raises ``WeakPassword`` for a password that is too short (the link stays usable).
     """
     user.password_hash = hash_password(password)
     link.used_at = utcnow()
+    await lockout.clear_failures(session, user.email)
     await audit.record(
         session,
         user.force_id,
@@ -115,8 +183,22 @@ async def use_setup_link(
     )
 
 
+def _checked(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRefused("give a reason; it is recorded in the audit log")
+    if len(reason) > MAX_REASON:
+        raise ReasonRefused(f"a reason is at most {MAX_REASON} characters")
+    return reason
+
+
 async def _audit(
-    session: AsyncSession, target: User, by: User, action: str, details: dict[str, str]
+    session: AsyncSession,
+    target: User,
+    by: User,
+    action: str,
+    details: dict[str, str],
+    reason: str = "",
 ) -> None:
     await audit.record(
         session,
@@ -125,5 +207,6 @@ async def _audit(
         action=action,
         object_type="user",
         object_id=target.id,
+        reason=reason,
         details=details,
     )

@@ -1,8 +1,9 @@
 """``/admin`` and ``/admin/users``: the force admin's overview, and the force's users.
 
 An admin creates a user with a one-time link to set their password (shown once, to pass on)
-or with an initial password; changes a role; deactivates or reactivates; and resets a
-user's two-factor sign-in. Each change is audited; another force's user ids are not found.
+or with an initial password; sees a user's state (sign-in lock-out included); changes a
+role; and resets a user's two-factor sign-in. Each change is audited; another force's user
+ids are not found. What controls a user's access is in ``admin_user_access``.
 """
 
 import secrets
@@ -16,8 +17,8 @@ from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.accounts import two_factor
-from exhibit.accounts.admin import SelfChange, change_role, issue_setup_link, set_active
+from exhibit.accounts import lockout, two_factor
+from exhibit.accounts.admin import SelfChange, change_role, issue_setup_link
 from exhibit.accounts.models import Role, User
 from exhibit.accounts.passwords import MIN_PASSWORD_LENGTH
 from exhibit.accounts.permissions import Permission
@@ -88,9 +89,9 @@ async def create_user_submit(
                 )
                 if values["how"] == "link":
                     token = await issue_setup_link(tx.session, created, actor=f"user:{user.id}")
-                    link = f"{platform.settings.public_url.rstrip('/')}/set-password/{token}"
+                    link = setup_url(platform, token)
         except ValueError as exc:
-            errors.append(FieldError("email", str(exc).capitalize()))
+            errors.append(FieldError("email", sentence(str(exc))))
     if errors:
         return await _users_page(request, platform, user, errors=errors, values=values)
     if link is None:
@@ -107,16 +108,7 @@ async def user_page(
     user_id: FromPath[int],
 ) -> Template:
     """One user: role, state, two-factor, and what the admin can change."""
-    async with platform.force_session(user.force_id) as session:
-        target = await _user(session, user_id)
-    return page(
-        request,
-        "admin_user.html",
-        user=user,
-        target=target,
-        roles=ROLE_NAMES,
-        enrolled=two_factor.is_enrolled(target),
-    )
+    return await show_user(request, platform, user, user_id)
 
 
 @post("/admin/users/{user_id:int}/role", include_in_schema=False, opt=ADMIN)
@@ -130,32 +122,22 @@ async def change_role_submit(
     value = str((await request.form()).get("role", ""))
     if value not in {r.value for r in Role}:
         async with platform.force_session(user.force_id) as session:
-            await _user(session, user_id)  # another force's id is not found, whatever the form
+            await find_user(session, user_id)  # another force's id is not found, whatever the form
         flash(request, "Choose a role", error=True)
         return see_other(f"/admin/users/{user_id}")
-    return await _change(request, platform, user, user_id, "role", Role(value))
-
-
-@post("/admin/users/{user_id:int}/deactivate", include_in_schema=False, opt=ADMIN)
-async def deactivate_submit(
-    request: AnyRequest,
-    platform: NamedDependency[Platform],
-    user: NamedDependency[User],
-    user_id: FromPath[int],
-) -> Response[Any]:
-    """Stop the user signing in (their sessions and tokens stop working at once)."""
-    return await _change(request, platform, user, user_id, "active", False)
-
-
-@post("/admin/users/{user_id:int}/reactivate", include_in_schema=False, opt=ADMIN)
-async def reactivate_submit(
-    request: AnyRequest,
-    platform: NamedDependency[Platform],
-    user: NamedDependency[User],
-    user_id: FromPath[int],
-) -> Response[Any]:
-    """Let a deactivated user sign in again."""
-    return await _change(request, platform, user, user_id, "active", True)
+    role = Role(value)
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            target = await find_user(tx.session, user_id)
+            changed = await change_role(tx.session, target, role, by=user)
+    except SelfChange as exc:
+        flash(request, sentence(str(exc)), error=True)
+    else:
+        if changed:
+            flash(request, f"{target.name} is now: {ROLE_NAMES[role]}.")
+        else:
+            flash(request, f"Nothing changed: {target.name} is already: {ROLE_NAMES[role]}.")
+    return see_other(f"/admin/users/{user_id}")
 
 
 @post("/admin/users/{user_id:int}/reset-two-factor", include_in_schema=False, opt=ADMIN)
@@ -167,36 +149,58 @@ async def reset_two_factor_submit(
 ) -> Response[Any]:
     """Forget the user's authenticator; they set up a new one when they next sign in."""
     async with force_transaction(platform, user.force_id) as tx:
-        target = await _user(tx.session, user_id)
+        target = await find_user(tx.session, user_id)
         await two_factor.reset(tx.session, target, actor=f"user:{user.id}")
     flash(request, f"{target.name} will set up two-factor sign-in again when they next sign in.")
     return see_other(f"/admin/users/{user_id}")
 
 
-async def _change(
-    request: AnyRequest, platform: Platform, user: User, user_id: int, what: str, value: Any
-) -> Response[Any]:
-    try:
-        async with force_transaction(platform, user.force_id) as tx:
-            target = await _user(tx.session, user_id)
-            if what == "role":
-                await change_role(tx.session, target, value, by=user)
-                done = f"{target.name} is now: {ROLE_NAMES[value]}."
-            else:
-                await set_active(tx.session, target, value, by=user)
-                done = f"{target.name} was {'reactivated' if value else 'deactivated'}."
-    except SelfChange as exc:
-        flash(request, str(exc).capitalize(), error=True)
-    else:
-        flash(request, done)
-    return see_other(f"/admin/users/{user_id}")
+async def show_user(
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    user_id: int,
+    *,
+    errors: list[FieldError] | None = None,
+    reset_link: str | None = None,
+) -> Template:
+    """The page of one user of the admin's force (404 otherwise), with any form errors and a
+    password reset link just made (shown this once)."""
+    async with platform.force_session(user.force_id) as session:
+        target = await find_user(session, user_id)
+        locked_until = await lockout.locked_until(session, target.email)
+    return page(
+        request,
+        "admin_user.html",
+        status_code=400 if errors else 200,
+        user=user,
+        target=target,
+        roles=ROLE_NAMES,
+        enrolled=two_factor.is_enrolled(target),
+        locked_until=locked_until,
+        errors=errors or [],
+        error_for={e.field: e.message for e in errors or []},
+        reset_link=reset_link,
+    )
 
 
-async def _user(session: AsyncSession, user_id: int) -> User:
+async def find_user(session: AsyncSession, user_id: int) -> User:
+    """The user ``user_id`` of the session's force, or ``NotFoundException``."""
     found = await session.get(User, user_id)
     if found is None:
         raise NotFoundException(f"no user {user_id}")
     return found
+
+
+def setup_url(platform: Platform, token: str) -> str:
+    """The address of a one-time password link, to pass on to its user."""
+    return f"{platform.settings.public_url.rstrip('/')}/set-password/{token}"
+
+
+def sentence(message: str) -> str:
+    """An exception's message as a sentence: only its first letter changed (unlike
+    ``str.capitalize``, which would lower-case an address or a name in it)."""
+    return message[:1].upper() + message[1:]
 
 
 async def _users_page(
@@ -233,7 +237,5 @@ ADMIN_USER_HANDLERS = [
     create_user_submit,
     user_page,
     change_role_submit,
-    deactivate_submit,
-    reactivate_submit,
     reset_two_factor_submit,
 ]

@@ -1,8 +1,10 @@
 """Who is signed in: the user named by the officer session, checked on every request.
 
-The session holds only ids and the time of sign-in. The user is read from the database
-each time, so a deactivated account stops working at once, and a session older than
-``ABSOLUTE_SECONDS`` ends however busy it has been (idle expiry is the store's job).
+The session holds only ids, the time of sign-in and the stamp of the password signed in
+with. The user is read from the database each time, so a deactivated account stops working
+at once, a new password (set with a reset link) ends the sessions begun with the old one,
+and a session older than ``ABSOLUTE_SECONDS`` ends however busy it has been (idle expiry is
+the store's job).
 
 Between a matching password and a valid two-factor code the session holds only a pending
 marker (``PENDING``), which no signed-in page accepts; it lasts ``PENDING_SECONDS``.
@@ -15,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 from exhibit.accounts.models import User
+from exhibit.accounts.passwords import password_stamp
 from exhibit.accounts.permissions import require_declared
 from exhibit.forces.models import Force
 from exhibit.platform import Platform
@@ -24,6 +27,7 @@ from exhibit.web.session_config import ABSOLUTE_SECONDS, rotate_session
 USER_ID = "user_id"
 FORCE_ID = "force_id"
 SIGNED_IN_AT = "signed_in_at"
+PASSWORD_STAMP = "password_stamp"  # noqa: S105 (a session key, not a password)
 PENDING = "two_factor_pending"
 PENDING_SECONDS = 10 * 60
 
@@ -63,6 +67,7 @@ def start_session(request: AnyRequest, user: User, force_name: str = "") -> None
             USER_ID: user.id,
             FORCE_ID: user.force_id,
             SIGNED_IN_AT: int(time.time()),
+            PASSWORD_STAMP: password_stamp(user.password_hash),
             FORCE_NAME: force_name,
         }
     )
@@ -101,7 +106,8 @@ async def signed_in_user(request: AnyRequest, platform: NamedDependency[Platform
         raise NotAuthorizedException("your session has ended; sign in again")
     async with platform.force_session(force_id) as db:
         user = await db.get(User, user_id)
-    if user is None or not user.active:
+    stale = user is not None and session.get(PASSWORD_STAMP) != password_stamp(user.password_hash)
+    if user is None or not user.active or stale:
         end_session(request)
         raise NotAuthorizedException("sign in to continue")
     require_declared(user, request.route_handler)
