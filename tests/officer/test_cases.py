@@ -12,10 +12,11 @@ from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from exhibit.uploads.models import Submission
+from exhibit.uploads.models import EvidenceRequest, RequestState, Submission
 from exhibit.web.officer.case_queries import CASES_PER_PAGE, ITEMS_PER_PAGE
+from tests.evidence.arrivals import arrived, png
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
-from tests.fixtures.witness import make_scene
+from tests.fixtures.witness import Scene, make_scene
 
 TO = "\N{EN DASH}"  # as in "Showing 1 to 50 of 205", written with a dash
 
@@ -315,3 +316,171 @@ async def test_a_witness_submission_reference_finds_its_case(
         theirs = await client.get("/cases", params={"reference": "exh-essx-2222"})
         assert f'href="/cases/{other.case_id}"' in theirs.text
         assert "still uploading" in (await client.get(f"/cases/{other.case_id}")).text
+
+
+async def test_an_officer_corrects_a_cases_reference_and_title_audited(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # KENT/123/26, "Burglary"
+    async with platform.force_session(scene.force_id) as session:
+        session.add(Case(reference="KENT/124/26", title="Another"))
+        await session.commit()
+    url = f"/cases/{scene.case_id}/edit"
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        page = await client.get(f"/cases/{scene.case_id}")
+        assert f'href="{url}"' in page.text
+        form = await client.get(url)
+        assert 'value="KENT/123/26"' in form.text
+        assert 'value="Burglary"' in form.text
+
+        taken = await submit(client, url, {"reference": "kent/124/26", "title": "Aggravated"})
+        assert taken.status_code == 400
+        assert "govuk-error-summary" in taken.text
+        assert "Case kent/124/26 already exists (as KENT/124/26" in taken.text
+        assert 'value="kent/124/26"' in taken.text
+        assert 'value="Aggravated"' in taken.text
+        long_title = await submit(client, url, {"reference": "KENT/123/26", "title": "x" * 301})
+        assert long_title.status_code == 400
+        assert 'href="#title"' in long_title.text
+
+        done = await submit(client, url, {"reference": " kent/123/26b ", "title": "Aggravated"})
+        assert done.status_code == 200
+        assert "Case kent/123/26b updated." in done.text
+        assert "kent/123/26b: Aggravated" in done.text
+        # Its own reference in other capitals is no clash.
+        capitals = await submit(client, url, {"reference": "KENT/123/26B", "title": "Aggravated"})
+        assert "Case KENT/123/26B updated." in capitals.text
+        same = await submit(client, url, {"reference": "KENT/123/26B", "title": "Aggravated"})
+        assert "Nothing was changed." in same.text
+
+    events = await audit_events(platform, scene.force_id, "case.details_changed")
+    assert [e.details for e in events] == [
+        {
+            "reference": {"from": "KENT/123/26", "to": "kent/123/26b"},
+            "title": {"from": "Burglary", "to": "Aggravated"},
+        },
+        {"reference": {"from": "kent/123/26b", "to": "KENT/123/26B"}},
+    ]
+    assert events[0].actor == f"user:{scene.officer_id}"
+
+
+async def test_closing_a_case_confirms_and_revokes_the_links_still_open(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # one live link, sent to Sam Witness
+    item_id = await arrived(platform, scene, png(), filename="before.png")
+    url = f"/cases/{scene.case_id}/close"
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        assert f'href="{url}"' in (await client.get(f"/cases/{scene.case_id}")).text
+        confirm = await client.get(url)
+        assert confirm.status_code == 200
+        assert "1 evidence link is still open" in confirm.text
+        assert "Sam Witness (uploading" in confirm.text
+        assert 'name="revoking" value="1"' in confirm.text
+        assert "Yes, close the case and revoke 1 link" in confirm.text
+
+        no_reason = await submit(client, url, {"reason": "  ", "revoking": "1"})
+        assert no_reason.status_code == 400
+        assert "govuk-error-summary" in no_reason.text
+        assert "A reason is required to close a case" in no_reason.text
+        # A page shown before the link was sent would confirm none: nothing changes.
+        stale = await submit(client, url, {"reason": "Charged", "revoking": "0"})
+        assert stale.status_code == 400
+        assert "changed since this page was shown: 1 is open now" in stale.text
+        assert "Charged</textarea>" in stale.text
+        assert await _state(platform, scene) == (CaseStatus.OPEN, RequestState.UPLOADING)
+
+        closed = await submit(client, url, {"reason": "Suspect charged", "revoking": "1"})
+        assert closed.status_code == 200
+        assert "Case KENT/123/26 closed. 1 link revoked." in closed.text
+        assert 'data-case-status="closed"' in closed.text
+        assert "by PC Test: Suspect charged" in closed.text
+        assert "/requests/new" not in closed.text
+        assert "Resend link" not in closed.text
+        assert f'href="/cases/{scene.case_id}/reopen"' in closed.text
+        assert await _state(platform, scene) == (CaseStatus.CLOSED, RequestState.REVOKED)
+
+        listed = await client.get("/cases", params={"status": "closed"})
+        assert "KENT/123/26" in listed.text
+        assert "KENT/123/26" not in (await client.get("/cases", params={"status": "open"})).text
+
+        # No new evidence can be asked for; what arrived can still be reviewed.
+        form = await client.get(f"/cases/{scene.case_id}/requests/new")
+        assert "is closed: reopen it to ask a witness for evidence" in form.text
+        refused = await submit(
+            client,
+            f"/cases/{scene.case_id}/requests/new",
+            {"recipient_name": "Ann", "channels": "sms", "phone": "07911 123456"},
+        )
+        assert refused.status_code == 400
+        assert "Case KENT/123/26 is closed" in refused.text
+        extended = await submit(client, f"/requests/{scene.request_id}/extend", {})
+        assert "cannot be extended" in extended.text
+        bulk: dict[str, object] = {"action": "accept", "item": [item_id]}
+        await submit(client, f"/cases/{scene.case_id}/items/bulk", bulk)
+        async with platform.force_session(scene.force_id) as session:
+            item = await session.get(EvidenceItem, item_id)
+            assert item is not None and item.review_state == ReviewState.ACCEPTED
+        again = await client.get(url)
+        assert "Case KENT/123/26 is closed" in again.text
+
+    [event] = await audit_events(platform, scene.force_id, "case.closed")
+    assert (event.reason, event.details["revoked_requests"]) == (
+        "Suspect charged",
+        [scene.request_id],
+    )
+    [revoked] = await audit_events(platform, scene.force_id, "request.revoked")
+    assert revoked.reason == "Case KENT/123/26 closed: Suspect charged"
+
+
+async def test_a_closed_case_is_reopened_with_a_reason(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    auditor = await make_user(platform, role=Role.AUDITOR)
+    url = f"/cases/{scene.case_id}/reopen"
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        await client.get(f"/cases/{scene.case_id}")
+        await submit(client, f"/cases/{scene.case_id}/close", {"reason": "NFA", "revoking": "1"})
+        assert (await client.get(url)).status_code == 200
+
+        blank = await submit(client, url, {"reason": ""})
+        assert blank.status_code == 400
+        assert "A reason is required to reopen a case" in blank.text
+        reopened = await submit(client, url, {"reason": "New witness came forward"})
+        assert "Case KENT/123/26 reopened." in reopened.text
+        assert 'data-case-status="open"' in reopened.text
+        assert f'href="/cases/{scene.case_id}/requests/new"' in reopened.text
+        already = await submit(client, url, {"reason": "Twice"})
+        assert "Case KENT/123/26 is already open" in already.text
+        asked = await submit(
+            client,
+            f"/cases/{scene.case_id}/requests/new",
+            {"recipient_name": "Ann", "channels": "sms", "phone": "07911 123456"},
+        )
+        assert "Evidence request sent to Ann." in asked.text
+    # The link revoked on closing stays revoked.
+    assert await _state(platform, scene) == (CaseStatus.OPEN, RequestState.REVOKED)
+    [event] = await audit_events(platform, scene.force_id, "case.reopened")
+    assert (event.reason, event.actor) == ("New witness came forward", f"user:{scene.officer_id}")
+
+    async with browser(settings) as client:
+        await sign_in(client, auditor.email)
+        page = await client.get(f"/cases/{scene.case_id}")
+        assert "/close" not in page.text
+        assert "/edit" not in page.text
+        for path in ("close", "reopen", "edit"):
+            assert (await client.get(f"/cases/{scene.case_id}/{path}")).status_code == 403
+            refused = await submit(client, f"/cases/{scene.case_id}/{path}", {"reason": "x"})
+            assert refused.status_code == 403
+
+
+async def _state(platform: Platform, scene: Scene) -> tuple[CaseStatus, RequestState]:
+    async with platform.force_session(scene.force_id) as session:
+        case = await session.get(Case, scene.case_id)
+        request = await session.get(EvidenceRequest, scene.request_id)
+        assert case is not None and request is not None
+        return case.status, request.state

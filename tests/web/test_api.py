@@ -16,6 +16,7 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
+from tests.fixtures.witness import make_scene
 
 
 @pytest.fixture
@@ -265,3 +266,74 @@ async def test_the_case_list_comes_a_page_at_a_time(
     assert {p["name"] for p in schema["parameters"]} >= {"limit", "before"}
     assert "Link" in schema["responses"]["200"]["headers"]
     assert "Link header" in schema["description"]
+
+
+async def test_a_case_is_changed_closed_and_reopened_through_the_api(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # KENT/123/26 with one live link
+    officer = _auth(await _token(platform, "kent", Role.SUPERVISOR))  # the scene has an officer
+    auditor = _auth(await _token(platform, "kent", Role.AUDITOR))
+    stranger = _auth(await _token(platform, "essex", Role.OFFICER))
+    await client.post("/api/v1/cases", json={"reference": "KENT/124/26"}, headers=officer)
+    case = f"/api/v1/cases/{scene.case_id}"
+
+    changed = await client.patch(case, json={"title": "Robbery"}, headers=officer)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["reference"], changed.json()["title"]) == ("KENT/123/26", "Robbery")
+    taken = await client.patch(case, json={"reference": "kent/124/26"}, headers=officer)
+    assert taken.status_code == 400
+    assert "case kent/124/26 already exists" in taken.text
+    assert (await client.patch(case, json={"title": "x"}, headers=auditor)).status_code == 403
+    assert (await client.patch(case, json={"title": "x"}, headers=stranger)).status_code == 404
+
+    unseen = await client.post(f"{case}/close", json={"reason": "Charged"}, headers=officer)
+    assert unseen.status_code == 400
+    assert "send revoke_open_requests 1" in unseen.text
+    assert (await client.post(f"{case}/close", json={}, headers=officer)).status_code == 400
+    body = {"reason": "Charged", "revoke_open_requests": 1}
+    assert (await client.post(f"{case}/close", json=body, headers=stranger)).status_code == 404
+    closed = await client.post(f"{case}/close", json=body, headers=officer)
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["status"] == "closed"
+    requests = (await client.get(f"{case}/requests", headers=officer)).json()
+    assert [r["state"] for r in requests] == ["revoked"]
+    ask = {"recipient_name": "Ann", "channels": ["sms"], "phone": "07911 123456"}
+    refused = await client.post(f"{case}/requests", json=ask, headers=officer)
+    assert refused.status_code == 400
+    assert "case KENT/123/26 is closed" in refused.text
+    twice = await client.post(f"{case}/close", json=body, headers=officer)
+    assert "already closed" in twice.text
+
+    assert (await client.post(f"{case}/reopen", json={"reason": " "}, headers=officer)).is_error
+    reopened = await client.post(f"{case}/reopen", json={"reason": "Appeal"}, headers=officer)
+    assert reopened.json()["status"] == "open"
+    assert (await client.post(f"{case}/requests", json=ask, headers=officer)).status_code == 201
+
+    async with platform.force_session(scene.force_id) as session:
+        events = await session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "case").order_by(AuditEvent.seq)
+        )
+        logged = [
+            (e.action, e.reason, e.details) for e in events if e.object_id == str(scene.case_id)
+        ]
+    assert logged[1:] == [
+        ("case.details_changed", "", {"title": {"from": "Burglary", "to": "Robbery"}}),
+        (
+            "case.closed",
+            "Charged",
+            {"reference": "KENT/123/26", "revoked_requests": [scene.request_id]},
+        ),
+        ("case.reopened", "Appeal", {"reference": "KENT/123/26"}),
+    ]
+
+    schema = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert "patch" in schema["/api/v1/cases/{case_id}"]
+    close = schema["/api/v1/cases/{case_id}/close"]["post"]
+    assert "revoke_open_requests is their number" in close["description"]
+    body_schema = close["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = (await client.get("/schema/openapi.json")).json()["components"]["schemas"][
+        body_schema.rsplit("/", 1)[1]
+    ]["properties"]
+    assert "no link is stopped unseen" in fields["revoke_open_requests"]["description"]
+    assert "/api/v1/cases/{case_id}/reopen" in schema

@@ -97,7 +97,8 @@ class ItemOut(msgspec.Struct):
     sensitive: bool = False
 
 
-def _case_out(case: Case) -> CaseOut:
+def case_out(case: Case) -> CaseOut:
+    """The API view of a case."""
     return CaseOut(case.id, case.reference, case.title, case.status.value, case.created_at)
 
 
@@ -132,7 +133,7 @@ class CasesController(Controller):
         if before is not None:
             query = query.where(Case.id < before)
         async with platform.force_session(user.force_id) as session:
-            cases = [_case_out(c) for c in await session.scalars(query)]
+            cases = [case_out(c) for c in await session.scalars(query)]
         if len(cases) <= limit:
             return Response(cases)
         cases = cases[:limit]
@@ -157,7 +158,7 @@ class CasesController(Controller):
                     officer_id=user.id,
                     actor=f"user:{user.id}",
                 )
-        return _case_out(case)
+        return case_out(case)
 
     @get("/{case_id:int}", opt={"permission": Permission.VIEW_CASES})
     async def show(
@@ -168,7 +169,7 @@ class CasesController(Controller):
     ) -> CaseOut:
         """One case of the force; 404 for any other."""
         async with platform.force_session(user.force_id) as session:
-            return _case_out(await _case(session, case_id))
+            return case_out(await find_case(session, case_id))
 
     @get("/{case_id:int}/requests", opt={"permission": Permission.VIEW_CASES})
     async def list_requests(
@@ -179,7 +180,7 @@ class CasesController(Controller):
     ) -> list[RequestOut]:
         """The evidence requests on a case, newest first."""
         async with platform.force_session(user.force_id) as session:
-            await _case(session, case_id)
+            await find_case(session, case_id)
             requests = await session.scalars(
                 select(EvidenceRequest)
                 .where(EvidenceRequest.case_id == case_id)
@@ -198,7 +199,7 @@ class CasesController(Controller):
         """Ask a witness for evidence: creates the link and queues the message."""
         with domain_rules_as_400():
             async with force_transaction(platform, user.force_id) as tx:
-                case = await _case(tx.session, case_id)
+                case = await find_case(tx.session, case_id)
                 force = await tx.session.get(Force, user.force_id)
                 assert force is not None
                 request, _ = await create_request(
@@ -222,7 +223,7 @@ class CasesController(Controller):
     ) -> list[ItemOut]:
         """The evidence that arrived on a case, newest first."""
         async with platform.force_session(user.force_id) as session:
-            await _case(session, case_id)
+            await find_case(session, case_id)
             items = await session.scalars(
                 select(EvidenceItem)
                 .where(EvidenceItem.case_id == case_id)
@@ -246,7 +247,8 @@ class CasesController(Controller):
             ]
 
 
-async def _case(session: AsyncSession, case_id: int) -> Case:
+async def find_case(session: AsyncSession, case_id: int) -> Case:
+    """The force's case ``case_id`` in a force-scoped ``session``; 404 for any other."""
     case = await session.get(Case, case_id)
     if case is None:
         raise NotFoundException(f"no case {case_id}")

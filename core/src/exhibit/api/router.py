@@ -3,6 +3,7 @@
 from litestar import Router
 from litestar.di import Provide
 
+from exhibit.api.case_changes import CaseChangesController
 from exhibit.api.cases import CasesController
 from exhibit.api.force import ForceController
 from exhibit.api.items import ItemsController
@@ -19,6 +20,7 @@ def api_router() -> Router:
         path="/api/v1",
         route_handlers=[
             CasesController,
+            CaseChangesController,
             ForceController,
             ItemsController,
             OutboxController,

@@ -10,7 +10,7 @@ from litestar.response import Template
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.cases.models import Case
+from exhibit.cases.models import Case, CaseStatus
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.requests import (
@@ -42,11 +42,16 @@ async def new_request_form(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     case_id: FromPath[int],
-) -> Template:
-    """The form to ask a witness for evidence, with the force's default limits."""
+) -> Response[Any]:
+    """The form to ask a witness for evidence, with the force's default limits; back to the
+    case if it is closed."""
     async with platform.force_session(user.force_id) as session:
         case = await find_case(session, case_id)
         form = blank_request_form(await own_force(session, user.force_id))
+    if case.status == CaseStatus.CLOSED:
+        message = f"Case {case.reference} is closed: reopen it to ask a witness for evidence."
+        flash(request, message, error=True)
+        return see_other(f"/cases/{case_id}")
     return _form_page(request, user, case, form)
 
 
