@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import zipfile
 
 from PIL import Image
 
@@ -17,6 +18,18 @@ def png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (200, 
     """A real PNG image."""
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def docx() -> bytes:
+    """A Word document: a kind of file not accepted from witnesses (so quarantined)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document>My statement</w:document>")
     return out.getvalue()
 
 

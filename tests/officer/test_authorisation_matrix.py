@@ -156,6 +156,9 @@ BODIES: dict[tuple[str, str], Body] = {
         "channels": ["sms"],
         "phone": "07911 123456",
     },
+    ("PATCH", "/api/v1/cases/{case_id:int}"): lambda w: {"title": "Matrix"},
+    ("POST", "/api/v1/cases/{case_id:int}/close"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/cases/{case_id:int}/reopen"): lambda w: {"reason": "matrix"},
     ("POST", "/api/v1/cases/{case_id:int}/shares"): lambda w: {
         "item_ids": [w.values["item_id"]],
         "target": "email",
@@ -168,6 +171,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PUT", "/api/v1/items/{item_id:int}/category"): lambda w: {"category_id": None},
     ("POST", "/api/v1/items/{item_id:int}/decline"): lambda w: {"reason": "matrix"},
     ("POST", "/api/v1/items/{item_id:int}/disposal"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/items/{item_id:int}/release"): lambda w: {"reason": "matrix"},
     ("PUT", "/api/v1/items/{item_id:int}/sensitive"): lambda w: {"sensitive": True, "reason": "m"},
     ("PUT", "/api/v1/items/{item_id:int}/tags"): lambda w: {"tags": ["matrix"]},
     ("POST", "/api/v1/shares/{share_id:int}/revoke"): lambda w: {"reason": "matrix"},

@@ -11,6 +11,7 @@ from exhibit.accounts.models import Role, User
 from exhibit.audit.verify import verify_force_chain
 from exhibit.evidence.disposal import DisposalRefused, approve_disposal, request_disposal
 from exhibit.evidence.models import Category, DisposalRequest, EvidenceItem, ReviewState
+from exhibit.evidence.review import decline
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_info, force_transaction
@@ -21,7 +22,7 @@ from exhibit.settings import Settings
 from exhibit.storage.backend import ObjectNotFound, RetentionActive, StorageBackend
 from exhibit.storage.capabilities import Retention
 from exhibit.storage.local import LocalDiskStorage
-from tests.evidence.arrivals import arrived, png, with_derivative
+from tests.evidence.arrivals import DOCX, arrived, docx, png, with_derivative
 from tests.fixtures.cli import run_exhibit
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
@@ -34,6 +35,15 @@ async def _item(platform: Platform, scene: Scene, item_id: int) -> EvidenceItem:
         item = await session.get(EvidenceItem, item_id)
         assert item is not None
         return item
+
+
+async def _declined(platform: Platform, scene: Scene, item_id: int, reason: str = "Dup") -> None:
+    """Decline the item as the scene's officer: disposal follows a review decision."""
+    officer = await _user(platform, scene)
+    async with force_transaction(platform, scene.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
+        assert item is not None
+        await decline(tx, item, officer, reason)
 
 
 async def _stored(platform: Platform, scene: Scene, key: str, backend: str = "local") -> bool:
@@ -51,6 +61,7 @@ async def test_a_supervisor_approves_a_disposal_and_the_bytes_go(
 ) -> None:
     scene = await make_scene(platform)
     item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id, "Duplicate of T/1")
     derivative = await with_derivative(platform, scene, item_id, png(8, 6))
     item = await _item(platform, scene, item_id)
     supervisor = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
@@ -120,6 +131,7 @@ async def test_approving_shows_what_will_be_destroyed_and_needs_the_approvers_re
         item.category_id = category.id
         officer = await tx.session.get(User, scene.officer_id)
         assert officer is not None
+        await decline(tx, item, officer, "Wrong incident")
         disposal = await request_disposal(platform, tx, item, officer, "Wrong incident")
     supervisor = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
     approval = f"/disposals/{disposal.id}/approve"
@@ -151,7 +163,7 @@ async def test_approving_shows_what_will_be_destroyed_and_needs_the_approvers_re
         assert "Give a reason to approve the disposal" in blank.text
         assert item.sha256 in blank.text
         assert await _stored(platform, scene, item.storage_key)
-        assert (await _item(platform, scene, item_id)).review_state == ReviewState.PENDING
+        assert (await _item(platform, scene, item_id)).review_state == ReviewState.DECLINED
 
         approved = await submit(client, approval, {"reason": "  Agreed with PC Test  "})
         assert "Disposal approved" in approved.text
@@ -180,6 +192,7 @@ async def test_nobody_approves_their_own_disposal_request(
 ) -> None:
     scene = await make_scene(platform)
     item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id)
     supervisor = await make_user(platform, "kent", Role.SUPERVISOR)
     async with browser(settings) as client:
         await sign_in(client, supervisor.email)
@@ -197,7 +210,7 @@ async def test_nobody_approves_their_own_disposal_request(
         refused = await submit(client, f"/disposals/{disposal.id}/refuse", {"note": "no"})
         assert "cannot decide on your own" in refused.text
     item = await _item(platform, scene, item_id)
-    assert item.review_state == ReviewState.PENDING
+    assert item.review_state == ReviewState.DECLINED
     assert await _stored(platform, scene, item.storage_key)
 
 
@@ -211,6 +224,7 @@ async def test_without_approval_the_requester_disposes_at_once(
         )
         await session.commit()
     item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id, "Witness withdrew")
     item = await _item(platform, scene, item_id)
     async with browser(settings) as client:
         await sign_in(client, OFFICER)
@@ -276,6 +290,7 @@ async def test_a_store_under_retention_refuses_and_nothing_changes(
     scene = await make_scene(platform)
     supervisor = await make_user(platform, "kent", Role.SUPERVISOR)
     item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id)
     async with force_transaction(platform, scene.force_id) as tx:
         item = await tx.session.get(EvidenceItem, item_id)
         assert item is not None
@@ -310,7 +325,7 @@ async def test_a_store_under_retention_refuses_and_nothing_changes(
         await held_platform.close()
     assert await _stored(platform, scene, key, "local")
     item = await _item(platform, scene, item_id)
-    assert item.review_state == ReviewState.PENDING
+    assert item.review_state == ReviewState.DECLINED
     assert item.disposed_at is None
     assert await audit_events(platform, scene.force_id, "item.disposed") == []
 
@@ -320,3 +335,68 @@ async def _user(platform: Platform, scene: Scene, user_id: int | None = None) ->
         user = await session.get(User, user_id or scene.officer_id)
         assert user is not None
         return user
+
+
+async def test_an_item_nobody_has_reviewed_is_declined_before_its_disposal(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    held_id = await arrived(platform, scene, docx(), filename="held.docx", declared_type=DOCX)
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        page = await client.get(f"/items/{item_id}")
+        assert "Dispose of this item" not in page.text
+        assert "data-disposal-hint" in page.text
+        refused = await submit(client, f"/items/{item_id}/disposal", {"reason": "Duplicate"})
+        assert "has not been reviewed; decline it, saying why" in refused.text
+        async with platform.force_session(scene.force_id) as session:
+            assert list(await session.scalars(select(DisposalRequest))) == []
+
+        # What quarantine found is a finding: a quarantined file may go without a review.
+        held = await client.get(f"/items/{held_id}")
+        assert "Dispose of this item" in held.text
+        asked = await submit(client, f"/items/{held_id}/disposal", {"reason": "Malware"})
+        assert "Disposal requested" in asked.text
+
+        await submit(client, f"/items/{item_id}/decline", {"reason": "Duplicate of T/1"})
+        declined = await client.get(f"/items/{item_id}")
+        assert "Dispose of this item" in declined.text
+        asked = await submit(client, f"/items/{item_id}/disposal", {"reason": "Duplicate"})
+        assert "Disposal requested" in asked.text
+    assert len(await audit_events(platform, scene.force_id, "item.disposal_requested")) == 2
+
+
+async def test_a_pending_disposal_freezes_the_review_until_it_is_decided(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id, "Wrong incident")
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR)
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        before = await client.get(f"/items/{item_id}")
+        assert 'data-action="accept"' in before.text
+        assert 'name="category_id"' in before.text
+        await submit(client, f"/items/{item_id}/disposal", {"reason": "Wrong incident"})
+        frozen = await client.get(f"/items/{item_id}")
+        assert "data-review-frozen" in frozen.text
+        for gone in ('data-action="accept"', 'name="category_id"', "Dispose of this item"):
+            assert gone not in frozen.text, gone
+        assert f'action="/items/{item_id}/tags"' in frozen.text  # still describable
+        refused = await submit(client, f"/items/{item_id}/accept", {})
+        assert "is awaiting a decision; its review can change again" in refused.text
+    assert (await _item(platform, scene, item_id)).review_state == ReviewState.DECLINED
+
+    async with platform.force_session(scene.force_id) as session:
+        disposal = await session.scalar(select(DisposalRequest))
+    assert disposal is not None
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        await client.get(f"/items/{item_id}")
+        await submit(client, f"/disposals/{disposal.id}/refuse", {"note": "Keep it"})
+        assert 'data-action="accept"' in (await client.get(f"/items/{item_id}")).text
+        accepted = await submit(client, f"/items/{item_id}/accept", {})
+        assert "Accepted as exhibit T/1." in accepted.text
+    assert await _stored(platform, scene, (await _item(platform, scene, item_id)).storage_key)

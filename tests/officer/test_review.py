@@ -1,10 +1,12 @@
 """Reviewing evidence in the web app: the item page, its actions, and bulk actions."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role
+from exhibit.cases.models import Case
 from exhibit.evidence.models import Category, EvidenceItem, ReviewState
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
@@ -258,3 +260,54 @@ async def test_a_refused_bulk_action_keeps_the_ticks_the_action_and_the_text(
     items = await _items(platform, scene.force_id)
     assert items[ids[0]].review_state == ReviewState.ACCEPTED
     assert [items[i].review_state for i in ids[1:]] == [ReviewState.PENDING] * 2
+
+
+def _link(html: str, marker: str) -> int | None:
+    found = re.search(rf'href="/items/(\d+)" rel="\w+" {marker}>', html)
+    return int(found.group(1)) if found else None
+
+
+async def test_previous_and_next_item_follow_the_case_page_and_stay_on_the_case(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    ids = [await arrived(platform, scene, png(colour=(c, 3, 3))) for c in range(5)]
+    essex = await make_scene(platform, "essex")
+    stranger = await arrived(platform, essex, png(colour=(9, 9, 9)))
+    at = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+    async with force_transaction(platform, scene.force_id) as tx:
+        other = Case(force_id=scene.force_id, reference="KENT/999/26")
+        tx.session.add(other)
+        await tx.session.flush()
+        # Received in a different order from their ids, two at the same moment (the case
+        # page then lists the higher id first), and one moved to another case.
+        for item_id, minutes in zip(ids, (3, 1, 1, 2, 2), strict=True):
+            item = await tx.session.get(EvidenceItem, item_id)
+            assert item is not None
+            item.received_at = at + timedelta(minutes=minutes)
+        moved = await tx.session.get(EvidenceItem, ids[4])
+        assert moved is not None
+        moved.case_id = other.id
+    async with force_transaction(platform, essex.force_id) as tx:
+        theirs = await tx.session.get(EvidenceItem, stranger)
+        assert theirs is not None
+        theirs.received_at = at + timedelta(minutes=2)
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        case_page = await client.get(f"/cases/{scene.case_id}")
+        rows = re.findall(r'<tr class="govuk-table__row" id="item-(\d+)"', case_page.text)
+        listed = [int(i) for i in rows]
+        assert listed == [ids[0], ids[3], ids[2], ids[1]]
+        walked: list[int] = []
+        previous: int | None = None
+        current: int | None = listed[0]
+        while current is not None:
+            page = await client.get(f"/items/{current}")
+            assert _link(page.text, "data-previous-item") == previous
+            walked.append(current)
+            previous, current = current, _link(page.text, "data-next-item")
+        assert walked == listed
+        page = await client.get(f"/items/{ids[3]}")
+        assert "Previous item" in page.text and "Next item" in page.text
+        alone = await client.get(f"/items/{ids[4]}")
+        assert "data-item-navigation" not in alone.text  # the only item on its case

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from exhibit.accounts.models import Role
 from exhibit.audit.models import AuditEvent
+from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.sharing.models import Share, ShareItem
 from exhibit.web.csrf import CSRF_COOKIE
@@ -344,3 +346,46 @@ async def test_a_role_without_the_permission_to_share_is_refused(
     async with cps_platform.force_session(world.scene.force_id) as session:
         share = await session.get(Share, share_id)
         assert share is not None and share.revoked_at is None
+
+
+async def test_no_sharing_action_is_offered_while_the_force_has_no_share_target(
+    cps_platform: Platform, client: AsyncTestClient
+) -> None:
+    world = await make_world(cps_platform)
+    force_id, case_id = world.scene.force_id, world.scene.case_id
+    async with force_transaction(cps_platform, force_id) as tx:
+        await configure_plugin(
+            tx.session,
+            cps_platform.plugins,
+            cps_platform.secret_box,
+            force_id,
+            "share_cps",
+            enabled=False,
+            config={"units": UNITS},
+            actor="test",
+        )
+    await _signed_in(client, await _officer(cps_platform, world))
+    case = await client.get(f"/cases/{case_id}")
+    assert "data-shares-links" in case.text  # the case has accepted exhibits...
+    assert f'href="/cases/{case_id}/shares/new"' not in case.text  # ...but nowhere to send them
+    listed = await client.get(f"/cases/{case_id}/shares")
+    assert 'data-action="new-share"' not in listed.text
+    form = await client.get(f"/cases/{case_id}/shares/new")
+    assert "data-no-targets" in form.text
+    assert 'id="share-form"' not in form.text
+
+    async with force_transaction(cps_platform, force_id) as tx:
+        await configure_plugin(
+            tx.session,
+            cps_platform.plugins,
+            cps_platform.secret_box,
+            force_id,
+            "share_cps",
+            enabled=True,
+            config={"units": UNITS},
+            actor="test",
+        )
+    assert f'href="/cases/{case_id}/shares/new"' in (await client.get(f"/cases/{case_id}")).text
+    listed = await client.get(f"/cases/{case_id}/shares")
+    assert 'data-action="new-share"' in listed.text
+    assert 'id="share-form"' in (await client.get(f"/cases/{case_id}/shares/new")).text

@@ -21,7 +21,8 @@ class Permission(enum.StrEnum):
     VIEW_CASES = "view_cases"
     """Read cases, requests, evidence items, previews and continuity histories."""
     MANAGE_REQUESTS = "manage_requests"
-    """Open cases; create, resend, extend and revoke evidence requests; read the outbox."""
+    """Open, change, close and reopen cases; create, resend, extend and revoke evidence
+    requests; read the outbox."""
     REVIEW_EVIDENCE = "review_evidence"
     """Accept, decline, tag, categorise and mark items sensitive."""
     DOWNLOAD_EVIDENCE = "download_evidence"
@@ -30,6 +31,8 @@ class Permission(enum.StrEnum):
     """Ask for an item to be disposed of (or dispose of it where no approval is needed)."""
     APPROVE_DISPOSAL = "approve_disposal"
     """Approve or refuse another user's disposal request."""
+    RELEASE_QUARANTINE = "release_quarantine"
+    """Release a quarantined item into review after checking it (overrides a force's checks)."""
     SHARE_EVIDENCE = "share_evidence"
     """Share accepted exhibits with a partner such as the CPS."""
     SEARCH_AUDIT = "search_audit"
@@ -51,7 +54,13 @@ _OFFICER = frozenset(
         Permission.OWN_ACCOUNT,
     }
 )
-_SUPERVISOR = _OFFICER | {Permission.APPROVE_DISPOSAL, Permission.SEARCH_AUDIT}
+# Releasing from quarantine overrides what ingest or a force's validator found: like approving
+# a disposal, it is a second, senior look, not the reviewing officer's own call.
+_SUPERVISOR = _OFFICER | {
+    Permission.APPROVE_DISPOSAL,
+    Permission.RELEASE_QUARANTINE,
+    Permission.SEARCH_AUDIT,
+}
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(

@@ -18,7 +18,7 @@ from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.audit import log as audit
-from exhibit.evidence import review
+from exhibit.evidence import quarantine, review
 from exhibit.evidence.continuity import continuity
 from exhibit.evidence.disposal import request_disposal
 from exhibit.evidence.models import Category, EvidenceItem
@@ -44,6 +44,7 @@ class ItemDetail(msgspec.Struct):
     review_state: str
     exhibit_reference: str | None
     decline_reason: str
+    quarantine_reason: str
     tags: list[str]
     category_id: int | None
     sensitive: bool
@@ -53,7 +54,7 @@ class ItemDetail(msgspec.Struct):
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A reason (for declining or disposal)."""
+    """A reason (for declining, releasing from quarantine or disposal)."""
 
     reason: str
 
@@ -106,6 +107,7 @@ def item_detail(item: EvidenceItem) -> ItemDetail:
         review_state=item.review_state.value,
         exhibit_reference=item.exhibit_reference,
         decline_reason=item.decline_reason,
+        quarantine_reason=item.quarantine_reason,
         tags=list(item.tags),
         category_id=item.category_id,
         sensitive=item.sensitive,
@@ -178,6 +180,23 @@ class ItemsController(Controller):
         """Decline the item with a reason; it is kept for the force's retention period."""
         return await _change(
             platform, user, item_id, lambda tx, i: review.decline(tx, i, user, data.reason)
+        )
+
+    @post("/{item_id:int}/release", opt={"permission": Permission.RELEASE_QUARANTINE})
+    async def release(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        item_id: FromPath[int],
+        data: JSONBody[ReasonIn],
+    ) -> ItemDetail:
+        """Release a quarantined item into review, saying why it may be (audited); what was
+        found stays in ``quarantine_reason``."""
+        return await _change(
+            platform,
+            user,
+            item_id,
+            lambda tx, i: quarantine.release(platform, tx, i, user, data.reason),
         )
 
     @put("/{item_id:int}/tags", opt={"permission": Permission.REVIEW_EVIDENCE})

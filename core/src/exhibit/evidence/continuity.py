@@ -21,6 +21,7 @@ from exhibit.uploads.models import EvidenceRequest
 ACTION_LABELS = {
     "evidence.received": "Received",
     "evidence.quarantined": "Quarantined",
+    "item.quarantine_released": "Released from quarantine into review",
     "item.viewed": "Viewed (item page)",
     "item.previewed": "Preview opened",
     "item.downloaded": "Downloaded",

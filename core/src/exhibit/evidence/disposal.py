@@ -1,12 +1,13 @@
 """Disposal: an item's stored bytes are destroyed, its record stays as a tombstone.
 
-Disposal needs a reason. Where the force says so (``Force.disposal_needs_approval``) it is a
-request that a second person (a supervisor or evidence manager, never the requester)
-approves or refuses, giving a reason of their own; otherwise the requester's own request is
-carried out at once. Carrying it out deletes the original and every derivative from the
-store; a store that refuses (``RetentionActive``: write-once retention or legal hold) stops
-the disposal with nothing changed. The item keeps its metadata and hash, with
-``review_state`` ``disposed``, and the audit trail stays.
+Disposal needs a reason, and an item someone has decided on (accepted or declined) or a
+quarantined one: ``exhibit.evidence.actions`` holds the rule. Where the force says so
+(``Force.disposal_needs_approval``) it is a request that a second person (a supervisor or
+evidence manager, never the requester) approves or refuses, giving a reason of their own;
+otherwise the requester's own request is carried out at once. Carrying it out deletes the
+original and every derivative from the store; a store that refuses (``RetentionActive``:
+write-once retention or legal hold) stops the disposal with nothing changed. The item keeps
+its metadata and hash, with ``review_state`` ``disposed``, and the audit trail stays.
 """
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
+from exhibit.evidence.actions import ItemAction, refusal
 from exhibit.evidence.models import (
     Derivative,
     DisposalRequest,
@@ -69,10 +71,10 @@ async def request_disposal(
 ) -> DisposalRequest:
     """Ask for ``item`` to be disposed of; carried out at once where no approval is needed."""
     reason = _reason(reason, "give a reason for disposal")
-    if item.review_state == ReviewState.DISPOSED:
-        raise DisposalRefused(f"item {item.id} has already been disposed of")
-    if await pending_request(tx, item.id) is not None:
-        raise DisposalRefused("a disposal of this item is already awaiting approval")
+    pending = await pending_request(tx, item.id) is not None
+    problem = refusal(item, ItemAction.REQUEST_DISPOSAL, disposal_pending=pending)
+    if problem is not None:
+        raise DisposalRefused(problem)
     force = await tx.session.get(Force, tx.force.id)
     assert force is not None
     disposal = DisposalRequest(item_id=item.id, requested_by=user.id, reason=reason)

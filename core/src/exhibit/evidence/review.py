@@ -2,7 +2,8 @@
 
 Each change is audited in the caller's transaction; accept and decline also queue the
 ``exhibit_item_accepted`` / ``exhibit_item_declined`` event hooks for after the commit.
-A refused change raises ``ReviewRefused`` (a ``ValueError``) and changes nothing.
+A refused change raises ``ReviewRefused`` (a ``ValueError``) and changes nothing. Which
+change an item's state allows is decided in ``exhibit.evidence.actions``.
 """
 
 from datetime import timedelta
@@ -14,6 +15,7 @@ from exhibit.accounts.models import User
 from exhibit.audit import log as audit
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
+from exhibit.evidence.actions import FROZEN_BY_DISPOSAL, ItemAction, disposal_awaited, refusal
 from exhibit.evidence.models import Category, EvidenceItem, ReviewState
 from exhibit.evidence.references import next_reference
 from exhibit.forces.models import Force
@@ -43,18 +45,17 @@ async def _force(tx: ForceTransaction) -> Force:
     return force
 
 
-def _not_disposed(item: EvidenceItem) -> None:
-    if item.review_state == ReviewState.DISPOSED:
-        raise ReviewRefused(f"item {item.id} has been disposed of")
+async def check_allowed(tx: ForceTransaction, item: EvidenceItem, action: ItemAction) -> None:
+    """``ReviewRefused`` unless the item's state allows ``action`` now."""
+    pending = action in FROZEN_BY_DISPOSAL and await disposal_awaited(tx.session, item.id)
+    problem = refusal(item, action, disposal_pending=pending)
+    if problem is not None:
+        raise ReviewRefused(problem)
 
 
 async def accept(tx: ForceTransaction, item: EvidenceItem, user: User) -> str:
     """Accept ``item`` as an exhibit and give it the next reference on its case."""
-    _not_disposed(item)
-    if item.review_state == ReviewState.ACCEPTED:
-        raise ReviewRefused(f"{item.original_filename} is already exhibit {item.exhibit_reference}")
-    if item.review_state == ReviewState.QUARANTINED:
-        raise ReviewRefused(f"{item.original_filename} is quarantined: {item.quarantine_reason}")
+    await check_allowed(tx, item, ItemAction.ACCEPT)
     force = await _force(tx)
     session = tx.session
     case = await session.get(Case, item.case_id)
@@ -94,14 +95,7 @@ async def decline(tx: ForceTransaction, item: EvidenceItem, user: User, reason: 
         raise ReviewRefused("give a reason to decline")
     if len(reason) > MAX_REASON:
         raise ReviewRefused(f"a reason is at most {MAX_REASON} characters")
-    _not_disposed(item)
-    if item.review_state == ReviewState.DECLINED:
-        raise ReviewRefused(f"{item.original_filename} is already declined")
-    if item.review_state == ReviewState.ACCEPTED:
-        raise ReviewRefused(
-            f"{item.original_filename} is exhibit {item.exhibit_reference}; "
-            "an accepted exhibit is not declined"
-        )
+    await check_allowed(tx, item, ItemAction.DECLINE)
     force = await _force(tx)
     item.review_state = ReviewState.DECLINED
     item.decline_reason = reason
@@ -136,7 +130,7 @@ def clean_tags(raw: list[str]) -> list[str]:
 
 async def set_tags(tx: ForceTransaction, item: EvidenceItem, user: User, tags: list[str]) -> None:
     """Replace the item's tags (audited with what was added and removed)."""
-    _not_disposed(item)
+    await check_allowed(tx, item, ItemAction.TAG)
     new = clean_tags(tags)
     old = list(item.tags)
     if new == old:
@@ -169,7 +163,7 @@ async def categorise(
     A categorised item that is not declined is kept for the category's retention period
     from now; a declined item keeps its declined-retention date.
     """
-    _not_disposed(item)
+    await check_allowed(tx, item, ItemAction.CATEGORISE)
     item.category_id = category.id if category else None
     if category and item.review_state != ReviewState.DECLINED:
         item.retain_until = utcnow() + timedelta(days=category.retention_days)
@@ -191,7 +185,7 @@ async def set_sensitive(
     tx: ForceTransaction, item: EvidenceItem, user: User, sensitive: bool, reason: str = ""
 ) -> None:
     """Mark the item sensitive / do-not-disclose, or clear the mark."""
-    _not_disposed(item)
+    await check_allowed(tx, item, ItemAction.MARK_SENSITIVE)
     if item.sensitive == sensitive:
         return
     item.sensitive = sensitive

@@ -70,7 +70,8 @@ async def enqueue_processing(
 ) -> int:
     """Queue a job for each enabled processor that accepts the item; return how many.
 
-    Quarantined items are not processed. Call it in the transaction that creates the item.
+    Quarantined items are not processed. Call it in the transaction that creates the item
+    (or releases it from quarantine).
     """
     if item.review_state == ReviewState.QUARANTINED:
         return 0

@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from exhibit.forces.plugin_settings import enabled_plugins
+from exhibit.forces.transaction import force_info
 from exhibit.platform import Platform
 from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.sharing.service import ShareRefused
@@ -49,3 +52,17 @@ class ForceTargets:
             known = ", ".join(sorted(units)) or "none configured"
             raise ShareRefused(f"unknown recipient unit {unit!r} (known: {known})")
         return units[unit]
+
+
+async def force_targets(session: AsyncSession, platform: Platform, force_id: int) -> ForceTargets:
+    """The share targets of the force's enabled plugins, read in ``session``."""
+    enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
+    return ForceTargets(platform, await force_info(session, force_id), enabled)
+
+
+async def force_can_share(session: AsyncSession, platform: Platform, force_id: int) -> bool:
+    """True if one of the force's enabled plugins offers a share target, so that sharing
+    actions are worth showing."""
+    if not platform.plugins.share_targets:
+        return False  # nothing installed offers one: no need to read the force's plugins
+    return bool((await force_targets(session, platform, force_id)).offered)

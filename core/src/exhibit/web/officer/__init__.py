@@ -9,8 +9,11 @@ from litestar.di import Provide
 
 from exhibit.web.officer.admin_force import ADMIN_FORCE_HANDLERS
 from exhibit.web.officer.admin_plugins import ADMIN_PLUGIN_HANDLERS
+from exhibit.web.officer.admin_user_access import ADMIN_ACCESS_HANDLERS
 from exhibit.web.officer.admin_users import ADMIN_USER_HANDLERS
 from exhibit.web.officer.audit_search import audit_csv, audit_page, audit_verify
+from exhibit.web.officer.case_closure import CASE_CLOSURE_HANDLERS
+from exhibit.web.officer.case_details import CASE_DETAIL_HANDLERS
 from exhibit.web.officer.cases import case_page, cases_page, open_case_submit
 from exhibit.web.officer.categories import add_category_submit, categories_page, change_category
 from exhibit.web.officer.continuity import continuity_csv, continuity_page
@@ -29,6 +32,7 @@ from exhibit.web.officer.items import (
     decline_item,
     item_page,
     mark_sensitive,
+    release_item,
     tag_item,
 )
 from exhibit.web.officer.outbox import outbox_page
@@ -62,6 +66,7 @@ def officer_router() -> Router:
             audit_csv,
             audit_verify,
             *ADMIN_USER_HANDLERS,
+            *ADMIN_ACCESS_HANDLERS,
             *ADMIN_FORCE_HANDLERS,
             *ADMIN_PLUGIN_HANDLERS,
             set_password_form,
@@ -69,6 +74,8 @@ def officer_router() -> Router:
             cases_page,
             open_case_submit,
             case_page,
+            *CASE_DETAIL_HANDLERS,
+            *CASE_CLOSURE_HANDLERS,
             new_request_form,
             new_request_submit,
             resend,
@@ -81,6 +88,7 @@ def officer_router() -> Router:
             tag_item,
             categorise_item,
             mark_sensitive,
+            release_item,
             bulk_action,
             preview,
             download_original,

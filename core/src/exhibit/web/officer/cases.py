@@ -10,10 +10,12 @@ from litestar.response import Template
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission, may
-from exhibit.cases.service import open_case
+from exhibit.cases.service import InvalidTitle, open_case
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.sharing.targets import force_can_share
 from exhibit.web.officer.bulk_form import BulkChoice
+from exhibit.web.officer.case_closure import closure
 from exhibit.web.officer.case_queries import (
     CaseSearch,
     case_items,
@@ -103,7 +105,8 @@ async def open_case_submit(
             )
     except ValueError as exc:
         message = str(exc)  # it quotes the reference as typed: only the first letter changes
-        error = FieldError("reference", message[:1].upper() + message[1:])
+        field = "title" if isinstance(exc, InvalidTitle) else "reference"
+        error = FieldError(field, message[:1].upper() + message[1:])
         return await _cases_page(request, platform, user, errors=[error], values=values)
     flash(request, f"Case {case.reference} opened.")
     return see_other(f"/cases/{case.id}")
@@ -135,12 +138,15 @@ async def show_case(
         case = await find_case(session, case_id)
         requests = await case_requests(session, case_id)
         items = await case_items(session, case_id, bulk.page)
+        sharing_offered = await force_can_share(session, platform, user.force_id)
+        closed = await closure(session, case)
     return page(
         request,
         "case.html",
         status_code=400 if error else 200,
         user=user,
         case=case,
+        closure=closed,
         requests=requests,
         items=items.rows,
         item_page=items,
@@ -149,4 +155,5 @@ async def show_case(
         errors=[error] if error else [],
         can_act=may(user, Permission.MANAGE_REQUESTS),
         can_review=may(user, Permission.REVIEW_EVIDENCE),
+        can_share=sharing_offered and may(user, Permission.SHARE_EVIDENCE),
     )

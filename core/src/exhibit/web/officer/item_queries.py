@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.cases.models import Case
+from exhibit.evidence.actions import ItemAction, allowed_actions
 from exhibit.evidence.models import (
     Category,
     Derivative,
@@ -17,7 +18,9 @@ from exhibit.evidence.models import (
     DisposalState,
     EvidenceItem,
 )
+from exhibit.evidence.quarantine import Release, latest_release
 from exhibit.uploads.models import EvidenceRequest, Submission
+from exhibit.web.officer.item_neighbours import Neighbour, neighbours
 
 # Raster images every browser decodes without running anything (no SVG, no HTML).
 SAFE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -63,11 +66,22 @@ class ItemView:
     preview: Preview | None
     disposals: list[DisposalRequest]
     names: dict[int, str]
+    previous: Neighbour | None = None
+    """The item listed before this one on the case page (newer), if any."""
+    following: Neighbour | None = None
+    """The item listed after this one on the case page (older), if any."""
+    release: Release | None = None
+    """Who released the item from quarantine, when and why, if someone did."""
 
     @property
     def pending_disposal(self) -> DisposalRequest | None:
         """The disposal request awaiting a decision, if any."""
         return next((d for d in self.disposals if d.state == DisposalState.PENDING), None)
+
+    @property
+    def allowed(self) -> frozenset[ItemAction]:
+        """The actions the item's state allows now (whatever the viewer's role)."""
+        return allowed_actions(self.item, disposal_pending=self.pending_disposal is not None)
 
     @property
     def gps(self) -> tuple[float, float] | None:
@@ -165,6 +179,8 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
     if item.reviewed_by:
         user_ids.add(item.reviewed_by)
     names = {u.id: u.name for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
+    previous, following = await neighbours(session, item)
+    release = await latest_release(session, item) if item.quarantine_reason else None
     return ItemView(
         item=item,
         case=case,
@@ -177,4 +193,7 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
         preview=None if item.disposed_at else choose_preview(item, derivatives),
         disposals=disposals,
         names=names,
+        previous=previous,
+        following=following,
+        release=release,
     )

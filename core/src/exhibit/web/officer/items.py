@@ -18,7 +18,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission, may
 from exhibit.audit import log as audit
-from exhibit.evidence import review
+from exhibit.evidence import quarantine, review
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
@@ -129,6 +129,7 @@ async def _show_item(
         can_download=may(user, Permission.DOWNLOAD_EVIDENCE),
         can_request_disposal=may(user, Permission.REQUEST_DISPOSAL),
         can_approve_disposal=may(user, Permission.APPROVE_DISPOSAL),
+        can_release=may(user, Permission.RELEASE_QUARANTINE),
     )
 
 
@@ -242,6 +243,27 @@ async def mark_sensitive(
         return "Marked sensitive: do not disclose." if sensitive else "Sensitive mark cleared."
 
     return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/release",
+    include_in_schema=False,
+    opt={"permission": Permission.RELEASE_QUARANTINE},
+)
+async def release_item(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Response[Any]:
+    """Release a quarantined item into review with the checker's reason (audited)."""
+    reason = _text(await request.form(), "reason")
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        await quarantine.release(platform, tx, item, user, reason)
+        return "Released from quarantine: the item is waiting for review."
+
+    return await _act_on_field(request, platform, user, item_id, action, "release-reason", reason)
 
 
 @post(

@@ -24,8 +24,7 @@ from exhibit.accounts.permissions import Permission, may
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
-from exhibit.forces.plugin_settings import enabled_plugins
-from exhibit.forces.transaction import force_info, force_transaction
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.sharing.models import Share, ShareDelivery, ShareItem
 from exhibit.sharing.service import (
@@ -42,7 +41,7 @@ from exhibit.sharing.service import (
     revoke_share,
 )
 from exhibit.sharing.target import RecipientDirectory
-from exhibit.sharing.targets import ForceTargets
+from exhibit.sharing.targets import ForceTargets, force_can_share, force_targets
 from exhibit.uploads.contacts import InvalidContact, normalise_email
 from exhibit.web.officer.case_queries import find_case
 from exhibit.web.officer.forms import FieldError
@@ -143,13 +142,8 @@ async def share_choices(
             continue
         copy = disclosure_copy(derivatives.get(item.id, []))
         candidates.append(Candidate(item, copy.kind if copy else "", ""))
-    targets = await _force_targets(session, platform, force_id)
+    targets = await force_targets(session, platform, force_id)
     return Choices(candidates, [_describe(targets, key) for key in targets.offered])
-
-
-async def _force_targets(session: AsyncSession, platform: Platform, force_id: int) -> ForceTargets:
-    enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
-    return ForceTargets(platform, await force_info(session, force_id), enabled)
 
 
 def _describe(targets: ForceTargets, key: str) -> Target:
@@ -375,7 +369,7 @@ async def new_share_submit(
     if new is not None:
         try:
             async with force_transaction(platform, user.force_id) as tx:
-                targets = await _force_targets(tx.session, platform, user.force_id)
+                targets = await force_targets(tx.session, platform, user.force_id)
                 share = await create_share(
                     tx, new, targets=targets.offered, user_id=user.id, actor=f"user:{user.id}"
                 )
@@ -414,6 +408,7 @@ async def case_shares_page(
             )
         )
         rows = await share_rows(session, shares)
+        offered = await force_can_share(session, platform, user.force_id)
     return page(
         request,
         "shares.html",
@@ -421,6 +416,7 @@ async def case_shares_page(
         case=case,
         rows=rows,
         can_share=may(user, Permission.SHARE_EVIDENCE),
+        can_share_more=offered and may(user, Permission.SHARE_EVIDENCE),
     )
 
 
