@@ -84,7 +84,7 @@ def running_demo(data_dir: Path, port: int) -> Iterator[DemoProcess]:
 
 def _signed_in_force(demo: DemoProcess) -> list[str]:
     tokens = re.findall(r"API token: (exh_\S+)", demo.output)
-    assert len(tokens) == 2, demo.output
+    assert len(tokens) == 3, demo.output  # officer, supervisor, admin
     for token in tokens:
         response = httpx.get(
             f"{demo.base}/api/v1/force/", headers={"Authorization": f"Bearer {token}"}

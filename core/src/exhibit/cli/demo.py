@@ -16,6 +16,8 @@ from exhibit.platform import Platform
 DEMO_FORCE = "demo"
 DEMO_USERS = (
     ("officer@demo.exhibit.invalid", "Demo Officer", Role.OFFICER),
+    # Approves disposals and releases quarantined files: a second pair of eyes on the officer.
+    ("supervisor@demo.exhibit.invalid", "Demo Supervisor", Role.SUPERVISOR),
     ("admin@demo.exhibit.invalid", "Demo Admin", Role.FORCE_ADMIN),
 )
 
