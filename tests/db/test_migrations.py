@@ -25,7 +25,7 @@ async def test_migrated_database_has_every_table_and_no_pending_revision(
 def test_the_core_has_one_head_for_the_next_revision_to_build_on() -> None:
     script = ScriptDirectory.from_config(alembic_config(load_builtin_plugins()))
 
-    assert script.get_heads() == ["0012"]
+    assert script.get_heads() == ["0013"]
 
 
 @pytest.mark.parametrize("plugins", [load_builtin_plugins(), load_plugins()], ids=["core", "all"])
@@ -39,9 +39,9 @@ def test_heads_read_from_the_files_are_alembics_heads(plugins: Plugins) -> None:
 async def test_a_database_behind_the_newest_revision_is_reported(platform: Platform) -> None:
     heads = head_revisions(version_dirs(platform.plugins))
     async with platform.engine.begin() as connection:
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
 
-    assert "0012" in await pending_heads(platform.engine, platform.plugins)
+    assert "0013" in await pending_heads(platform.engine, platform.plugins)
     assert await pending_heads(platform.engine, platform.plugins) <= heads
 
 

@@ -5,8 +5,10 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 
+from exhibit.accounts import lockout
 from exhibit.accounts.lockout import MAX_FAILURES
 from exhibit.accounts.models import Role, User
 from exhibit.platform import Platform
@@ -204,3 +206,27 @@ async def _active(platform: Platform, user_id: int) -> bool:
         user = await session.get(User, user_id)
     assert user is not None
     return user.active
+
+
+async def test_clearing_a_lock_out_lifts_it_at_every_address_and_for_all(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lockout, "MAX_FAILURES_ALL_CLIENTS", 2 * MAX_FAILURES)
+    admin = await _admin(platform)
+    officer = await make_user(platform, name="PC Locked")
+    addresses = ("203.0.113.5", "203.0.113.6")
+    for address in addresses:
+        async with browser(settings, address=address) as stranger:
+            for attempt in range(MAX_FAILURES):
+                response = await sign_in(stranger, officer.email, f"guess {attempt}")
+            assert LOCKED in response.text
+    async with browser(settings, address="198.51.100.7") as own_desk:
+        assert LOCKED in (await sign_in(own_desk, officer.email)).text  # locked for all
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        page = f"/admin/users/{officer.user_id}"
+        cleared = await submit(client, f"{page}/clear-lockout", {"reason": "Phoned; ID checked"})
+        assert "Not locked out" in cleared.text
+    for address in (*addresses, "198.51.100.7"):
+        async with browser(settings, address=address) as officer_browser:
+            assert (await sign_in(officer_browser, officer.email)).url.path == "/cases"

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from exhibit.accounts.housekeeping import CLEAN_JOB
-from exhibit.accounts.lockout import LOCK_FOR, SignInLockout, record_failure
+from exhibit.accounts.lockout import ALL_CLIENTS_WINDOW, SignInLockout, record_failure
 from exhibit.db.base import utcnow
 from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.worker import PERIODIC_JOBS, Worker
@@ -18,14 +18,14 @@ async def test_the_job_forgets_expired_sessions_and_stale_lock_outs(platform: Pl
     await store.set("live", b"x", expires_in=3600)
     await store.set("gone", b"y", expires_in=3600)
     async with platform.system_session() as session:
-        await record_failure(session, "old@kent.test")
-        await record_failure(session, "recent@kent.test")
+        await record_failure(session, "old@kent.test", "203.0.113.5")
+        await record_failure(session, "recent@kent.test", "203.0.113.5")
         await session.execute(
             update(SignInLockout)
             .where(SignInLockout.failures == 1)
-            .values(first_failed_at=utcnow() - LOCK_FOR - timedelta(minutes=1))
+            .values(first_failed_at=utcnow() - ALL_CLIENTS_WINDOW - timedelta(minutes=1))
         )
-        await record_failure(session, "recent@kent.test")  # a fresh count for this one
+        await record_failure(session, "recent@kent.test", "203.0.113.5")  # a fresh count
         await session.execute(
             update(WebSession)
             .where(WebSession.data == b"y")
@@ -42,4 +42,4 @@ async def test_the_job_forgets_expired_sessions_and_stale_lock_outs(platform: Pl
     async with platform.system_session() as session:
         sessions = await session.scalar(select(func.count()).select_from(WebSession))
         lockouts = await session.scalar(select(func.count()).select_from(SignInLockout))
-    assert (sessions, lockouts) == (1, 1)
+    assert (sessions, lockouts) == (1, 2)  # recent@: its count at this client and at all

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
+from exhibit.accounts import lockout, sign_in_rate
 from exhibit.accounts.lockout import LOCK_FOR, MAX_FAILURES, SignInLockout
 from exhibit.accounts.models import Role, User
 from exhibit.db.base import utcnow
@@ -175,3 +177,53 @@ async def test_after_sign_in_the_officer_returns_to_the_page_they_asked_for(
         )
         assert page.url.path == "/cases"
         assert page.url.host == "testserver.local"
+
+
+async def test_wrong_passwords_lock_the_address_out_only_where_they_came_from(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings, address="203.0.113.5") as stranger:
+        for attempt in range(MAX_FAILURES):
+            response = await sign_in(stranger, officer.email, f"guess {attempt}")
+        assert LOCKED in response.text
+        assert (await sign_in(stranger, officer.email)).status_code == 429
+    async with browser(settings, address="198.51.100.7") as own_desk:
+        assert (await sign_in(own_desk, officer.email)).url.path == "/cases"
+    async with platform.system_session() as session:
+        hashes = set((await session.scalars(select(SignInLockout.client_hash))).all())
+    assert "203.0.113.5" not in str(hashes)  # only hashes of client addresses are kept
+
+
+async def test_one_address_may_try_only_so_often_across_every_email(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sign_in_rate, "ATTEMPT_LIMIT", 3)
+    officer = await make_user(platform)
+    async with browser(settings, address="203.0.113.5") as sprayer:
+        for name in ("a", "b", "c"):
+            assert (await sign_in(sprayer, f"{name}@kent.test", "Password1")).status_code == 400
+        refused = await sign_in(sprayer, officer.email)  # even the right password
+        assert refused.status_code == 429
+        assert "Too many sign-in attempts from your network. Wait " in refused.text
+        assert 0 < int(refused.headers["Retry-After"]) <= 600
+        assert timedelta(minutes=10) == sign_in_rate.ATTEMPT_WINDOW
+    async with browser(settings, address="198.51.100.7") as own_desk:
+        assert (await sign_in(own_desk, officer.email)).url.path == "/cases"
+
+
+async def test_guesses_from_many_addresses_lock_the_email_everywhere(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lockout, "MAX_FAILURES_ALL_CLIENTS", 8)
+    officer = await make_user(platform)
+    texts = []
+    for address in ("203.0.113.5", "203.0.113.6"):
+        async with browser(settings, address=address) as botnet:
+            for attempt in range(MAX_FAILURES - 1):
+                texts.append((await sign_in(botnet, officer.email, f"guess {attempt}")).text)
+    assert [LOCKED in text for text in texts] == [False] * 7 + [True]
+    async with browser(settings, address="198.51.100.7") as own_desk:
+        refused = await sign_in(own_desk, officer.email)
+        assert refused.status_code == 429
+        assert LOCKED in refused.text

@@ -178,9 +178,11 @@ async def test_repeated_wrong_sign_ins_lock_the_partners_address(cps_platform: P
     async with force_transaction(cps_platform, force_id) as tx:
         await enrol(tx.session, box, token, PASSWORD, totp.now())
 
-    async def attempt(password: str) -> bool:
+    async def attempt(password: str, client: str = "198.51.100.7") -> bool:
         async with force_transaction(cps_platform, force_id) as tx:
-            found = await authenticate(tx.session, box, force_id, PROSECUTOR, password, totp.now())
+            found = await authenticate(
+                tx.session, box, force_id, PROSECUTOR, password, totp.now(), client=client
+            )
         return found is not None
 
     assert await attempt(PASSWORD)

@@ -77,16 +77,16 @@ async def reactivate(session: AsyncSession, target: User, *, by: User, reason: s
 
 
 async def clear_lockout(session: AsyncSession, target: User, *, by: User, reason: str) -> bool:
-    """Let ``target``'s address try to sign in again now, audited with ``reason``.
+    """Let ``target``'s address try to sign in again now, from anywhere, audited with ``reason``.
 
     False (and no event) if the address was not locked out. Raises ``ReasonRefused``.
     Not committed.
     """
     reason = _checked(reason)
-    until = await lockout.locked_until(session, target.email)
+    until = await lockout.any_lock_until(session, target.email)
     if until is None:
         return False
-    await lockout.clear_failures(session, target.email)
+    await lockout.clear_all(session, target.email)
     await _audit(
         session, target, by, "user.lockout_cleared", {"locked_until": until.isoformat()}, reason
     )
@@ -172,7 +172,7 @@ async def use_setup_link(
     """
     user.password_hash = hash_password(password)
     link.used_at = utcnow()
-    await lockout.clear_failures(session, user.email)
+    await lockout.clear_all(session, user.email)
     await audit.record(
         session,
         user.force_id,

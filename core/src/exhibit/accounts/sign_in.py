@@ -4,9 +4,11 @@ Every refusal looks the same to the caller whether the address is unknown, the p
 wrong or the account is inactive, and an unknown address costs the same argon2 work as a
 known one. Each attempt on a real account is written to its force's audit chain.
 
-A user who needs a second factor is only part-way in after the password: their failures are
-not cleared until the code is checked (``exhibit.accounts.two_factor``), so guessing codes
-counts towards the same lock-out as guessing passwords.
+Failures count towards a lock-out of the email for the client's address (and, far more
+loosely, for every address: ``exhibit.accounts.lockout``). A user who needs a second factor
+is only part-way in after the password: their failures are not cleared until the code is
+checked (``exhibit.accounts.two_factor``), so guessing codes counts towards the same lock-out
+as guessing passwords.
 """
 
 import asyncio
@@ -63,7 +65,7 @@ async def sign_in(
     """
     email = email.strip().lower()
     async with platform.system_session() as session:
-        locked = await lockout.locked_until(session, email) is not None
+        locked = await lockout.locked_until(session, email, client) is not None
         user = await session.scalar(select(User).where(User.email == email))
     if locked:
         await _audit_failure(platform, user, reason="locked", client=client)
@@ -84,7 +86,7 @@ async def sign_in(
                     details={"client": client, "next_step": step.value},
                 )
                 return PasswordAccepted(user, step)
-            await lockout.clear_failures(tx.session, email)
+            await lockout.clear_failures(tx.session, email, client)
             await audit.record(
                 tx.session,
                 user.force_id,
@@ -108,11 +110,11 @@ async def _audit_failure(
         if email is None:
             return False
         async with platform.system_session() as session:
-            locked = await lockout.record_failure(session, email)
+            locked = await lockout.record_failure(session, email, client)
             await session.commit()
         return locked
     async with force_transaction(platform, user.force_id) as tx:
-        locked = email is not None and await lockout.record_failure(tx.session, email)
+        locked = email is not None and await lockout.record_failure(tx.session, email, client)
         await audit.record(
             tx.session,
             user.force_id,

@@ -129,7 +129,7 @@ async def check_code(
     async with platform.force_session(force_id) as session:
         user = await session.get(User, user_id)
         email = user.email if user is not None else ""
-        locked = user is not None and await lockout.locked_until(session, email) is not None
+        locked = user is not None and await lockout.locked_until(session, email, client) is not None
     if user is None or not user.active or user.totp_secret is None:
         return CodeResult(CodeCheck.WRONG, None)
     if is_enrolled(user) == enrolling:
@@ -153,7 +153,7 @@ async def check_code(
             if enrolling:
                 fresh.totp_confirmed_at = utcnow()
                 await _audit(tx.session, fresh, "user.two_factor_enrolled", {"client": client})
-            await lockout.clear_failures(tx.session, email)
+            await lockout.clear_failures(tx.session, email, client)
             await _audit(
                 tx.session, fresh, "user.signed_in", {"client": client, "two_factor": True}
             )
@@ -174,7 +174,7 @@ async def _record_failure(
     platform: Platform, user: User, reason: str, client: str, *, count: bool
 ) -> bool:
     async with force_transaction(platform, user.force_id) as tx:
-        locked = count and await lockout.record_failure(tx.session, user.email)
+        locked = count and await lockout.record_failure(tx.session, user.email, client)
         await _audit(
             tx.session,
             user,

@@ -147,12 +147,19 @@ async def enrol(
 
 
 async def authenticate(
-    session: AsyncSession, box: SecretBox, force_id: int, email: str, password: str, code: str
+    session: AsyncSession,
+    box: SecretBox,
+    force_id: int,
+    email: str,
+    password: str,
+    code: str,
+    *,
+    client: str,
 ) -> PartnerAccount | None:
     """The enrolled partner with this email, password and current code, or None.
 
-    After ``MAX_FAILURES`` wrong attempts the address is locked out for a while (as officers'
-    addresses are), whatever is then given.
+    After ``MAX_FAILURES`` wrong attempts from one client address the e-mail is locked out
+    there for a while (as officers' are, ``exhibit.accounts.lockout``), whatever is then given.
 
     Both outcomes are audited; a refusal returns (rather than raises) so that the caller's
     transaction commits its audit event.
@@ -161,7 +168,7 @@ async def authenticate(
     # Counted apart from officers' sign-ins: a partner's address is a different account.
     lockout_key = f"share_partner:{force_id}:{address}"
     account = await session.scalar(select(PartnerAccount).where(PartnerAccount.email == address))
-    locked = await locked_until(session, lockout_key) is not None
+    locked = await locked_until(session, lockout_key, client) is not None
     if (
         locked
         or account is None
@@ -179,9 +186,9 @@ async def authenticate(
             details={"locked": locked},
         )
         if not locked:
-            await record_failure(session, lockout_key)
+            await record_failure(session, lockout_key, client)
         return None
-    await clear_failures(session, lockout_key)
+    await clear_failures(session, lockout_key, client)
     await audit.record(
         session,
         force_id,

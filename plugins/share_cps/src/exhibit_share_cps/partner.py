@@ -150,6 +150,7 @@ class PartnerArea(Controller):
                 email,
                 str(form.get("password", "")),
                 str(form.get("code", "")),
+                client=request.client.host if request.client else "",
             )
         if account is None:
             return _page(

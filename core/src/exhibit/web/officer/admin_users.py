@@ -168,7 +168,7 @@ async def show_user(
     password reset link just made (shown this once)."""
     async with platform.force_session(user.force_id) as session:
         target = await find_user(session, user_id)
-        locked_until = await lockout.locked_until(session, target.email)
+        locked_until = await lockout.any_lock_until(session, target.email)
     return page(
         request,
         "admin_user.html",

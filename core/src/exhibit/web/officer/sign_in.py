@@ -10,10 +10,12 @@ from litestar.response import Redirect, Template
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.accounts.sign_in import Refusal, SignInRefused, sign_in
+from exhibit.accounts.sign_in_rate import count_attempt
 from exhibit.accounts.two_factor import SecondStep
 from exhibit.audit import log as audit
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.ratelimit.limiter import RateLimited
 from exhibit.web.officer.next_page import DEFAULT_PAGE, safe_next
 from exhibit.web.officer.pages import AnyRequest, page, see_other
 from exhibit.web.officer.signed_in import (
@@ -26,6 +28,7 @@ from exhibit.web.officer.signed_in import (
 
 WRONG = "Email or password is wrong"
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
+TOO_MANY = "Too many sign-in attempts from your network. Wait {minutes} minutes, then try again."
 
 
 @get("/", include_in_schema=False)
@@ -51,6 +54,10 @@ async def sign_in_submit(request: AnyRequest, platform: NamedDependency[Platform
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     destination = safe_next(str(form.get("next", "")))
     client = request.client.host if request.client else ""
+    try:
+        await count_attempt(platform.sessions, client)
+    except RateLimited as limited:
+        return too_many_page(request, email, destination, limited)
     try:
         user, step = await sign_in(platform, email, password, client=client)
     except SignInRefused as refused:
@@ -78,6 +85,18 @@ def refused_page(
         next=destination,
         error=message,
     )
+
+
+def too_many_page(
+    request: AnyRequest, email: str, destination: str, limited: RateLimited
+) -> Template:
+    """The sign-in form again, refused (429) because this address tried too often."""
+    minutes = max(1, -(-limited.retry_after // 60))
+    refused = refused_page(
+        request, email, destination, TOO_MANY.format(minutes=minutes), locked=True
+    )
+    refused.headers["Retry-After"] = str(limited.retry_after)
+    return refused
 
 
 @post("/sign-out", include_in_schema=False, opt={"permission": Permission.OWN_ACCOUNT})

@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from markupsafe import Markup
 
 from exhibit.accounts.models import User
+from exhibit.accounts.sign_in_rate import count_attempt
 from exhibit.accounts.two_factor import (
     CodeCheck,
     check_code,
@@ -22,8 +23,9 @@ from exhibit.accounts.two_factor import (
 )
 from exhibit.forces.models import Force
 from exhibit.platform import Platform
+from exhibit.ratelimit.limiter import RateLimited
 from exhibit.web.officer.pages import AnyRequest, page, see_other
-from exhibit.web.officer.sign_in import LOCKED, refused_page
+from exhibit.web.officer.sign_in import LOCKED, refused_page, too_many_page
 from exhibit.web.officer.signed_in import (
     Pending,
     end_session,
@@ -71,6 +73,12 @@ async def _check(request: AnyRequest, platform: Platform, *, enrolling: bool) ->
         return see_other(SIGN_IN_AGAIN)
     code = str((await request.form()).get("code", ""))
     client = request.client.host if request.client else ""
+    try:
+        await count_attempt(platform.sessions, client)
+    except RateLimited as limited:
+        refused = too_many_page(request, "", waiting.next_page, limited)
+        end_session(request)
+        return refused
     outcome, user = await check_code(
         platform, waiting.user_id, waiting.force_id, code, enrolling=enrolling, client=client
     )
