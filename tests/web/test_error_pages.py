@@ -6,16 +6,19 @@ Every answer, whatever made it (a route, an exception handler, routing itself, t
 files), carries the headers of ``exhibit.web.security``; a route's own header wins.
 """
 
+import logging
 import re
 
 import httpx
+from litestar import Litestar, get
 from litestar.routes import HTTPRoute
-from litestar.testing import AsyncTestClient
+from litestar.testing import AsyncTestClient, TestClient
 
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
+from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.security import SECURITY_HEADERS
 from tests.fixtures.officer import HOST, browser, sign_in
 from tests.fixtures.witness import make_scene
@@ -102,3 +105,38 @@ async def test_every_answer_carries_the_security_headers(settings: Settings) -> 
 def _filled(path: str) -> str:
     """``path`` with each parameter filled: a number for integers, a word for the rest."""
     return re.sub(r"\{[a-z_]+(:[a-z]+)?\}", lambda m: "1" if m.group(1) == ":int" else "x", path)
+
+
+class _Collected(logging.Handler):
+    """Records as they reach a logger (Litestar's logging set-up replaces the root's handlers,
+    pytest's capture included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_failure_of_ours_is_logged_with_its_traceback() -> None:
+    @get("/api/boom")
+    async def boom() -> None:
+        raise RuntimeError("the disk caught fire")
+
+    app = Litestar([boom], exception_handlers=EXCEPTION_HANDLERS)
+    collected, logger = _Collected(), logging.getLogger("exhibit.web.errors")
+    logger.addHandler(collected)
+    try:
+        with TestClient(app) as client:
+            failed = client.get("/api/boom")
+            missing = client.get("/api/nothing-here")  # an error of the caller's: not logged
+    finally:
+        logger.removeHandler(collected)
+
+    assert (failed.status_code, missing.status_code) == (500, 404)
+    assert "caught fire" not in failed.text  # no details to the caller
+    (record,) = collected.records
+    assert record.getMessage() == "GET /api/boom failed"
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "the disk caught fire"
