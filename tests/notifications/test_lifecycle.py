@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
+from exhibit.i18n import MONTHS
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.delivery import fail_permanently
 from exhibit.notifications.models import Notification
@@ -17,7 +18,6 @@ from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest, RequestState
-from exhibit.web.citizen.i18n import MONTHS
 from tests.fixtures.officer import audit_events, browser, sign_in
 from tests.fixtures.witness import make_scene
 from tests.notifications.helpers import run_jobs

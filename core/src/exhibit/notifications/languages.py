@@ -4,14 +4,14 @@ A force that offers Welsh sends the link and the reminder in Welsh and English, 
 first: the Welsh Language Standards ask that Welsh be placed where it is likely to be read
 first. A force without Welsh sends English only, worded as it always was. A receipt goes
 in the one language the witness sent their files in. The words live with the citizen
-pages' own (``exhibit.web.citizen.i18n``), so a translator finds them in one place.
+pages' own in ``exhibit.i18n``, so a translator finds them in one place.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 
 from exhibit.forces.models import Force
-from exhibit.web.citizen.i18n import ENGLISH, LANGUAGES, MONTHS, WELSH, force_text, translate
+from exhibit.i18n import ENGLISH, LANGUAGES, MONTHS, WELSH, force_text, translate
 
 
 def message_languages(force: Force) -> tuple[str, ...]:

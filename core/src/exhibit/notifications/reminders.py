@@ -13,6 +13,7 @@ from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
+from exhibit.i18n import translate
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.languages import (
     essentials,
@@ -24,7 +25,6 @@ from exhibit.notifications.languages import (
 from exhibit.notifications.models import Notification
 from exhibit.notifications.service import MessageContent, queue_message, unseal
 from exhibit.uploads.models import EvidenceRequest, RequestState
-from exhibit.web.citizen.i18n import translate
 
 REMIND_JOB = "core.remind_witnesses"
 REMINDER_PURPOSE = "reminder"

@@ -15,6 +15,7 @@ from exhibit.audit import log as audit
 from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
+from exhibit.i18n import translate
 from exhibit.notifications.languages import (
     essentials,
     joined,
@@ -27,7 +28,6 @@ from exhibit.secrets import SecretBox
 from exhibit.uploads.contacts import normalise_email, normalise_mobile
 from exhibit.uploads.links import link_url, new_link_token
 from exhibit.uploads.models import EvidenceRequest, RequestState
-from exhibit.web.citizen.i18n import translate
 
 MAX_EXPIRY_DAYS = 90
 MAX_FILES = 500

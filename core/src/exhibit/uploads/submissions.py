@@ -11,12 +11,12 @@ from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
+from exhibit.i18n import ENGLISH, LANGUAGES, translate
 from exhibit.notifications.languages import question_lines
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.plugins.context import ItemInfo, SubmissionInfo
 from exhibit.secrets import SecretBox
 from exhibit.uploads.models import EvidenceRequest, RequestState, Submission, Upload
-from exhibit.web.citizen.i18n import ENGLISH, LANGUAGES, translate
 
 # No 0/O or 1/I: a witness may read the reference out over the phone.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -23,7 +23,7 @@ from exhibit.settings import Settings
 from exhibit.startup import check_ready
 from exhibit.uploads.tus.handlers import TusController
 from exhibit.web.assets import static_files_router
-from exhibit.web.citizen.pages import CitizenPages
+from exhibit.web.citizen import CitizenPages
 from exhibit.web.csrf import csrf_config
 from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.health import healthz

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from exhibit.forces.models import Force
+from exhibit.i18n import choose_language, force_text
 from exhibit.platform import Platform
 from exhibit.ratelimit.limiter import RateLimited, hit
 from exhibit.uploads.links import (
@@ -24,7 +25,6 @@ from exhibit.uploads.links import (
     request_for_token,
 )
 from exhibit.uploads.models import EvidenceRequest, RequestState
-from exhibit.web.citizen.i18n import choose_language, force_text
 
 LANGUAGE_COOKIE = "exhibit_lang"
 # Generous for one witness reloading a page on a bad connection.

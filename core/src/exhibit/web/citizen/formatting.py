@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from exhibit.web.citizen.i18n import ENGLISH, LANGUAGES, MONTHS, SIZE_UNITS, translate
+from exhibit.i18n import ENGLISH, LANGUAGES, MONTHS, SIZE_UNITS, translate
 
 UK_TIME = ZoneInfo("Europe/London")
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from exhibit.i18n import translate
 from exhibit.uploads.submissions import MAX_STATEMENT_LENGTH
-from exhibit.web.citizen.i18n import translate
 from exhibit.web.citizen.views import FileLists
 
 

@@ -16,6 +16,12 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.forces.transaction import force_transaction
+from exhibit.i18n import (
+    CHARACTER_COUNT_WELSH,
+    WELSH,
+    choose_language,
+    script_strings,
+)
 from exhibit.platform import Platform
 from exhibit.uploads.links import LinkRefused, request_for_token
 from exhibit.uploads.models import EvidenceRequest, RequestState
@@ -29,12 +35,6 @@ from exhibit.web.citizen.forms import (
     files_error,
     files_out,
     form_errors,
-)
-from exhibit.web.citizen.i18n import (
-    CHARACTER_COUNT_WELSH,
-    WELSH,
-    choose_language,
-    script_strings,
 )
 from exhibit.web.citizen.rendering import (
     NO_STORE,

@@ -20,6 +20,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 
+from exhibit.i18n import ENGLISH, WELSH, Translator, choose_language
 from exhibit.uploads.links import LinkProblem
 from exhibit.web.assets import asset_url
 from exhibit.web.citizen.access import (
@@ -29,7 +30,6 @@ from exhibit.web.citizen.access import (
     LinkUnavailable,
     TooManyRequests,
 )
-from exhibit.web.citizen.i18n import ENGLISH, WELSH, Translator, choose_language
 
 NO_STORE = {"Cache-Control": "no-store"}
 COOKIE_MAX_AGE = 365 * 24 * 3600
