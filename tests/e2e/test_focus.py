@@ -12,7 +12,8 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import RequestState
 from tests.citizen.conftest import set_request
-from tests.fixtures.officer import PASSWORD, make_user
+from tests.fixtures.browser import open_case_and_ask, submit_password
+from tests.fixtures.officer import make_user
 from tests.fixtures.tus_client import serving
 from tests.fixtures.witness import make_scene
 
@@ -123,22 +124,10 @@ async def test_an_officer_form_that_fails_moves_focus_to_its_error_summary(
     officer = await make_user(platform, "kent")
     with serving(settings, builtin_plugins) as server:
         page = await (await chromium.new_context()).new_page()
-        await page.goto(f"{server.url}/")
-        await page.fill("#email", officer.email)
-        await page.fill("#password", PASSWORD)
-        async with page.expect_navigation():
-            await page.click("button[type=submit]")
-        await page.fill("#reference", "KT/5150/26")
-        await page.fill("#title", "Theft from a shop")
-        async with page.expect_navigation():
-            await page.click("text=Open case")
-        async with page.expect_navigation():
-            await page.click("text=Ask a witness for evidence")
-        await page.fill("#recipient_name", "Sam Witness")
-        await page.check("#channel-sms")
-        await page.fill("#phone", "not a phone number")
-        async with page.expect_navigation():
-            await page.click("text=Send the request")
+        await submit_password(page, server.url, officer.email)
+        await open_case_and_ask(
+            page, reference="KT/5150/26", title="Theft from a shop", phone="not a phone number"
+        )
 
         assert "valid mobile number" in await page.inner_text(".govuk-error-summary")
         await page.wait_for_load_state()  # the deferred script has run

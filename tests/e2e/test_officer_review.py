@@ -11,7 +11,8 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from tests.evidence.arrivals import png
-from tests.fixtures.officer import PASSWORD, deliver_messages
+from tests.fixtures.browser import open_case_and_ask, submit_password
+from tests.fixtures.officer import deliver_messages
 from tests.fixtures.tus_client import create_upload, patch_chunk, serving
 from tests.fixtures.two_factor import make_enrolled_user, next_code
 
@@ -22,29 +23,11 @@ IMAGE_DECODED = (
 
 
 async def _sign_in(page: Any, base: str, email: str, secret: str) -> None:
-    await page.goto(f"{base}/")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("button[type=submit]")
+    await submit_password(page, base, email)
     assert "/sign-in/code" in page.url
     await page.fill("#code", await next_code(secret))
     async with page.expect_navigation():
         await page.click("text=Continue")
-
-
-async def _open_case_and_ask(page: Any) -> None:
-    await page.fill("#reference", "KT/9001/26")
-    await page.fill("#title", "Damage to a car, station car park")
-    async with page.expect_navigation():
-        await page.click("text=Open case")
-    async with page.expect_navigation():
-        await page.click("text=Ask a witness for evidence")
-    await page.fill("#recipient_name", "Sam Witness")
-    await page.check("#channel-sms")
-    await page.fill("#phone", "07911 123456")
-    async with page.expect_navigation():
-        await page.click("text=Send the request")
 
 
 async def _witness_sends(base: str, token: str, files: dict[str, bytes]) -> None:
@@ -70,7 +53,12 @@ async def test_an_officer_reviews_evidence_and_prints_its_continuity(
     with serving(settings, builtin_plugins) as server:
         page = await (await chromium.new_context()).new_page()
         await _sign_in(page, server.url, officer.email, officer.secret)
-        await _open_case_and_ask(page)
+        await open_case_and_ask(
+            page,
+            reference="KT/9001/26",
+            title="Damage to a car, station car park",
+            phone="07911 123456",
+        )
         case_url = page.url
         await deliver_messages(platform)
         await page.goto(f"{server.url}/outbox")

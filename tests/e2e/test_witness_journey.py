@@ -13,8 +13,8 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import Upload
-from tests.fixtures.browser import wait_for_part_of
-from tests.fixtures.officer import PASSWORD, deliver_messages, make_user
+from tests.fixtures.browser import open_case_and_ask, submit_password, wait_for_part_of
+from tests.fixtures.officer import deliver_messages, make_user
 from tests.fixtures.tus_client import serving
 from tests.fixtures.witness import sha256
 
@@ -36,23 +36,14 @@ def _write(path: Path, head: bytes, size: int) -> bytes:
 
 
 async def _officer_asks_for_evidence(page: Any, base: str, email: str) -> None:
-    await page.goto(f"{base}/")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("button[type=submit]")
-    await page.fill("#reference", "KT/4242/26")
-    await page.fill("#title", "Criminal damage, car park")
-    async with page.expect_navigation():
-        await page.click("text=Open case")
-    async with page.expect_navigation():
-        await page.click("text=Ask a witness for evidence")
-    await page.fill("#recipient_name", "Sam Witness")
-    await page.check("#channel-sms")
-    await page.fill("#phone", "07911 123456")
-    await page.fill("#message", "Please send your videos of the car park on Tuesday night.")
-    async with page.expect_navigation():
-        await page.click("text=Send the request")
+    await submit_password(page, base, email)
+    await open_case_and_ask(
+        page,
+        reference="KT/4242/26",
+        title="Criminal damage, car park",
+        phone="07911 123456",
+        message="Please send your videos of the car park on Tuesday night.",
+    )
 
 
 async def _link_from_outbox(page: Any, base: str) -> str:
