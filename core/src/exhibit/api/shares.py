@@ -19,7 +19,6 @@ from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
-from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.sharing.bundle import BundleIntegrityError, export_bundle
@@ -33,7 +32,7 @@ from exhibit.sharing.service import (
     find_share,
     revoke_share,
 )
-from exhibit.sharing.targets import ForceTargets
+from exhibit.sharing.targets import ForceTargets, force_targets
 
 _CHUNK = 256 * 1024
 
@@ -105,13 +104,7 @@ class SharesController(Controller):
             async with force_transaction(platform, user.force_id) as tx:
                 if await tx.session.get(Case, case_id) is None:
                     raise NotFoundException(f"no case {case_id}")
-                targets = ForceTargets(
-                    platform,
-                    tx.force,
-                    await enabled_plugins(
-                        tx.session, platform.plugins, platform.secret_box, user.force_id
-                    ),
-                )
+                targets = await force_targets(tx.session, platform, user.force_id)
                 share = await create_share(
                     tx,
                     NewShare(
