@@ -179,8 +179,7 @@ async def list_cases(
         search = CaseSearch(reference=search)
     conditions = _search_conditions(search)
     total = await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
-    pages = max(1, -(-total // CASES_PER_PAGE))
-    number = min(max(page, 1), pages)
+    pages, number = _paged(total, CASES_PER_PAGE, page)
     query = (
         select(Case)
         .where(*conditions)
@@ -339,8 +338,7 @@ async def case_items(session: AsyncSession, case_id: int, page: int = 1) -> Item
     for state, count in counted:
         counts[state.value] = count
     total = sum(counts.values())
-    pages = max(1, -(-total // ITEMS_PER_PAGE))
-    number = min(max(page, 1), pages)
+    pages, number = _paged(total, ITEMS_PER_PAGE, page)
     query = (
         select(*ITEM_COLUMNS)
         .where(EvidenceItem.case_id == case_id)
@@ -350,3 +348,9 @@ async def case_items(session: AsyncSession, case_id: int, page: int = 1) -> Item
     )
     rows = cast("Sequence[Row[Any]]", (await session.execute(query)).all())
     return ItemPage(rows, number, pages, total, counts)
+
+
+def _paged(total: int, per_page: int, asked: int) -> tuple[int, int]:
+    """How many pages ``total`` rows fill (at least one), and the page to show of those asked."""
+    pages = max(1, -(-total // per_page))
+    return pages, min(max(asked, 1), pages)
