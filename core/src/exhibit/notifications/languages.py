@@ -12,6 +12,7 @@ from datetime import datetime
 
 from exhibit.forces.models import Force
 from exhibit.i18n import ENGLISH, LANGUAGES, MONTHS, WELSH, force_text, translate
+from exhibit.uk_time import uk_time
 
 
 def message_languages(force: Force) -> tuple[str, ...]:
@@ -33,14 +34,16 @@ def essentials(languages: Sequence[str], lines: Sequence[str]) -> tuple[str, ...
 
 
 def message_date(moment: datetime, lang: str) -> str:
-    """A date as the messages write it: ``02 December 2026`` or ``02 Rhagfyr 2026``."""
-    month = MONTHS[lang if lang in LANGUAGES else ENGLISH][moment.month - 1]
-    return f"{moment.day:02d} {month} {moment.year}"
+    """A date as the messages write it, in UK time: ``02 December 2026``, ``02 Rhagfyr 2026``."""
+    local = uk_time(moment)
+    month = MONTHS[lang if lang in LANGUAGES else ENGLISH][local.month - 1]
+    return f"{local.day:02d} {month} {local.year}"
 
 
 def message_date_time(moment: datetime, lang: str) -> str:
-    """A date and time as the messages write them: ``02 December 2026 at 14:30``."""
-    return translate(lang, "date_time", date=message_date(moment, lang), time=f"{moment:%H:%M}")
+    """A date and time as the messages write them, in UK time: ``02 December 2026 at 14:30``."""
+    local = uk_time(moment)
+    return translate(lang, "date_time", date=message_date(local, lang), time=f"{local:%H:%M}")
 
 
 def force_contact(force: Force, lang: str) -> str:

@@ -6,11 +6,9 @@ script (web-assets/src/uploads/format.js). Times are shown in UK time.
 
 import math
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from exhibit.i18n import ENGLISH, LANGUAGES, MONTHS, SIZE_UNITS, translate
-
-UK_TIME = ZoneInfo("Europe/London")
+from exhibit.uk_time import uk_time
 
 
 def human_size(size: int, lang: str = ENGLISH) -> str:
@@ -35,7 +33,7 @@ def exact_size(size: int, lang: str = ENGLISH) -> str:
 
 def long_date(moment: datetime, lang: str = ENGLISH) -> str:
     """A date and time such as ``5 March 2025 at 3:15pm`` (UK time)."""
-    local = moment.astimezone(UK_TIME)
+    local = uk_time(moment)
     month = MONTHS[lang if lang in LANGUAGES else ENGLISH][local.month - 1]
     hour = local.hour % 12 or 12
     suffix = translate(lang, "am" if local.hour < 12 else "pm")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -30,8 +29,9 @@ from exhibit.audit.models import AuditEvent
 from exhibit.audit.verify import verify_force_chain
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.uk_time import UK_TIME
 from exhibit.web.officer.form_values import spreadsheet_cell
-from exhibit.web.officer.pages import LOCAL_TIME, AnyRequest, page
+from exhibit.web.officer.pages import AnyRequest, page
 
 SEARCH = {"permission": Permission.SEARCH_AUDIT}
 PAGE_SIZE = 50
@@ -89,7 +89,7 @@ def _day(query: AuditQuery, name: str) -> datetime | None:
     except ValueError:
         query.errors[name] = "Enter a date like 2026-11-25"
         return None
-    return datetime.combine(day, time(), tzinfo=LOCAL_TIME or ZoneInfo("UTC"))
+    return datetime.combine(day, time(), tzinfo=UK_TIME)
 
 
 async def _actor_condition(session: AsyncSession, actor: str) -> ColumnElement[bool]:

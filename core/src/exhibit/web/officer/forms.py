@@ -7,15 +7,14 @@ can turn into a server error.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from litestar.datastructures import FormMultiDict
 
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
+from exhibit.uk_time import UK_TIME
 from exhibit.uploads.contacts import InvalidContact, normalise_email, normalise_mobile
 from exhibit.uploads.requests import MAX_EXPIRY_DAYS, MAX_FILES, NewRequest
-from exhibit.web.officer.pages import LOCAL_TIME
 
 CHANNELS = ("sms", "email")
 TEXT_FIELDS = (
@@ -121,7 +120,7 @@ def _incident_at(day: str, at: str, errors: list[FieldError]) -> datetime | None
     except ValueError:
         errors.append(FieldError("incident_date", "Enter the date and time of the incident"))
         return None
-    local = moment.replace(tzinfo=LOCAL_TIME or ZoneInfo("UTC"))
+    local = moment.replace(tzinfo=UK_TIME)
     if local > utcnow():
         errors.append(FieldError("incident_date", "The incident must be in the past"))
         return None

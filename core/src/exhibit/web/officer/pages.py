@@ -2,12 +2,12 @@
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Request
 from litestar.response import Redirect, Template
 
 from exhibit.accounts.permissions import Permission, may
+from exhibit.uk_time import uk_time
 from exhibit.web.assets import asset_url
 
 AnyRequest = Request[Any, Any, Any]
@@ -17,18 +17,12 @@ FORCE_NAME = "force_name"
 STYLESHEET = "officer.css"
 SCRIPT = "officer.js"
 
-try:
-    LOCAL_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # a system without time zone data shows UTC
-    LOCAL_TIME = None
-
 
 def when(moment: datetime | None) -> str:
     """A time as officers read it: UK local time, to the minute."""
     if moment is None:
         return ""
-    local = moment.astimezone(LOCAL_TIME) if LOCAL_TIME else moment
-    return local.strftime("%d %b %Y %H:%M") + ("" if LOCAL_TIME else " UTC")
+    return uk_time(moment).strftime("%d %b %Y %H:%M")
 
 
 def file_size(size: int) -> str:
