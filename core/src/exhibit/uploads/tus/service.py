@@ -35,7 +35,9 @@ from exhibit.uploads.tus.protocol import Checksum, UploadMetadata
 log = logging.getLogger(__name__)
 
 MAX_LIFETIME = timedelta(hours=24)
-"""An upload not finished this long after it began is discarded (never past the link's expiry)."""
+"""An unfinished upload is discarded this long after it began or last received bytes, and
+never later than its link's expiry: a witness can resume a large file over days while the
+link lasts, and an abandoned one does not hold storage for longer than this."""
 
 
 class UploadNotFound(LookupError):
@@ -109,6 +111,16 @@ class _Claim:
     backend: StorageBackend
     offset: int
     state: dict[str, Any]
+    claimed_at: datetime
+    link_expires_at: datetime
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the upload lapses: ``MAX_LIFETIME`` after the start of the last request
+        that added bytes to it, never past its link's expiry."""
+        if self.offset > self.upload.offset:
+            return min(self.link_expires_at, self.claimed_at + MAX_LIFETIME)
+        return self.upload.expires_at
 
 
 _Acceptance = Callable[[Upload, datetime], None]
@@ -248,7 +260,7 @@ async def _write(platform: Platform, c: _Claim, chunk: Chunk) -> UploadView:
         await _record_offset(platform, c)
         await ingest_upload(platform, c.lease.force_id, upload.id)
         completed = True
-    return _view(upload, c.offset, completed=completed)
+    return _view(upload, c.offset, completed=completed, expires_at=c.expires_at)
 
 
 async def terminate_upload(platform: Platform, link: Link, public_id: str) -> None:
@@ -296,26 +308,27 @@ async def _claimed(
         # The force comes in the same round trip: every chunk of every upload passes here.
         found = (
             await session.execute(
-                select(Upload, Force)
+                select(Upload, Force, EvidenceRequest.expires_at)
                 .join(Force, Force.id == Upload.force_id)
+                .join(EvidenceRequest, EvidenceRequest.id == Upload.request_id)
                 .where(*criteria)
                 .with_for_update(of=Upload)
             )
         ).first()
         if found is None:
             raise UploadNotFound("no such upload")
-        upload, force_row = found
+        upload, force_row, link_expires_at = found
         accept(upload, now)
         grant(upload, holder, now)
         await session.commit()
     force = ForceInfo(id=force_row.id, slug=force_row.slug, name=force_row.name)
-    async with _holding(platform, upload, force, holder) as claim:
+    async with _holding(platform, upload, force, holder, link_expires_at) as claim:
         yield claim
 
 
 async def _take_with_token(
     platform: Platform, token_hash: str, public_id: str, offset: int
-) -> tuple[Upload, ForceInfo, str] | None:
+) -> tuple[Upload, ForceInfo, str, datetime] | None:
     """Take the lease on a live upload at ``offset`` of the live link ``token_hash``, or None.
 
     The token check and the claim are one committed UPDATE, so a chunk costs two database
@@ -338,13 +351,18 @@ async def _take_with_token(
             await session.rollback()
             return None
         await session.commit()
-    upload, slug, name = found
-    return upload, ForceInfo(id=upload.force_id, slug=slug, name=name), holder
+    upload, slug, name, link_expires_at = found
+    return upload, ForceInfo(id=upload.force_id, slug=slug, name=name), holder, link_expires_at
 
 
 def _of_force(column: Any) -> Any:
     """A column of the upload's force, for the claim's RETURNING (one round trip)."""
     return select(column).where(Force.id == Upload.force_id).scalar_subquery()
+
+
+def _of_request(column: Any) -> Any:
+    """A column of the upload's request (its link), for the claim's RETURNING."""
+    return select(column).where(EvidenceRequest.id == Upload.request_id).scalar_subquery()
 
 
 def _claim_with_token() -> Any:
@@ -376,7 +394,12 @@ def _claim_with_token() -> Any:
             ),
         )
         .values(locked_by=bindparam("holder"), locked_until=bindparam("until"))
-        .returning(Upload, _of_force(Force.slug), _of_force(Force.name))
+        .returning(
+            Upload,
+            _of_force(Force.slug),
+            _of_force(Force.name),
+            _of_request(EvidenceRequest.expires_at),
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -386,9 +409,10 @@ _CLAIM_WITH_TOKEN = _claim_with_token()
 
 @asynccontextmanager
 async def _holding(
-    platform: Platform, upload: Upload, force: ForceInfo, holder: str
+    platform: Platform, upload: Upload, force: ForceInfo, holder: str, link_expires_at: datetime
 ) -> AsyncIterator[_Claim]:
-    """Keep the lease just taken on ``upload`` renewed; release it with the offset reached."""
+    """Keep the lease just taken on ``upload`` renewed; release it with the offset reached
+    and, if bytes were added, its later expiry (``_Claim.expires_at``)."""
     async with platform.force_session(force.id) as session:
         backend = await platform.force_storage(session, force, upload.storage_backend)
     claim = _Claim(
@@ -397,6 +421,8 @@ async def _holding(
         backend=backend,
         offset=upload.offset,
         state=upload.storage_state,
+        claimed_at=utcnow(),
+        link_expires_at=link_expires_at,
     )
     try:
         async with renewing(platform, claim.lease):
@@ -506,6 +532,7 @@ async def _release(platform: Platform, claim: _Claim) -> None:
                 "holder": claim.lease.holder,
                 "reached": claim.offset,
                 "state": claim.state,
+                "expires": claim.expires_at,
             },
         )
         await session.commit()
@@ -522,6 +549,7 @@ _RELEASE = (
     .values(
         offset=bindparam("reached"),
         storage_state=bindparam("state"),
+        expires_at=bindparam("expires"),
         locked_by=None,
         locked_until=None,
     )
@@ -576,12 +604,18 @@ def _require_expired(upload: Upload, now: datetime) -> None:
         raise _NotDue("the upload has not expired")
 
 
-def _view(upload: Upload, offset: int, *, completed: bool | None = None) -> UploadView:
+def _view(
+    upload: Upload,
+    offset: int,
+    *,
+    completed: bool | None = None,
+    expires_at: datetime | None = None,
+) -> UploadView:
     return UploadView(
         public_id=upload.public_id,
         length=upload.length,
         offset=offset,
-        expires_at=upload.expires_at,
+        expires_at=upload.expires_at if expires_at is None else expires_at,
         metadata=UploadMetadata(
             filename=upload.filename,
             filetype=upload.declared_type,
