@@ -124,6 +124,38 @@ async def test_only_a_force_admin_may_enable_a_plugin_and_it_is_audited(
     assert "plugin.enabled" in actions
 
 
+async def test_a_plugin_is_disabled_and_enabled_again_keeping_its_settings(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    url = "/api/v1/plugins/force/storage_s3"
+    config = {"bucket": "kent-evidence", "region": "eu-west-2", "encryption": "none"}
+
+    set_up = await client.put(url, json={"enabled": True, "config": config}, headers=_auth(admin))
+    disabled = await client.put(url, json={"enabled": False}, headers=_auth(admin))
+    enabled = await client.put(url, json={"enabled": True}, headers=_auth(admin))
+
+    assert set_up.status_code == 200, set_up.text
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["enabled"] is False
+    assert disabled.json()["config"]["bucket"] == "kent-evidence"
+    assert enabled.status_code == 200, enabled.text
+    assert enabled.json() == {**set_up.json(), "enabled": True}
+
+
+async def test_enabling_without_settings_checks_the_stored_ones(
+    client: AsyncTestClient, platform: Platform
+) -> None:
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    response = await client.put(
+        "/api/v1/plugins/force/storage_s3", json={"enabled": True}, headers=_auth(admin)
+    )
+    assert response.status_code == 400
+    assert "bucket" in response.text
+    listed = await client.get("/api/v1/plugins/force", headers=_auth(admin))
+    assert listed.json() == []
+
+
 @pytest.mark.parametrize(
     ("plugin_id", "body", "status", "detail"),
     [

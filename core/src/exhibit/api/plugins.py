@@ -12,7 +12,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import ForcePlugin
-from exhibit.forces.plugin_settings import UnknownPlugin, configure_plugin
+from exhibit.forces.plugin_settings import UnknownPlugin, configure_plugin, set_plugin_enabled
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
@@ -37,14 +37,16 @@ class ForcePluginOut(msgspec.Struct):
 
 
 class ForcePluginIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Enable or disable a plugin and give its configuration.
+    """Enable or disable a plugin, with a new configuration or keeping the stored one.
 
-    A secret field is given as ``{"value": "..."}`` (stored encrypted) or
-    ``{"env": "VARIABLE"}``; an unchanged stored form may be sent back as it was read.
+    Leave ``config`` out to keep what is stored: disabling then needs no valid settings, and
+    enabling checks the stored ones. A secret field is given as ``{"value": "..."}`` (stored
+    encrypted) or ``{"env": "VARIABLE"}``; an unchanged stored form may be sent back as it
+    was read.
     """
 
     enabled: bool
-    config: dict[str, Any] = {}
+    config: dict[str, Any] | None = None
 
 
 def _redacted(config: dict[str, Any]) -> dict[str, Any]:
@@ -97,19 +99,19 @@ class PluginsController(Controller):
         plugin_id: FromPath[str],
         data: JSONBody[ForcePluginIn],
     ) -> ForcePluginOut:
-        """Enable or disable a plugin for the caller's force audited."""
+        """Enable or disable a plugin for the caller's force, audited (``ForcePluginIn``)."""
         try:
             async with force_transaction(platform, user.force_id) as tx:
-                row = await configure_plugin(
-                    tx.session,
-                    platform.plugins,
-                    platform.secret_box,
-                    user.force_id,
-                    plugin_id,
-                    enabled=data.enabled,
-                    config=data.config,
-                    actor=f"user:{user.id}",
-                )
+                settings = (tx.session, platform.plugins, platform.secret_box, user.force_id)
+                actor = f"user:{user.id}"
+                if data.config is None:
+                    row = await set_plugin_enabled(
+                        *settings, plugin_id, enabled=data.enabled, actor=actor
+                    )
+                else:
+                    row = await configure_plugin(
+                        *settings, plugin_id, enabled=data.enabled, config=data.config, actor=actor
+                    )
         except UnknownPlugin as exc:
             raise NotFoundException(str(exc)) from None
         except InvalidPluginConfig as exc:
