@@ -2,12 +2,14 @@
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from exhibit.db.base import Base
-from exhibit.db.migrate import alembic_config
+from exhibit.db.migrate import alembic_config, upgrade_to_head
 from exhibit.db.revisions import head_revisions, pending_heads, version_dirs
+from exhibit.forces.models import Force
+from exhibit.forces.service import create_force
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins, load_plugins
 
@@ -25,7 +27,7 @@ async def test_migrated_database_has_every_table_and_no_pending_revision(
 def test_the_core_has_one_head_for_the_next_revision_to_build_on() -> None:
     script = ScriptDirectory.from_config(alembic_config(load_builtin_plugins()))
 
-    assert script.get_heads() == ["0013"]
+    assert script.get_heads() == ["0014"]
 
 
 @pytest.mark.parametrize("plugins", [load_builtin_plugins(), load_plugins()], ids=["core", "all"])
@@ -39,9 +41,9 @@ def test_heads_read_from_the_files_are_alembics_heads(plugins: Plugins) -> None:
 async def test_a_database_behind_the_newest_revision_is_reported(platform: Platform) -> None:
     heads = head_revisions(version_dirs(platform.plugins))
     async with platform.engine.begin() as connection:
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
 
-    assert "0013" in await pending_heads(platform.engine, platform.plugins)
+    assert "0014" in await pending_heads(platform.engine, platform.plugins)
     assert await pending_heads(platform.engine, platform.plugins) <= heads
 
 
@@ -52,3 +54,27 @@ async def test_an_empty_database_lacks_every_head(tmp_path: object) -> None:
         assert await pending_heads(engine, plugins) == head_revisions(version_dirs(plugins))
     finally:
         await engine.dispose()
+
+
+async def test_force_file_size_defaults_become_decimal_megabytes(platform: Platform) -> None:
+    """0014: what an admin typed as N "MB" (stored as N MiB) becomes N decimal megabytes,
+    the old default of 10 GiB becomes 10 GB, and a size in bytes (from the API) stays."""
+    async with platform.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    async with platform.system_session() as session:
+        for slug, size in [
+            ("kent", 500 * 1024**2),
+            ("essex", 10 * 1024**3),
+            ("surrey", 123_456_789),
+        ]:
+            force = await create_force(session, slug=slug, name=slug.title(), actor="test")
+            force.default_max_file_bytes = size
+        await session.commit()
+
+    await upgrade_to_head(platform.engine, platform.plugins)
+
+    async with platform.system_session() as session:
+        sizes = dict(
+            (await session.execute(select(Force.slug, Force.default_max_file_bytes))).all()
+        )
+    assert sizes == {"kent": 500 * 1000**2, "essex": 10 * 1000**3, "surrey": 123_456_789}

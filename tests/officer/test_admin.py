@@ -172,7 +172,7 @@ async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing
         True,
         True,
     )
-    assert (force.default_max_files, force.default_max_file_bytes) == (10, 500 * 1024**2)
+    assert (force.default_max_files, force.default_max_file_bytes) == (10, 500 * 1000**2)
     assert (force.exhibit_reference_format, force.declined_retention_days) == (
         "{initials}-{year}-{n}",
         30,

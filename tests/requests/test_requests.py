@@ -55,7 +55,7 @@ async def test_a_request_stores_only_the_hash_of_its_link_and_sends_it(platform:
         request = await request_for_token(session, scene.token)
     assert scene.token not in dump
     assert "+447911123456" in str(request.recipient_phone)
-    assert (request.max_files, request.max_file_bytes) == (25, 10 * 1024**3)
+    assert (request.max_files, request.max_file_bytes) == (25, 10 * 1000**3)
 
     while await Worker(platform).run_once():
         pass

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
 
+DEFAULT_MAX_FILE_BYTES = 10 * 1000**3
+"""The largest file a request takes unless the force says otherwise: 10 GB."""
+
 
 class Force(Base):
     """A police force using Exhibit. Every force-owned row points here."""
@@ -28,7 +31,7 @@ class Force(Base):
     two_factor_required: Mapped[bool] = mapped_column(default=False)
     """Whether every user needs a TOTP code to sign in (force admins always do)."""
     default_max_files: Mapped[int] = mapped_column(default=25)
-    default_max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    default_max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_FILE_BYTES)
     default_expiry_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     exhibit_reference_format: Mapped[str] = mapped_column(String(64), default="{initials}/{n}")

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
+from exhibit.forces.models import DEFAULT_MAX_FILE_BYTES
 
 
 class RequestState(enum.StrEnum):
@@ -43,7 +44,7 @@ class EvidenceRequest(ForceOwned, Base):
     incident_place: Mapped[str] = mapped_column(String(300), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     max_files: Mapped[int] = mapped_column(default=25)
-    max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    max_file_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_FILE_BYTES)
     expires_at: Mapped[datetime]
     state: Mapped[RequestState] = mapped_column(
         Enum(RequestState, native_enum=False, length=16), default=RequestState.CREATED

@@ -25,7 +25,7 @@ from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.requests import MAX_EXPIRY_DAYS, MAX_FILES
 from exhibit.web.officer.forms import MAX_FILE_MB, FieldError
-from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
+from exhibit.web.officer.pages import MB, AnyRequest, flash, page, see_other
 
 ADMIN = {"permission": Permission.ADMINISTER_FORCE}
 TEXTS = {
@@ -63,7 +63,7 @@ class SettingsForm:
 def _form_of(force: Force) -> SettingsForm:
     values = {name: getattr(force, name) for name in TEXTS}
     values["default_max_files"] = str(force.default_max_files)
-    values["default_max_file_mb"] = str(force.default_max_file_bytes // 1024**2)
+    values["default_max_file_mb"] = str(force.default_max_file_bytes // MB)
     values["default_expiry_days"] = str(force.default_expiry_days)
     values["declined_retention_days"] = str(force.declined_retention_days)
     values["contact_purge_days"] = str(force.contact_purge_days)
@@ -92,7 +92,7 @@ def read_settings(form: FormMultiDict) -> tuple[SettingsForm, dict[str, Any]]:
             state.errors.append(FieldError(name, f"Enter a {what} from {low} to {high:,}"))
             continue
         if name == "default_max_file_mb":
-            changes["default_max_file_bytes"] = int(value) * 1024**2
+            changes["default_max_file_bytes"] = int(value) * MB
         else:
             changes[name] = int(value)
     changes.update(state.switches)

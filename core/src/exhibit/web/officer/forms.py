@@ -15,6 +15,7 @@ from exhibit.forces.models import Force
 from exhibit.uk_time import UK_TIME
 from exhibit.uploads.contacts import InvalidContact, normalise_email, normalise_mobile
 from exhibit.uploads.requests import MAX_EXPIRY_DAYS, MAX_FILES, NewRequest
+from exhibit.web.officer.pages import MB
 
 CHANNELS = ("sms", "email")
 TEXT_FIELDS = (
@@ -29,7 +30,7 @@ TEXT_FIELDS = (
     "max_file_mb",
     "expires_in_days",
 )
-MAX_FILE_MB = 1024 * 1024  # 1 TB, the service's own ceiling
+MAX_FILE_MB = 1_000_000  # 1 TB, the service's own ceiling
 # No example phone number: the ones Ofcom sets aside for drama (07700 900xxx) fail the check.
 INVALID_CONTACT = {
     "phone": "Enter a valid mobile number: a UK mobile starting with 07, "
@@ -62,7 +63,7 @@ def blank_request_form(force: Force) -> RequestForm:
     """An empty form with the force's default limits filled in."""
     values = dict.fromkeys(TEXT_FIELDS, "")
     values["max_files"] = str(force.default_max_files)
-    values["max_file_mb"] = str(force.default_max_file_bytes // 1024**2)
+    values["max_file_mb"] = str(force.default_max_file_bytes // MB)
     values["expires_in_days"] = str(force.default_expiry_days)
     return RequestForm(values, ["sms"])
 
@@ -94,7 +95,7 @@ def read_request_form(form: FormMultiDict) -> tuple[RequestForm, NewRequest | No
         incident_at=incident_at,
         incident_place=values["incident_place"],
         max_files=max_files,
-        max_file_bytes=max_mb * 1024**2 if max_mb is not None else None,
+        max_file_bytes=max_mb * MB if max_mb is not None else None,
         expires_in_days=days,
     )
 

@@ -25,6 +25,10 @@ def when(moment: datetime | None) -> str:
     return uk_time(moment).strftime("%d %b %Y %H:%M")
 
 
+MB = 1000**2
+"""A megabyte as officers type and read it: decimal, like phones and the witness's page."""
+
+
 def file_size(size: int) -> str:
     """A byte count in the largest unit that keeps it readable (1,000-based, like phones)."""
     value, unit = float(size), "bytes"
