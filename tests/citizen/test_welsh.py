@@ -149,3 +149,23 @@ async def test_a_force_without_welsh_sends_an_english_receipt_whatever_the_form_
         "",
         f"Questions: {CONTACT}",
     ]
+
+
+async def test_the_welsh_pages_and_receipt_name_the_force_in_welsh(
+    client: AsyncTestClient, platform: Platform, scene: Scene
+) -> None:
+    await _welsh_force(platform, scene, name_cy="Heddlu Caint", privacy_notice_cy=PRIVACY_CY)
+
+    english = (await client.get(f"/u/{scene.token}?lang=en")).text
+    welsh = (await client.get(f"/u/{scene.token}?lang=cy")).text
+    await send_file(client, scene.token, JPEG, "car.jpg")
+    sent = await client.post(f"/u/{scene.token}/finish", data={"confirm": "yes", "lang": "cy"})
+
+    assert '<p class="citizen-header__force">Heddlu Caint</p>' in welsh
+    assert "Mae Heddlu Caint wedi gofyn i chi anfon" in welsh
+    assert "Kent Police" not in welsh
+    assert "Heddlu Caint" not in english
+    assert "Kent Police" not in sent.text
+    submission, receipt = await _receipt_sent(platform, scene)
+    assert receipt.subject == f"Heddlu Caint: derbynneb {submission.reference}"
+    assert receipt.body.startswith("Mae Heddlu Caint wedi cael eich tystiolaeth.")

@@ -191,6 +191,7 @@ async def test_an_admin_writes_the_forces_texts_in_welsh_too(
         await sign_in_with_code(client, admin)
         assert 'name="privacy_notice_cy"' in (await client.get("/admin/force")).text
         form = {
+            "name_cy": "Heddlu Caint",
             "contact_details": "Call 101",
             "contact_details_cy": "Ffoniwch 101",
             "privacy_notice": "We keep your footage safe.",
@@ -216,12 +217,16 @@ async def test_an_admin_writes_the_forces_texts_in_welsh_too(
     async with platform.force_session(admin.force_id) as session:
         force = await session.get(Force, admin.force_id)
     assert force is not None
-    assert (force.contact_details_cy, force.privacy_notice_cy) == (
+    assert 'name="name_cy" type="text" value="Heddlu Caint" lang="cy"' in shown
+    assert (force.name_cy, force.contact_details_cy, force.privacy_notice_cy) == (
+        "Heddlu Caint",
         "Ffoniwch 101",
         "Rydym yn cadw eich lluniau'n ddiogel.",
     )
     [event] = await audit_events(platform, admin.force_id, "force.settings_changed")
-    assert {"contact_details_cy", "privacy_notice_cy"} <= set(event.details["changed_fields"])
+    assert {"name_cy", "contact_details_cy", "privacy_notice_cy"} <= set(
+        event.details["changed_fields"]
+    )
 
 
 async def test_admin_pages_are_for_force_admins_only(

@@ -21,9 +21,10 @@ EXPIRY_CY = "Mae'r ddolen yn gweithio tan 02 Rhagfyr 2026. Cadwch hi'n gyfrinach
 EXPIRY_EN = "The link works until 02 December 2026. Do not share it."
 
 
-def _force(*, welsh: bool, contact_cy: str = CONTACT_CY) -> Force:
+def _force(*, welsh: bool, contact_cy: str = CONTACT_CY, name_cy: str = "") -> Force:
     return Force(
         name="Dyfed-Powys Police",
+        name_cy=name_cy,
         contact_details=CONTACT,
         contact_details_cy=contact_cy,
         welsh_enabled=welsh,
@@ -101,3 +102,18 @@ def test_an_sms_over_budget_keeps_force_link_and_expiry_in_both_languages(
     assert segment_count(content.body) > 3
     assert segment_count(fitted) <= budget
     assert fitted.splitlines() == lines
+
+
+def test_the_welsh_lines_name_the_force_in_welsh() -> None:
+    force = _force(welsh=True, name_cy="Heddlu Dyfed-Powys")
+
+    content = link_message(force, _request(), URL)
+
+    assert content.subject.startswith("Heddlu Dyfed-Powys / Dyfed-Powys Police: ")
+    intro_cy, intro_en = content.body.splitlines()[:2]
+    assert intro_cy.startswith("Mae Heddlu Dyfed-Powys yn gofyn")
+    assert intro_en == INTRO_EN
+    # Over the text budget, the force is still named in both languages.
+    cut = cut_to_essentials(content.body, [force.name, URL, *content.essentials], 2)
+    assert "Heddlu Dyfed-Powys" in cut
+    assert "Dyfed-Powys Police" in cut

@@ -26,6 +26,7 @@ class Force(Base):
     welsh_enabled: Mapped[bool] = mapped_column(default=False)
     # The force's own texts in Welsh: the Welsh pages and messages use the English ones
     # while these are empty.
+    name_cy: Mapped[str] = mapped_column(String(200), default="")
     contact_details_cy: Mapped[str] = mapped_column(String(1000), default="")
     privacy_notice_cy: Mapped[str] = mapped_column(Text, default="")
     two_factor_required: Mapped[bool] = mapped_column(default=False)

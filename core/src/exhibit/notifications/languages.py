@@ -26,11 +26,15 @@ def joined(languages: Sequence[str], key: str, **values: object) -> str:
     return " / ".join(translate(lang, key, **values) for lang in languages)
 
 
-def essentials(languages: Sequence[str], lines: Sequence[str]) -> tuple[str, ...]:
-    """The ``lines`` a text message over its budget is cut down to (``MessageContent``): all
-    of them in two languages; none in English alone, shortened line by line as it always
+def essentials(force: Force, languages: Sequence[str], lines: Sequence[str]) -> tuple[str, ...]:
+    """What a text message over its budget is cut down to (``MessageContent``): in two
+    languages, the ``lines`` and the lines naming the force in Welsh (delivery keeps those
+    naming it in English); in English alone nothing, shortened line by line as it always
     was."""
-    return tuple(lines) if len(languages) > 1 else ()
+    if len(languages) < 2:
+        return ()
+    names = [force_name(force, lang) for lang in languages]
+    return (*[name for name in dict.fromkeys(names) if name != force.name], *lines)
 
 
 def message_date(moment: datetime, lang: str) -> str:
@@ -44,6 +48,17 @@ def message_date_time(moment: datetime, lang: str) -> str:
     """A date and time as the messages write them, in UK time: ``02 December 2026 at 14:30``."""
     local = uk_time(moment)
     return translate(lang, "date_time", date=message_date(local, lang), time=f"{local:%H:%M}")
+
+
+def force_name(force: Force, lang: str) -> str:
+    """The force's name in ``lang`` (the English one where the Welsh is empty)."""
+    return force_text(force.name, force.name_cy, lang)
+
+
+def force_names(force: Force, languages: Sequence[str]) -> str:
+    """The force's name in each of ``languages``, each different one once: ``Heddlu
+    Dyfed-Powys / Dyfed-Powys Police``, or ``Kent Police``."""
+    return " / ".join(dict.fromkeys(force_name(force, lang) for lang in languages))
 
 
 def force_contact(force: Force, lang: str) -> str:

@@ -17,6 +17,8 @@ from exhibit.i18n import translate
 from exhibit.jobs.handlers import JobContext
 from exhibit.notifications.languages import (
     essentials,
+    force_name,
+    force_names,
     joined,
     message_date_time,
     message_languages,
@@ -38,7 +40,10 @@ def reminder_message(force: Force, request: EvidenceRequest, link: str) -> Messa
     In Welsh and English, Welsh first, where the force offers Welsh, like the link's message.
     """
     languages = message_languages(force)
-    lines = [translate(lang, "reminder_message_intro", force=force.name) for lang in languages]
+    lines = [
+        translate(lang, "reminder_message_intro", force=force_name(force, lang))
+        for lang in languages
+    ]
     lines.append(f"{joined(languages, 'link_message_upload')}: {link}")
     expiry = [
         translate(
@@ -49,10 +54,10 @@ def reminder_message(force: Force, request: EvidenceRequest, link: str) -> Messa
     lines += expiry
     lines += question_lines(force, languages)
     return MessageContent(
-        subject=f"{force.name}: {joined(languages, 'reminder_message_subject')}",
+        subject=f"{force_names(force, languages)}: {joined(languages, 'reminder_message_subject')}",
         body="\n".join(lines),
         link=link,
-        essentials=essentials(languages, expiry),
+        essentials=essentials(force, languages, expiry),
     )
 
 

@@ -18,6 +18,8 @@ from exhibit.forces.models import Force
 from exhibit.i18n import translate
 from exhibit.notifications.languages import (
     essentials,
+    force_name,
+    force_names,
     joined,
     message_date,
     message_languages,
@@ -267,7 +269,9 @@ def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageCon
     the contact details before the force, the link and the expiry in either language.
     """
     languages = message_languages(force)
-    lines = [translate(lang, "link_message_intro", force=force.name) for lang in languages]
+    lines = [
+        translate(lang, "link_message_intro", force=force_name(force, lang)) for lang in languages
+    ]
     if request.message:
         lines.append(request.message)
     lines.append(f"{joined(languages, 'link_message_upload')}: {url}")
@@ -278,8 +282,8 @@ def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageCon
     lines += expiry
     lines += question_lines(force, languages)
     return MessageContent(
-        subject=f"{force.name}: {joined(languages, 'link_message_subject')}",
+        subject=f"{force_names(force, languages)}: {joined(languages, 'link_message_subject')}",
         body="\n".join(lines),
         link=url,
-        essentials=essentials(languages, expiry),
+        essentials=essentials(force, languages, expiry),
     )

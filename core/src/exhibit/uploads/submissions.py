@@ -12,7 +12,7 @@ from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
 from exhibit.i18n import ENGLISH, LANGUAGES, translate
-from exhibit.notifications.languages import question_lines
+from exhibit.notifications.languages import force_name, question_lines
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.plugins.context import ItemInfo, SubmissionInfo
 from exhibit.secrets import SecretBox
@@ -139,7 +139,7 @@ def receipt_message(
     In the language the witness sent in, with the force's contact details in that language.
     """
     lang = submission.language
-    named = {"force": force.name, "reference": submission.reference}
+    named = {"force": force_name(force, lang), "reference": submission.reference}
     lines = [translate(lang, "receipt_message_intro", **named), ""]
     for item in items:
         lines.append(f"{item.original_filename} ({translate(lang, 'size_exact', count=item.size)})")

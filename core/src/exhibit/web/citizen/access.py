@@ -40,6 +40,7 @@ class ForcePage:
     contact_details: str
     privacy_notice: str
     welsh_enabled: bool
+    name_cy: str = ""
     contact_details_cy: str = ""
     privacy_notice_cy: str = ""
 
@@ -51,9 +52,14 @@ class ForcePage:
             contact_details=force.contact_details,
             privacy_notice=force.privacy_notice,
             welsh_enabled=force.welsh_enabled,
+            name_cy=force.name_cy,
             contact_details_cy=force.contact_details_cy,
             privacy_notice_cy=force.privacy_notice_cy,
         )
+
+    def name_in(self, lang: str) -> str:
+        """The force's name in ``lang`` (the English one where the Welsh is empty)."""
+        return force_text(self.name, self.name_cy, lang)
 
     def contact_in(self, lang: str) -> str:
         """The contact details in ``lang`` (the English ones where Welsh is empty)."""

@@ -29,6 +29,7 @@ from exhibit.web.officer.pages import MB, AnyRequest, flash, page, see_other
 
 ADMIN = {"permission": Permission.ADMINISTER_FORCE}
 TEXTS = {
+    "name_cy": 200,
     "contact_details": 1000,
     "contact_details_cy": 1000,
     "privacy_notice": 20_000,
