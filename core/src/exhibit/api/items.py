@@ -20,7 +20,7 @@ from exhibit.api.errors import domain_rules_as_400
 from exhibit.audit import log as audit
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.continuity import continuity
-from exhibit.evidence.disposal import request_disposal
+from exhibit.evidence.disposal import SharesNotAcknowledged, request_disposal
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
@@ -54,9 +54,21 @@ class ItemDetail(msgspec.Struct):
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A reason (for declining, releasing from quarantine or disposal)."""
+    """A reason (for declining or releasing from quarantine)."""
 
     reason: str
+
+
+class DisposalIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the item should be disposed of.
+
+    ``shared_acknowledged`` confirms knowing that the item has been shared with a partner:
+    where the force needs no approval the disposal is carried out at once, and an item with
+    shares that are not revoked is then refused without it.
+    """
+
+    reason: str
+    shared_acknowledged: bool = False
 
 
 class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -254,15 +266,27 @@ class ItemsController(Controller):
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         item_id: FromPath[int],
-        data: JSONBody[ReasonIn],
+        data: JSONBody[DisposalIn],
     ) -> ItemDetail:
-        """Ask for disposal (carried out at once where the force needs no approval)."""
-        return await _change(
-            platform,
-            user,
-            item_id,
-            lambda tx, i: request_disposal(platform, tx, i, user, data.reason),
-        )
+        """Ask for disposal (carried out at once where the force needs no approval; an item
+        shared with a partner then needs ``"shared_acknowledged": true``)."""
+
+        async def change(tx: ForceTransaction, item: EvidenceItem) -> None:
+            try:
+                await request_disposal(
+                    platform,
+                    tx,
+                    item,
+                    user,
+                    data.reason,
+                    shared_acknowledged=data.shared_acknowledged,
+                )
+            except SharesNotAcknowledged as exc:
+                raise SharesNotAcknowledged(
+                    f'{exc}; send "shared_acknowledged": true to confirm'
+                ) from None
+
+        return await _change(platform, user, item_id, change)
 
     @get("/{item_id:int}/continuity", opt={"permission": Permission.VIEW_CASES})
     async def history(

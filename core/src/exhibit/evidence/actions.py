@@ -15,9 +15,13 @@ change it asks for would be made.
 - Disposal: an item someone has decided on (accepted or declined) or a quarantined one, one
   request at a time. An item nobody has reviewed is declined first, saying why (a duplicate,
   the wrong incident), so that nothing is destroyed before anyone has assessed it.
+- Approving a disposal: the same rule, applied again when the request is decided, for a
+  request made before the rule existed. Such a request is refused; the item is then declined,
+  saying why, and its disposal asked for again.
 """
 
 import enum
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +39,7 @@ class ItemAction(enum.StrEnum):
     CATEGORISE = "categorise"
     MARK_SENSITIVE = "mark_sensitive"
     REQUEST_DISPOSAL = "request_disposal"
+    APPROVE_DISPOSAL = "approve_disposal"
 
 
 FROZEN_BY_DISPOSAL = frozenset(
@@ -57,6 +62,8 @@ def refusal(item: EvidenceItem, action: ItemAction, *, disposal_pending: bool) -
     state = item.review_state
     if state == ReviewState.DISPOSED:
         return f"item {item.id} has been disposed of"
+    if not disposal_pending and action == ItemAction.APPROVE_DISPOSAL:
+        return f"no disposal of {item.original_filename} awaits a decision"
     if disposal_pending and action == ItemAction.REQUEST_DISPOSAL:
         return "a disposal of this item is already awaiting approval"
     if disposal_pending and action in FROZEN_BY_DISPOSAL:
@@ -90,6 +97,11 @@ def _state_refusal(item: EvidenceItem, action: ItemAction) -> str | None:
         return (
             f"{name} has not been reviewed; decline it, saying why, before asking for its disposal"
         )
+    if action == ItemAction.APPROVE_DISPOSAL and state == ReviewState.PENDING:
+        return (
+            f"{name} has not been reviewed, so its disposal is not approved: refuse this "
+            "request, then decline the item, saying why, and ask for its disposal again"
+        )
     return None
 
 
@@ -104,9 +116,14 @@ def allowed_actions(item: EvidenceItem, *, disposal_pending: bool) -> frozenset[
 
 async def disposal_awaited(session: AsyncSession, item_id: int) -> bool:
     """True if a disposal request for the item awaits a decision."""
-    found = await session.scalar(
-        select(DisposalRequest.id).where(
-            DisposalRequest.item_id == item_id, DisposalRequest.state == DisposalState.PENDING
+    return bool(await disposals_awaited(session, [item_id]))
+
+
+async def disposals_awaited(session: AsyncSession, item_ids: Collection[int]) -> set[int]:
+    """Those of ``item_ids`` for which a disposal request awaits a decision."""
+    found = await session.scalars(
+        select(DisposalRequest.item_id).where(
+            DisposalRequest.item_id.in_(item_ids), DisposalRequest.state == DisposalState.PENDING
         )
     )
-    return found is not None
+    return set(found)

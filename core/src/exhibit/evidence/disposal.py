@@ -8,7 +8,13 @@ otherwise the requester's own request is carried out at once. Carrying it out de
 original and every derivative from the store; a store that refuses (``RetentionActive``:
 write-once retention or legal hold) stops the disposal with nothing changed. The item keeps
 its metadata and hash, with ``review_state`` ``disposed``, and the audit trail stays.
+
+An item shared with a partner (a share not revoked) may still be disposed of, but only once
+whoever carries it out confirms knowing it: the partner's copy was made from the original
+that goes. The shares are listed in the disposal's audit event.
 """
+
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -27,12 +33,18 @@ from exhibit.evidence.review import MAX_REASON, ReviewRefused, actor_of
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
 from exhibit.platform import Platform
+from exhibit.sharing.models import Share
+from exhibit.sharing.service import unrevoked_shares
 from exhibit.storage.backend import ObjectNotFound, RetentionActive
 from exhibit.storage.capabilities import RetentionQuery
 
 
 class DisposalRefused(ReviewRefused):
     """The disposal cannot go ahead (no reason, own request, store retention, wrong state)."""
+
+
+class SharesNotAcknowledged(DisposalRefused):
+    """The item has shares that are not revoked, and nobody confirmed knowing it."""
 
 
 async def pending_request(tx: ForceTransaction, item_id: int) -> DisposalRequest | None:
@@ -58,18 +70,48 @@ def approval_reason(text: str) -> str:
     return _reason(text, "give a reason to approve the disposal")
 
 
-def check_approvable(disposal: DisposalRequest, user: User) -> None:
-    """``DisposalRefused`` unless ``user`` may approve ``disposal`` now."""
+def check_approvable(disposal: DisposalRequest, item: EvidenceItem, user: User) -> None:
+    """``DisposalRefused`` unless ``user`` may approve ``disposal`` of ``item`` now."""
     if disposal.state != DisposalState.PENDING:
         raise DisposalRefused(f"this disposal request is already {disposal.state.value}")
     if disposal.requested_by == user.id:
         raise DisposalRefused("another supervisor or evidence manager must approve your request")
+    problem = refusal(item, ItemAction.APPROVE_DISPOSAL, disposal_pending=True)
+    if problem is not None:
+        raise DisposalRefused(problem)
+
+
+def check_shares_acknowledged(
+    item: EvidenceItem, shares: Sequence[Share], *, acknowledged: bool
+) -> None:
+    """``SharesNotAcknowledged`` if ``item`` has unrevoked ``shares`` and nobody confirmed
+    knowing that it has been shared."""
+    if not shares or acknowledged:
+        return
+    listed = "; ".join(
+        f"share {s.id} with {s.recipient} through {s.target} on {s.created_at:%Y-%m-%d}"
+        for s in shares
+    )
+    raise SharesNotAcknowledged(
+        f"{item.exhibit_reference or item.original_filename} has been shared with a partner "
+        f"({listed}): confirm that you know this before its original is destroyed"
+    )
 
 
 async def request_disposal(
-    platform: Platform, tx: ForceTransaction, item: EvidenceItem, user: User, reason: str
+    platform: Platform,
+    tx: ForceTransaction,
+    item: EvidenceItem,
+    user: User,
+    reason: str,
+    *,
+    shared_acknowledged: bool = False,
 ) -> DisposalRequest:
-    """Ask for ``item`` to be disposed of; carried out at once where no approval is needed."""
+    """Ask for ``item`` to be disposed of; carried out at once where no approval is needed.
+
+    ``shared_acknowledged`` says the requester knows the item has been shared: carrying it
+    out at once needs it when the item has unrevoked shares.
+    """
     reason = _reason(reason, "give a reason for disposal")
     pending = await pending_request(tx, item.id) is not None
     problem = refusal(item, ItemAction.REQUEST_DISPOSAL, disposal_pending=pending)
@@ -91,22 +133,33 @@ async def request_disposal(
         details={"disposal": disposal.id, "needs_approval": force.disposal_needs_approval},
     )
     if not force.disposal_needs_approval:
-        await _carry_out(platform, tx, item, disposal, user, reason)
+        await _carry_out(
+            platform, tx, item, disposal, user, reason, shared_acknowledged=shared_acknowledged
+        )
     return disposal
 
 
 async def approve_disposal(
-    platform: Platform, tx: ForceTransaction, disposal: DisposalRequest, user: User, reason: str
+    platform: Platform,
+    tx: ForceTransaction,
+    disposal: DisposalRequest,
+    user: User,
+    reason: str,
+    *,
+    shared_acknowledged: bool = False,
 ) -> None:
     """A second person approves, saying why: the bytes are deleted and the item becomes a
     tombstone. The approver's reason is the audit event's reason; the request's is kept in
-    its details."""
-    check_approvable(disposal, user)
+    its details. ``shared_acknowledged`` says the approver knows the item has been shared,
+    which an item with unrevoked shares needs."""
     reason = approval_reason(reason)
     item = await tx.session.get(EvidenceItem, disposal.item_id, with_for_update=True)
     assert item is not None
+    check_approvable(disposal, item, user)
     disposal.decision_note = reason
-    await _carry_out(platform, tx, item, disposal, user, reason)
+    await _carry_out(
+        platform, tx, item, disposal, user, reason, shared_acknowledged=shared_acknowledged
+    )
 
 
 async def refuse_disposal(
@@ -142,7 +195,11 @@ async def _carry_out(
     disposal: DisposalRequest,
     user: User,
     reason: str,
+    *,
+    shared_acknowledged: bool,
 ) -> None:
+    shares = await unrevoked_shares(tx.session, item.id)
+    check_shares_acknowledged(item, shares, acknowledged=shared_acknowledged)
     derivatives = list(
         await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
     )
@@ -174,6 +231,10 @@ async def _carry_out(
             "request_reason": disposal.reason,
             "sha256": item.sha256,
             "objects_deleted": deleted,
+            "unrevoked_shares": [
+                {"share_id": s.id, "target": s.target, "shared_at": s.created_at.isoformat()}
+                for s in shares
+            ],
         },
     )
 

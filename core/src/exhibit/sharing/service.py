@@ -1,10 +1,12 @@
 """Making, opening and revoking shares: the rules every route (API, web, bundle) goes through.
 
 Only accepted exhibits with a reference can be shared, never one marked sensitive or
-do-not-disclose. Each item is shared as its disclosure copy (a redacted derivative first,
-then a disclosure derivative) unless the officer explicitly chooses the original and says
-why. Every share, view, download and revocation is written to the audit chain in the same
-transaction; a revoked or expired share is refused at once by ``open_share``.
+do-not-disclose, nor one whose disposal awaits a decision (the approver decides on the item
+as it was when disposal was asked for, and it may be about to be destroyed). Each item is
+shared as its disclosure copy (a redacted derivative first, then a disclosure derivative)
+unless the officer explicitly chooses the original and says why. Every share, view,
+download and revocation is written to the audit chain in the same transaction; a revoked or
+expired share is refused at once by ``open_share``.
 """
 
 import re
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
+from exhibit.evidence.actions import disposals_awaited
 from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
 from exhibit.forces.transaction import ForceTransaction
 from exhibit.jobs.queue import enqueue
@@ -102,14 +105,17 @@ async def choose_copies(
         raise ShareRefused(f"choose up to {MAX_ITEMS} different exhibits")
     if unknown := set(originals) - set(item_ids):
         raise ShareRefused(f"an original is chosen for items not in the share: {sorted(unknown)}")
+    # Locked as a disposal request locks its item, so that a request made meanwhile is seen.
     items = {
         item.id: item
         for item in await session.scalars(
-            select(EvidenceItem).where(
-                EvidenceItem.id.in_(item_ids), EvidenceItem.case_id == case_id
-            )
+            select(EvidenceItem)
+            .where(EvidenceItem.id.in_(item_ids), EvidenceItem.case_id == case_id)
+            .order_by(EvidenceItem.id)
+            .with_for_update()
         )
     }
+    awaiting_disposal = await disposals_awaited(session, item_ids)
     derivatives: dict[int, list[Derivative]] = {}
     for derivative in await session.scalars(
         select(Derivative).where(
@@ -123,6 +129,11 @@ async def choose_copies(
         if item is None:
             raise ShareRefused(f"item {item_id} is not on this case")
         check_shareable(item)
+        if item_id in awaiting_disposal:
+            raise ShareRefused(
+                f"{item.exhibit_reference} cannot be shared while a disposal request for it "
+                "awaits a decision: decide that first"
+            )
         if item_id in originals:
             reason = originals[item_id].strip()
             if len(reason) < MIN_REASON_LENGTH:
@@ -243,6 +254,21 @@ def share_info(share: Share, item_ids: Sequence[int]) -> ShareInfo:
         recipient=share.recipient,
         item_ids=tuple(item_ids),
         expires_at=share.expires_at,
+    )
+
+
+async def unrevoked_shares(session: AsyncSession, item_id: int) -> list[Share]:
+    """The shares giving the item that have not been revoked, oldest first.
+
+    An expired share is among them: its partner may already hold the copy it gave.
+    """
+    return list(
+        await session.scalars(
+            select(Share)
+            .join(ShareItem, ShareItem.share_id == Share.id)
+            .where(ShareItem.item_id == item_id, Share.revoked_at.is_(None))
+            .order_by(Share.id)
+        )
     )
 
 

@@ -1,9 +1,11 @@
 """Disposal from the web app: asking (with a reason) and, for a second person, deciding.
 
-Approving destroys the file, so it takes two steps: a page showing what will be destroyed,
-then the approver's reason posted from it.
+Approving destroys the file, so it takes two steps: a page showing what will be destroyed
+(and the shares that were made of it), then the approver's reason posted from it, with a
+tick to confirm they know of the shares when there are any.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +22,19 @@ from exhibit.accounts.permissions import Permission
 from exhibit.cases.models import Case
 from exhibit.evidence.disposal import (
     DisposalRefused,
+    SharesNotAcknowledged,
     approval_reason,
     approve_disposal,
     check_approvable,
+    check_shares_acknowledged,
     refuse_disposal,
     request_disposal,
 )
 from exhibit.evidence.models import Category, DisposalRequest, DisposalState, EvidenceItem
-from exhibit.forces.transaction import force_transaction
+from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
+from exhibit.sharing.models import Share
+from exhibit.sharing.service import unrevoked_shares
 from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
@@ -51,6 +57,15 @@ class ApprovalView:
     case: Case
     requester: str
     category: Category | None
+    shares: list[Share]
+    """The shares of the item that have not been revoked."""
+
+
+Decision = Callable[[ForceTransaction, DisposalRequest], Awaitable[None]]
+"""Approving or refusing a disposal request, in a transaction."""
+
+SHARED_ACKNOWLEDGED = "shared_acknowledged"
+"""The form field (a tick) by which the approver confirms knowing the item was shared."""
 
 
 async def _approval_view(session: AsyncSession, disposal_id: int) -> ApprovalView:
@@ -67,7 +82,8 @@ async def _approval_view(session: AsyncSession, disposal_id: int) -> ApprovalVie
         raise NotFoundException(f"no disposal request {disposal_id}")
     disposal, item, case, requester = row
     category = await session.get(Category, item.category_id) if item.category_id else None
-    return ApprovalView(disposal, item, case, requester, category)
+    shares = await unrevoked_shares(session, item.id)
+    return ApprovalView(disposal, item, case, requester, category, shares)
 
 
 @post(
@@ -81,14 +97,19 @@ async def ask_disposal(
     user: NamedDependency[User],
     item_id: FromPath[int],
 ) -> Redirect:
-    """Ask for the item to be disposed of (done at once where the force needs no approval)."""
-    reason = str((await request.form()).get("reason", ""))
+    """Ask for the item to be disposed of (done at once where the force needs no approval,
+    which an item shared with a partner needs the requester's tick for)."""
+    form = await request.form()
+    reason = str(form.get("reason", ""))
+    acknowledged = form.get(SHARED_ACKNOWLEDGED) == "yes"
     try:
         async with force_transaction(platform, user.force_id) as tx:
             item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
             if item is None:
                 raise NotFoundException(f"no item {item_id}")
-            disposal = await request_disposal(platform, tx, item, user, reason)
+            disposal = await request_disposal(
+                platform, tx, item, user, reason, shared_acknowledged=acknowledged
+            )
     except HTTPException:
         raise
     except ValueError as exc:
@@ -132,8 +153,10 @@ async def approve_form(
     user: NamedDependency[User],
     disposal_id: FromPath[int],
 ) -> Response[Any]:
-    """Confirm an approval: the item that will be destroyed, and the approver's reason."""
-    return await _confirmation(request, platform, user, disposal_id)
+    """Confirm an approval: the item that will be destroyed, its shares, the approver's reason."""
+    async with platform.force_session(user.force_id) as session:
+        view = await _approval_view(session, disposal_id)
+    return _confirmation(request, user, view)
 
 
 @post(
@@ -148,32 +171,61 @@ async def approve(
     disposal_id: FromPath[int],
 ) -> Response[Any]:
     """Approve another user's request, saying why: the bytes are destroyed, the tombstone
-    stays. Without a reason the confirmation page comes back (400)."""
-    typed = str((await request.form()).get("reason", ""))
-    try:
-        reason = approval_reason(typed)
-    except DisposalRefused as exc:
-        error = FieldError("reason", _sentence(str(exc)))
-        return await _confirmation(request, platform, user, disposal_id, typed, error)
-    return await _decide(request, platform, user, disposal_id, reason, approving=True)
-
-
-async def _confirmation(
-    request: AnyRequest,
-    platform: Platform,
-    user: User,
-    disposal_id: int,
-    typed: str = "",
-    error: FieldError | None = None,
-) -> Response[Any]:
+    stays. Without a reason, or without the tick confirming that the approver knows of the
+    item's shares, the confirmation page comes back (400)."""
+    form = await request.form()
+    typed = str(form.get("reason", ""))
+    acknowledged = form.get(SHARED_ACKNOWLEDGED) == "yes"
     async with platform.force_session(user.force_id) as session:
         view = await _approval_view(session, disposal_id)
+    errors = _approval_errors(view, typed, acknowledged=acknowledged)
+    if errors:
+        return _confirmation(request, user, view, typed, errors, acknowledged=acknowledged)
+    reason = approval_reason(typed)
+
+    async def approving(tx: ForceTransaction, disposal: DisposalRequest) -> None:
+        await approve_disposal(
+            platform, tx, disposal, user, reason, shared_acknowledged=acknowledged
+        )
+
+    done = "Disposal approved: the stored file is destroyed; the record remains."
+    return await _decide(request, platform, user, disposal_id, approving, done)
+
+
+def _approval_errors(view: ApprovalView, typed: str, *, acknowledged: bool) -> list[FieldError]:
+    """What is missing from the approval form: the reason, the tick for the shares."""
+    errors = []
     try:
-        check_approvable(view.disposal, user)
+        approval_reason(typed)
+    except DisposalRefused as exc:
+        errors.append(FieldError("reason", _sentence(str(exc))))
+    try:
+        check_shares_acknowledged(view.item, view.shares, acknowledged=acknowledged)
+    except SharesNotAcknowledged:
+        errors.append(
+            FieldError(
+                SHARED_ACKNOWLEDGED,
+                "Tick to confirm that you know this item has been shared with a partner",
+            )
+        )
+    return errors
+
+
+def _confirmation(
+    request: AnyRequest,
+    user: User,
+    view: ApprovalView,
+    typed: str = "",
+    errors: list[FieldError] | None = None,
+    *,
+    acknowledged: bool = False,
+) -> Response[Any]:
+    try:
+        check_approvable(view.disposal, view.item, user)
     except DisposalRefused as exc:
         flash(request, _sentence(str(exc)), error=True)
         return see_other(f"/items/{view.item.id}")
-    errors = [error] if error else []
+    errors = errors or []
     return page(
         request,
         "disposal_approve.html",
@@ -183,6 +235,7 @@ async def _confirmation(
         item=view.item,
         reason=typed,
         errors=errors,
+        acknowledged=acknowledged,
     )
 
 
@@ -199,7 +252,11 @@ async def refuse(
 ) -> Redirect:
     """Refuse another user's request, saying why."""
     note = str((await request.form()).get("note", ""))
-    return await _decide(request, platform, user, disposal_id, note, approving=False)
+
+    async def refusing(tx: ForceTransaction, disposal: DisposalRequest) -> None:
+        await refuse_disposal(tx, disposal, user, note)
+
+    return await _decide(request, platform, user, disposal_id, refusing, "Disposal refused.")
 
 
 async def _decide(
@@ -207,9 +264,8 @@ async def _decide(
     platform: Platform,
     user: User,
     disposal_id: int,
-    note: str,
-    *,
-    approving: bool,
+    decision: Decision,
+    done: str,
 ) -> Redirect:
     item_id = None
     try:
@@ -218,21 +274,13 @@ async def _decide(
             if disposal is None:
                 raise NotFoundException(f"no disposal request {disposal_id}")
             item_id = disposal.item_id
-            if approving:
-                await approve_disposal(platform, tx, disposal, user, note)
-            else:
-                await refuse_disposal(tx, disposal, user, note)
+            await decision(tx, disposal)
     except HTTPException:
         raise
     except ValueError as exc:
         flash(request, _sentence(str(exc)), error=True)
     else:
-        flash(
-            request,
-            "Disposal approved: the stored file is destroyed; the record remains."
-            if approving
-            else "Disposal refused.",
-        )
+        flash(request, done)
     return see_other(f"/items/{item_id}")
 
 

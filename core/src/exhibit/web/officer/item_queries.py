@@ -19,6 +19,8 @@ from exhibit.evidence.models import (
     EvidenceItem,
 )
 from exhibit.evidence.quarantine import Release, latest_release
+from exhibit.sharing.models import Share
+from exhibit.sharing.service import unrevoked_shares
 from exhibit.uploads.models import EvidenceRequest, Submission
 from exhibit.web.officer.item_neighbours import Neighbour, neighbours
 
@@ -66,6 +68,8 @@ class ItemView:
     preview: Preview | None
     disposals: list[DisposalRequest]
     names: dict[int, str]
+    shares: list[Share]
+    """The item's shares that have not been revoked (disposing of it needs a tick for them)."""
     previous: Neighbour | None = None
     """The item listed before this one on the case page (newer), if any."""
     following: Neighbour | None = None
@@ -193,6 +197,7 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
         preview=None if item.disposed_at else choose_preview(item, derivatives),
         disposals=disposals,
         names=names,
+        shares=await unrevoked_shares(session, item.id),
         previous=previous,
         following=following,
         release=release,
