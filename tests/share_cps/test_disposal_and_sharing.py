@@ -123,7 +123,13 @@ async def test_the_share_form_refuses_an_item_awaiting_a_disposal_decision(
     await _ask_disposal(cps_platform, world, world.redacted.id)
     new_share = f"/cases/{world.scene.case_id}/shares/new"
     await sign_in(client, "officer@kent.test")
-    await client.get(new_share)
+    form = html.unescape((await client.get(new_share)).text)
+    # The form shows it as refused, saying why, as the service would refuse it.
+    assert (
+        f'value="{world.redacted.id}" aria-describedby="item-{world.redacted.id}-hint" disabled'
+        in form
+    )
+    assert f"PT/1 cannot be shared while {AWAITING}" in form
     refused = await submit(
         client,
         new_share,

@@ -77,13 +77,19 @@ class SharedCopy:
         return self.derivative.kind if self.derivative is not None else "original"
 
 
-def check_shareable(item: EvidenceItem) -> None:
-    """Refuse an item that may not leave the force: not accepted, or do-not-disclose."""
+def check_shareable(item: EvidenceItem, *, disposal_pending: bool) -> None:
+    """Refuse an item that may not leave the force: not accepted, do-not-disclose, or (for a
+    new share) one whose disposal awaits a decision (``disposal_pending``)."""
     name = item.exhibit_reference or f"item {item.id}"
     if item.sensitive or DO_NOT_DISCLOSE_TAG in (item.tags or []):
         raise ShareRefused(f"{name} is marked sensitive / do-not-disclose and cannot be shared")
     if item.review_state is not ReviewState.ACCEPTED or not item.exhibit_reference:
         raise ShareRefused(f"{name} is not an accepted exhibit with a reference")
+    if disposal_pending:
+        raise ShareRefused(
+            f"{name} cannot be shared while a disposal request for it awaits a decision: "
+            "decide that first"
+        )
 
 
 def disclosure_copy(derivatives: Sequence[Derivative]) -> Derivative | None:
@@ -128,12 +134,7 @@ async def choose_copies(
         item = items.get(item_id)
         if item is None:
             raise ShareRefused(f"item {item_id} is not on this case")
-        check_shareable(item)
-        if item_id in awaiting_disposal:
-            raise ShareRefused(
-                f"{item.exhibit_reference} cannot be shared while a disposal request for it "
-                "awaits a decision: decide that first"
-            )
+        check_shareable(item, disposal_pending=item_id in awaiting_disposal)
         if item_id in originals:
             reason = originals[item_id].strip()
             if len(reason) < MIN_REASON_LENGTH:
@@ -304,7 +305,9 @@ async def shared_items(session: AsyncSession, share: Share) -> list[SharedCopy]:
     ).all()
     copies = []
     for share_item, item in rows:
-        check_shareable(item)
+        # A share already made stays open while a disposal is decided: it is the
+        # disposal that needs to know of the share (``evidence.disposal``), not the reverse.
+        check_shareable(item, disposal_pending=False)
         derivative = None
         if share_item.derivative_id is not None:
             derivative = await session.get(Derivative, share_item.derivative_id)

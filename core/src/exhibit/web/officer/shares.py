@@ -23,6 +23,7 @@ from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission, may
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
+from exhibit.evidence.actions import disposals_awaited
 from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
@@ -133,10 +134,11 @@ async def share_choices(
             )
         ):
             derivatives.setdefault(derivative.item_id, []).append(derivative)
+    awaiting_disposal = await disposals_awaited(session, [i.id for i in items])
     candidates = []
     for item in items:
         try:
-            check_shareable(item)
+            check_shareable(item, disposal_pending=item.id in awaiting_disposal)
         except ShareRefused as exc:
             candidates.append(Candidate(item, "", str(exc)))
             continue
