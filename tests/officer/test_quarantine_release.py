@@ -4,10 +4,10 @@ shown on the item page, and never a way to have untrusted content shown inline."
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from exhibit.accounts.models import Role, User
-from exhibit.evidence.models import EvidenceItem, ReviewState
+from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
 from exhibit.evidence.quarantine import release
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_transaction
@@ -19,7 +19,7 @@ from exhibit.plugins import hookimpl
 from exhibit.plugins.context import ProviderContext
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
-from tests.evidence.arrivals import DOCX, arrived, docx
+from tests.evidence.arrivals import DOCX, arrived, docx, png, with_derivative
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
 
@@ -162,3 +162,37 @@ async def test_a_released_item_is_processed_like_any_arrival(settings: Settings)
 async def _processing_jobs(platform: Platform) -> int:
     async with platform.system_session() as session:
         return len(list(await session.scalars(select(Job.id).where(Job.kind == PROCESS_JOB))))
+
+
+async def test_a_quarantined_photo_is_shown_only_through_exhibits_own_copies(
+    settings: Settings, platform: Platform
+) -> None:
+    """A PNG a scanner refused (or whose hash differs from the phone's) is a real image: its
+    original bytes still never reach the officer's browser to be decoded inline."""
+    scene = await make_scene(platform)
+    photo = png()
+    item_id = await arrived(platform, scene, photo)
+    async with force_transaction(platform, scene.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        item.review_state = ReviewState.QUARANTINED
+        item.quarantine_reason = "scanner: refused"
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR)
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        page = await client.get(f"/items/{item_id}")
+        assert 'data-preview="none"' in page.text
+        assert (await client.get(f"/items/{item_id}/preview")).status_code == 404
+
+        thumbnail = png(16, 12)
+        await with_derivative(platform, scene, item_id, thumbnail)
+        shown = await client.get(f"/items/{item_id}/preview")
+        assert (shown.status_code, shown.content) == (200, thumbnail)
+
+        await submit(client, f"/items/{item_id}/release", {"reason": "Scanned again: clean"})
+    async with force_transaction(platform, scene.force_id) as tx:
+        await tx.session.execute(delete(Derivative).where(Derivative.item_id == item_id))
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        released = await client.get(f"/items/{item_id}/preview")
+        assert (released.status_code, released.content) == (200, photo)

@@ -17,6 +17,7 @@ from exhibit.evidence.models import (
     DisposalRequest,
     DisposalState,
     EvidenceItem,
+    ReviewState,
 )
 from exhibit.evidence.quarantine import Release, latest_release
 from exhibit.sharing.models import Share
@@ -128,15 +129,21 @@ def derivative_file(item: EvidenceItem, derivative: Derivative) -> StoredFile:
 
 def choose_preview(item: EvidenceItem, derivatives: list[Derivative]) -> Preview | None:
     """What to show inline, best first: a playable proxy, a playable original, a thumbnail,
-    a safe original image; None when nothing can be shown safely."""
+    a safe original image; None when nothing can be shown safely.
+
+    A quarantined original is never handed to the officer's browser to decode (a scanner
+    may have refused it, or its bytes differ from what the witness's phone sent): only the
+    copies Exhibit made of it are shown, until a supervisor releases it into review.
+    """
     by_kind = {d.kind: d for d in derivatives if d.media_type in SAFE_TYPES}
+    original_shown = item.review_state != ReviewState.QUARANTINED
     if (proxy := by_kind.get("proxy")) is not None:
         return Preview(_kind(proxy.media_type), derivative_file(item, proxy), proxy)
-    if item.sniffed_type in PLAYABLE_VIDEO | PLAYABLE_AUDIO:
+    if original_shown and item.sniffed_type in PLAYABLE_VIDEO | PLAYABLE_AUDIO:
         return Preview(_kind(item.sniffed_type), original_file(item), None)
     if (thumbnail := by_kind.get("thumbnail")) is not None:
         return Preview(_kind(thumbnail.media_type), derivative_file(item, thumbnail), thumbnail)
-    if item.sniffed_type in SAFE_IMAGES:
+    if original_shown and item.sniffed_type in SAFE_IMAGES:
         return Preview("image", original_file(item), None)
     return None
 
