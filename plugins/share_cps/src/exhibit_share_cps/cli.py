@@ -31,6 +31,9 @@ def public_key(force_slug: str, output: Path | None) -> None:
     pem = run_with_platform(work)
     if output is None:
         click.echo(pem, nl=False)
-    else:
+        return
+    try:
         output.write_text(pem)
-        click.echo(f"public key of {force_slug} written to {output}")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"public key of {force_slug} written to {output}")

@@ -1,8 +1,8 @@
 """The prosecutor's partner area: ``/plugins/share_cps/<force>/partner/...``.
 
 A partner accepts an emailed invitation (password and two-factor app), signs in, and sees
-only the live shares made out to their address: the case reference and, for each exhibit,
-its description, reference, the hash of the copy shared and of the original, the
+only the live portal shares made out to their address: the case reference and, for each
+exhibit, its description, reference, the hash of the copy shared and of the original, the
 derivative's provenance and its continuity history. Every view and download is audited; a
 share revoked or expired is refused on the very next request.
 """
@@ -11,16 +11,18 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.passwords import WeakPassword
 from exhibit.api.shares import stream_file_then_delete, write_bundle_file
-from exhibit.audit.models import AuditEvent
+from exhibit.audit import log as audit
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
+from exhibit.evidence.continuity import continuity
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_by_slug, force_transaction
 from exhibit.platform import Platform
@@ -34,25 +36,29 @@ from exhibit.sharing.partners import (
     provisioning_uri,
     two_factor_secret,
 )
-from exhibit.sharing.service import ShareUnavailable, open_share, record_access, shared_items
-from exhibit.web.assets import asset_url
+from exhibit.sharing.service import (
+    ShareUnavailable,
+    find_share,
+    open_share,
+    record_access,
+    shared_items,
+)
 from exhibit.web.session_config import rotate_session
+from exhibit_share_cps.pages import (
+    DOWNLOAD_HEADERS,
+    INTEGRITY,
+    NO_DOWNLOAD,
+    UNAVAILABLE,
+    link_refused,
+    page,
+    refusal,
+    see_other,
+)
+from exhibit_share_cps.targets import CpsPortal
 
 AnyRequest = Request[Any, Any, Any]
 PARTNER_ID, PARTNER_FORCE = "share_cps_partner", "share_cps_force"
-STYLESHEET = "citizen.css"
-
-
-def _page(name: str, *, status_code: int = 200, **context: Any) -> Template:
-    return Template(
-        f"share_cps/{name}",
-        context={"stylesheet": asset_url(STYLESHEET)} | context,
-        status_code=status_code,
-    )
-
-
-def _see_other(path: str) -> Redirect:
-    return Redirect(path, status_code=303)
+SIGN_IN_REFUSED = "Email, password or code is wrong"
 
 
 async def _force(platform: Platform, slug: str) -> Force:
@@ -72,6 +78,18 @@ async def _partner(request: AnyRequest, platform: Platform, force: Force) -> Par
     return account if account is not None and account.enrolled_at is not None else None
 
 
+async def _portal_share(session: AsyncSession, share_id: int, partner: PartnerAccount) -> Share:
+    """A live share made out to ``partner`` through the portal; ``ShareUnavailable`` if not.
+
+    A share through another target (a partner drop, another plugin's) is not the portal's to
+    show, even when it is made out to the same address.
+    """
+    share = await open_share(session, share_id, partner.email)
+    if share.target != CpsPortal.key:
+        raise ShareUnavailable(f"no share {share_id}")
+    return share
+
+
 class PartnerArea(Controller):
     """The partner's pages, for one force."""
 
@@ -88,10 +106,10 @@ class PartnerArea(Controller):
             try:
                 account = await invitation(session, token)
             except PartnerRefused as refused:
-                return _page("message.html", status_code=404, message=str(refused))
+                return link_refused(str(refused), force=force)
             secret = two_factor_secret(platform.secret_box, account)
             uri = provisioning_uri(platform.secret_box, account, force.name)
-        return _page("enrol.html", email=account.email, secret=secret, uri=uri, error=None)
+        return page("enrol.html", email=account.email, secret=secret, uri=uri, error=None)
 
     @post("/invite/{token:str}")
     async def accept_invitation(
@@ -112,27 +130,33 @@ class PartnerArea(Controller):
             async with force_transaction(platform, force.id) as tx:
                 await enrol(tx.session, platform.secret_box, token, password, code)
         except (PartnerRefused, WeakPassword) as refused:
+            # The code was wrong, unless the password was too short or typed differently.
+            wrong_code = isinstance(refused, PartnerRefused) and password == confirm
             async with platform.force_session(force.id) as session:
                 try:
                     account = await invitation(session, token)
                 except PartnerRefused as gone:
-                    return _page("message.html", status_code=404, message=str(gone))
+                    return link_refused(str(gone), force=force)
                 secret = two_factor_secret(platform.secret_box, account)
                 uri = provisioning_uri(platform.secret_box, account, force.name)
-            return _page(
+            return page(
                 "enrol.html",
                 status_code=400,
                 email=account.email,
                 secret=secret,
                 uri=uri,
                 error=str(refused),
+                error_field="code" if wrong_code else "password",
             )
-        return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+        return see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
 
     @get("/sign-in")
-    async def sign_in_form(self, force_slug: FromPath[str]) -> Template:
+    async def sign_in_form(
+        self, platform: NamedDependency[Platform], force_slug: FromPath[str]
+    ) -> Template:
         """Email, password and the two-factor code."""
-        return _page("sign_in.html", force_slug=force_slug, email="", error=None)
+        force = await _force(platform, force_slug)
+        return page("sign_in.html", force=force, email="", error=None)
 
     @post("/sign-in")
     async def sign_in(
@@ -141,34 +165,51 @@ class PartnerArea(Controller):
         """Start a partner session, or say (without detail) that something was wrong."""
         force = await _force(platform, force_slug)
         form = await request.form()
-        email = str(form.get("email", ""))
-        async with force_transaction(platform, force.id) as tx:
-            account = await authenticate(
-                tx.session,
-                platform.secret_box,
-                force.id,
-                email,
-                str(form.get("password", "")),
-                str(form.get("code", "")),
-                client=request.client.host if request.client else "",
-            )
+        email, password, code = (str(form.get(name, "")) for name in ("email", "password", "code"))
+        account = None
+        # No address, password or code holds a NUL, and PostgreSQL refuses one in a query.
+        if "\x00" not in email + password + code:
+            async with force_transaction(platform, force.id) as tx:
+                account = await authenticate(
+                    tx.session,
+                    platform.secret_box,
+                    force.id,
+                    email,
+                    password,
+                    code,
+                    client=request.client.host if request.client else "",
+                )
         if account is None:
-            return _page(
+            return page(
                 "sign_in.html",
                 status_code=400,
-                force_slug=force.slug,
-                email=email.strip(),
-                error="Email, password or code is wrong",
+                force=force,
+                email=email.strip().replace("\x00", ""),
+                error=SIGN_IN_REFUSED,
             )
         request.set_session({PARTNER_ID: account.id, PARTNER_FORCE: force.id})
         rotate_session(request)
-        return _see_other(f"/plugins/share_cps/{force.slug}/partner/")
+        return see_other(f"/plugins/share_cps/{force.slug}/partner/")
 
     @post("/sign-out")
-    async def sign_out(self, request: AnyRequest, force_slug: FromPath[str]) -> Redirect:
-        """End the partner's session."""
+    async def sign_out(
+        self, request: AnyRequest, platform: NamedDependency[Platform], force_slug: FromPath[str]
+    ) -> Redirect:
+        """End the partner's session (audited, as signing in is)."""
+        force = await _force(platform, force_slug)
+        partner = await _partner(request, platform, force)
         request.clear_session()
-        return _see_other(f"/plugins/share_cps/{force_slug}/partner/sign-in")
+        if partner is not None:
+            async with force_transaction(platform, force.id) as tx:
+                await audit.record(
+                    tx.session,
+                    force.id,
+                    actor=f"partner:{partner.id}",
+                    action="partner.signed_out",
+                    object_type="partner",
+                    object_id=partner.id,
+                )
+        return see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
 
     @get("/")
     async def shares(
@@ -178,7 +219,7 @@ class PartnerArea(Controller):
         force = await _force(platform, force_slug)
         partner = await _partner(request, platform, force)
         if partner is None:
-            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+            return see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
         async with platform.force_session(force.id) as session:
             rows = (
                 await session.execute(
@@ -186,13 +227,14 @@ class PartnerArea(Controller):
                     .join(Case, Case.id == Share.case_id)
                     .where(
                         Share.recipient == partner.email,
+                        Share.target == CpsPortal.key,
                         Share.revoked_at.is_(None),
                         Share.expires_at > utcnow(),
                     )
                     .order_by(Share.id.desc())
                 )
             ).all()
-        return _page("shares.html", force=force, partner=partner, shares=rows)
+        return page("shares.html", force=force, partner=partner, shares=rows)
 
     @get("/shares/{share_id:int}")
     async def share(
@@ -206,29 +248,17 @@ class PartnerArea(Controller):
         force = await _force(platform, force_slug)
         partner = await _partner(request, platform, force)
         if partner is None:
-            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+            return see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
         async with force_transaction(platform, force.id) as tx:
             try:
-                share = await open_share(tx.session, share_id, partner.email)
+                share = await _portal_share(tx.session, share_id, partner)
                 copies = await shared_items(tx.session, share)
             except (ShareUnavailable, ValueError):
-                raise NotFoundException("this share is not available to you") from None
+                return refusal(UNAVAILABLE, status_code=404, force=force, partner=partner)
             case = await tx.session.get(Case, share.case_id)
-            history = {
-                copy.item.id: list(
-                    await tx.session.scalars(
-                        select(AuditEvent)
-                        .where(
-                            AuditEvent.object_type == "item",
-                            AuditEvent.object_id == str(copy.item.id),
-                        )
-                        .order_by(AuditEvent.seq)
-                    )
-                )
-                for copy in copies
-            }
+            history = {copy.item.id: await continuity(tx.session, copy.item) for copy in copies}
             await record_access(tx.session, share, "share.viewed", actor=f"partner:{partner.id}")
-        return _page(
+        return page(
             "share.html",
             force=force,
             partner=partner,
@@ -250,26 +280,34 @@ class PartnerArea(Controller):
         force = await _force(platform, force_slug)
         partner = await _partner(request, platform, force)
         if partner is None:
-            return _see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
+            return see_other(f"/plugins/share_cps/{force.slug}/partner/sign-in")
         actor = f"partner:{partner.id}"
-        async with force_transaction(platform, force.id) as tx:
+        async with platform.force_session(force.id) as session:
             try:
-                share = await open_share(tx.session, share_id, partner.email)
+                allowed = (await _portal_share(session, share_id, partner)).allow_download
             except ShareUnavailable:
-                raise NotFoundException("this share is not available to you") from None
-            if not share.allow_download:
-                raise PermissionDeniedException("this share may be viewed but not downloaded")
-            await record_access(tx.session, share, "share.downloaded", actor=actor)
+                return refusal(UNAVAILABLE, status_code=404, force=force, partner=partner)
+        if not allowed:
+            return refusal(NO_DOWNLOAD, status_code=403, force=force, partner=partner)
         try:
             path = await write_bundle_file(platform, force.id, share_id, actor, partner.email)
-        except ValueError:
-            raise NotFoundException("this share is not available to you") from None
+        except (NotFoundException, ValueError):  # revoked meanwhile; an item withheld since
+            return refusal(UNAVAILABLE, status_code=404, force=force, partner=partner)
+        except ClientException as failed:
+            if failed.status_code != 409:
+                raise
+            return refusal(INTEGRITY, status_code=409, force=force, partner=partner)
+        # Audited once the bundle exists: a refused download is not recorded as one.
+        async with force_transaction(platform, force.id) as tx:
+            share = await find_share(tx.session, share_id)
+            await record_access(tx.session, share, "share.downloaded", actor=actor)
         return Stream(
             stream_file_then_delete(path),
             media_type="application/zip",
             headers={
                 "Content-Disposition": (
                     f'attachment; filename="{bundle_name(force.slug, share_id)}"'
-                )
-            },
+                ),
+            }
+            | DOWNLOAD_HEADERS,
         )

@@ -1,0 +1,31 @@
+"""``exhibit share_cps public-key``: the force's key for prosecutors, or one line saying why not."""
+
+from pathlib import Path
+
+from exhibit.platform import Platform
+from exhibit.settings import Settings
+from tests.fixtures.cli import run_exhibit
+from tests.share_cps.world import make_world
+
+
+async def test_the_public_key_is_written_or_the_failure_named_in_one_line(
+    cps_platform: Platform, settings: Settings, tmp_path: Path
+) -> None:
+    await make_world(cps_platform)
+    written = run_exhibit(
+        settings, "share_cps", "public-key", "--force", "kent", "--output", str(tmp_path / "k.pem")
+    )
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "k.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+
+    nowhere = tmp_path / "no-such-folder" / "k.pem"
+    refused = run_exhibit(
+        settings, "share_cps", "public-key", "--force", "kent", "--output", str(nowhere)
+    )
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert f"cannot write {nowhere}: No such file or directory" in refused.stderr
+
+    unknown = run_exhibit(settings, "share_cps", "public-key", "--force", "nope")
+    assert unknown.returncode == 1
+    assert "no force 'nope'" in unknown.stderr and "Traceback" not in unknown.stderr
