@@ -28,8 +28,8 @@ from exhibit.web.csrf import csrf_config
 from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.health import healthz
 from exhibit.web.officer import officer_router
-from exhibit.web.path_params import refuse_ids_out_of_range
 from exhibit.web.plugin_routes import plugin_routers
+from exhibit.web.request_guard import guard_request
 from exhibit.web.security import add_security_headers
 from exhibit.web.session_config import session_config
 from exhibit.web.sessions import DatabaseStore
@@ -71,7 +71,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         ],
         dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
-        before_request=refuse_ids_out_of_range,
+        before_request=guard_request,
         before_send=[add_security_headers],
         middleware=[session_config(settings).middleware],
         stores={"sessions": DatabaseStore(platform.sessions)},

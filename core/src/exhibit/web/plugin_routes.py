@@ -52,6 +52,8 @@ def enabled_for_force(plugin_id: str) -> Guard:
 async def _requesting_force(connection: Connection, platform: Platform) -> int | None:
     slug = connection.path_params.get("force_slug")
     if isinstance(slug, str):
+        if "\x00" in slug:  # names no force, and PostgreSQL refuses it in a query
+            return None
         async with platform.system_session() as session:
             force_id: int | None = await session.scalar(select(Force.id).where(Force.slug == slug))
             return force_id
