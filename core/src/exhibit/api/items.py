@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.row_ids import RowId
 from exhibit.audit import log as audit
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.continuity import continuity
@@ -80,7 +81,7 @@ class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
 class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     """One of the force's categories, or null for none."""
 
-    category_id: int | None
+    category_id: RowId | None
 
 
 class SensitiveIn(msgspec.Struct, forbid_unknown_fields=True):

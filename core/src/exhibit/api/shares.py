@@ -17,6 +17,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.row_ids import RowId
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
 from exhibit.forces.transaction import force_transaction
@@ -44,13 +45,13 @@ class ShareIn(msgspec.Struct, forbid_unknown_fields=True):
     ``originals`` with a reason to share its unredacted original instead.
     """
 
-    item_ids: list[int]
+    item_ids: list[RowId]
     target: str
     expires_in_days: int
     recipient: str | None = None
     unit: str | None = None
     allow_download: bool = False
-    originals: dict[int, str] = msgspec.field(default_factory=dict)
+    originals: dict[RowId, str] = msgspec.field(default_factory=dict)
 
 
 class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
