@@ -1,4 +1,5 @@
-"""Upload links and download reasons never reach the logs: ``/u/[link]``, ``reason=[reason]``."""
+"""One-time links (upload, set-password, partner invitation) and download reasons never reach
+the logs: ``/u/[link]``, ``reason=[reason]``."""
 
 import asyncio
 import logging
@@ -31,6 +32,11 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
     assert record.getMessage() == '127.0.0.1:5000 - "GET /u/[link]/files?lang=cy HTTP/1.1" 200'
     assert redact("opened /u/abc and /u/def/receipt") == "opened /u/[link] and /u/[link]/receipt"
     assert redact("/uploads/abc stays") == "/uploads/abc stays"
+    assert redact("POST /set-password/Xy_9-z HTTP/1.1") == "POST /set-password/[link] HTTP/1.1"
+    assert (
+        redact("GET /plugins/share_cps/kent/partner/invite/Ab-c_9?x=1")
+        == "GET /plugins/share_cps/kent/partner/invite/[link]?x=1"
+    )
     assert (
         redact('"GET /items/7/download?reason=CPS+file+for+J.+Smith&x=1 HTTP/1.1"')
         == '"GET /items/7/download?reason=[reason]&x=1 HTTP/1.1"'

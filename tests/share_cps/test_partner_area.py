@@ -12,6 +12,8 @@ from exhibit.accounts.lockout import MAX_FAILURES
 from exhibit.audit.models import AuditEvent
 from exhibit.evidence.models import Derivative
 from exhibit.forces.transaction import force_transaction
+from exhibit.notifications.models import Notification
+from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.sharing.bundle_verify import verify_bundle
 from exhibit.sharing.partners import authenticate, enrol, invite_partner
@@ -196,3 +198,27 @@ async def test_repeated_wrong_sign_ins_lock_the_partners_address(cps_platform: P
             )
         )
     assert [d["locked"] for d in locked] == [False] * MAX_FAILURES + [True]
+
+
+async def test_the_invitation_names_the_force_that_shared(cps_platform: Platform) -> None:
+    world = await make_world(cps_platform)
+    force_id = world.scene.force_id
+    async with force_transaction(cps_platform, force_id) as tx:
+        await invite_partner(
+            tx.session,
+            cps_platform.secret_box,
+            force_id,
+            PROSECUTOR,
+            invite_url="https://exhibit.example/plugins/share_cps/kent/partner/invite",
+            actor="test",
+        )
+        force_name = tx.force.name
+    async with cps_platform.force_session(force_id) as session:
+        invitation = await session.scalar(
+            select(Notification).where(Notification.purpose == "partner_invite")
+        )
+    assert invitation is not None and invitation.body_encrypted is not None
+    content = unseal(cps_platform.secret_box, invitation.body_encrypted)
+
+    assert content.subject == f"{force_name} has shared evidence with you"
+    assert content.body.startswith(f"{force_name} has shared evidence with you through Exhibit.")

@@ -18,6 +18,7 @@ from exhibit.accounts.lockout import clear_failures, locked_until, record_failur
 from exhibit.accounts.passwords import hash_password, verify_password
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
+from exhibit.forces.models import Force
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.secrets import SecretBox
 from exhibit.sharing.models import PartnerAccount
@@ -68,6 +69,7 @@ async def invite_partner(
     account.invite_expires_at = now + INVITE_LIFETIME
     await session.flush()
     link = f"{invite_url.rstrip('/')}/{token}"
+    force_name = await session.scalar(select(Force.name).where(Force.id == force_id))
     await queue_message(
         session,
         box,
@@ -75,9 +77,9 @@ async def invite_partner(
         channel="email",
         recipient=address,
         content=MessageContent(
-            subject="Evidence has been shared with you",
+            subject=f"{force_name} has shared evidence with you",
             body=(
-                "A police force has shared evidence with you through Exhibit.\n\n"
+                f"{force_name} has shared evidence with you through Exhibit.\n\n"
                 f"Set your password and two-factor sign-in here (valid for 7 days):\n{link}\n"
             ),
             link=link,

@@ -1,9 +1,11 @@
-"""Keeping upload links, and what officers type into addresses, out of the logs.
+"""Keeping one-time links, and what officers type into addresses, out of the logs.
 
-A witness's link is ``/u/<token>`` and the token is the whole capability, so uvicorn's access
-log must never print it, nor may any other log line. An officer's reason for a download
-travels in its address (``?reason=...``) and may name people. ``RedactUploadLinks`` rewrites
-such paths to ``/u/[link]`` and such reasons to ``reason=[reason]`` in every record it sees;
+A witness's link is ``/u/<token>``, a new user's ``/set-password/<token>`` and a prosecutor's
+invitation ``.../partner/invite/<token>``: the token is the whole capability, so uvicorn's
+access log must never print it, nor may any other log line. An officer's reason for a
+download travels in its address (``?reason=...``) and may name people. ``RedactUploadLinks``
+rewrites such tokens to ``[link]`` (``/u/[link]``) and such reasons to ``reason=[reason]`` in
+every record it sees;
 ``uvicorn_log_config`` is uvicorn's own logging set-up with that filter on both of its
 handlers, and the root logger (where Litestar's and Exhibit's own records go) sent through
 the filtered default handler.
@@ -16,18 +18,18 @@ from typing import Any
 
 from uvicorn.config import LOGGING_CONFIG
 
-_UPLOAD_LINK = re.compile(r"/u/[^/?#\s\"']+")
-REDACTED = "/u/[link]"
+_LINK = re.compile(r"(/u/|/set-password/|/partner/invite/)[^/?#\s\"']+")
 _REASON = re.compile(r"([?&]reason=)[^&#\s\"']*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every ``/u/<token>`` as ``/u/[link]`` and every ``reason=`` value hidden."""
-    return _REASON.sub(r"\1[reason]", _UPLOAD_LINK.sub(REDACTED, text))
+    """``text`` with every one-time link's token as ``[link]`` and every ``reason=`` hidden."""
+    return _REASON.sub(r"\1[reason]", _LINK.sub(r"\1[link]", text))
 
 
 class RedactUploadLinks(logging.Filter):
-    """A logging filter that redacts upload links in a record's message and arguments."""
+    """A logging filter that redacts one-time links and reasons in a record's message and
+    arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
