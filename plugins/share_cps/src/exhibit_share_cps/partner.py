@@ -166,25 +166,22 @@ class PartnerArea(Controller):
         force = await _force(platform, force_slug)
         form = await request.form()
         email, password, code = (str(form.get(name, "")) for name in ("email", "password", "code"))
-        account = None
-        # No address, password or code holds a NUL, and PostgreSQL refuses one in a query.
-        if "\x00" not in email + password + code:
-            async with force_transaction(platform, force.id) as tx:
-                account = await authenticate(
-                    tx.session,
-                    platform.secret_box,
-                    force.id,
-                    email,
-                    password,
-                    code,
-                    client=request.client.host if request.client else "",
-                )
+        async with force_transaction(platform, force.id) as tx:
+            account = await authenticate(
+                tx.session,
+                platform.secret_box,
+                force.id,
+                email,
+                password,
+                code,
+                client=request.client.host if request.client else "",
+            )
         if account is None:
             return page(
                 "sign_in.html",
                 status_code=400,
                 force=force,
-                email=email.strip().replace("\x00", ""),
+                email=email.strip(),
                 error=SIGN_IN_REFUSED,
             )
         request.set_session({PARTNER_ID: account.id, PARTNER_FORCE: force.id})
