@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from exhibit.accounts.lockout import MAX_FAILURES
+from exhibit.accounts.sign_in import Refusal
 from exhibit.audit.models import AuditEvent
 from exhibit.evidence.models import Derivative
 from exhibit.forces.transaction import force_transaction
@@ -16,6 +17,7 @@ from exhibit.notifications.models import Notification
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.sharing.bundle_verify import verify_bundle
+from exhibit.sharing.models import PartnerAccount
 from exhibit.sharing.partners import authenticate, enrol, invite_partner
 from exhibit.sharing.signing import public_raw, signing_key
 from tests.fixtures.officer import form_token
@@ -180,17 +182,18 @@ async def test_repeated_wrong_sign_ins_lock_the_partners_address(cps_platform: P
     async with force_transaction(cps_platform, force_id) as tx:
         await enrol(tx.session, box, token, PASSWORD, totp.now())
 
-    async def attempt(password: str, client: str = "198.51.100.7") -> bool:
+    async def attempt(password: str, client: str = "198.51.100.7") -> PartnerAccount | Refusal:
         async with force_transaction(cps_platform, force_id) as tx:
-            found = await authenticate(
+            return await authenticate(
                 tx.session, box, force_id, PROSECUTOR, password, totp.now(), client=client
             )
-        return found is not None
 
-    assert await attempt(PASSWORD)
-    for _ in range(MAX_FAILURES):
-        assert not await attempt("a wrong password!")
-    assert not await attempt(PASSWORD)  # locked, even with the right password and code
+    assert isinstance(await attempt(PASSWORD), PartnerAccount)
+    for _ in range(MAX_FAILURES - 1):
+        assert await attempt("a wrong password!") == Refusal.WRONG
+    assert await attempt("a wrong password!") == Refusal.LOCKED  # told at once
+    # Locked, even with the right password and code, and told so.
+    assert await attempt(PASSWORD) == Refusal.LOCKED
     async with cps_platform.force_session(force_id) as session:
         locked = list(
             await session.scalars(

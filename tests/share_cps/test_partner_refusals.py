@@ -9,10 +9,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pyotp
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from exhibit.accounts.lockout import MAX_FAILURES
 from exhibit.audit.models import AuditEvent
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem
@@ -321,3 +323,32 @@ async def test_an_expired_share_is_refused_on_the_next_request(
     assert (await client.get(f"{BASE}/shares/{share_id}/bundle")).status_code == 404
     assert await _events(cps_platform, force_id, share_id, "share.viewed") == 1
     assert await _events(cps_platform, force_id, share_id, "share.downloaded") == 0
+
+
+async def test_a_locked_out_prosecutor_is_told_to_wait(
+    cps_platform: Platform, client: AsyncTestClient
+) -> None:
+    world = await make_world(cps_platform)
+    totp = await _enrolled(cps_platform, world.scene.force_id)
+    page = await client.get(f"{BASE}/sign-in")
+
+    async def attempt(password: str) -> httpx.Response:
+        return await client.post(
+            f"{BASE}/sign-in",
+            data={
+                "_csrf_token": form_token(page.text),
+                "email": PROSECUTOR,
+                "password": password,
+                "code": totp.now(),
+            },
+            follow_redirects=False,
+        )
+
+    wrong = [await attempt("not the passphrase") for _ in range(MAX_FAILURES)]
+    right = await attempt(PASSWORD)
+
+    assert [r.status_code for r in wrong] == [400] * (MAX_FAILURES - 1) + [429]
+    assert "Email, password or code is wrong" in wrong[0].text
+    for refused in (wrong[-1], right):
+        assert "Too many failed attempts. Wait 15 minutes, then try again." in refused.text
+    assert right.status_code == 429

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.lockout import clear_failures, locked_until, record_failure
 from exhibit.accounts.passwords import hash_password, verify_password
+from exhibit.accounts.sign_in import Refusal
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
@@ -157,11 +158,12 @@ async def authenticate(
     code: str,
     *,
     client: str,
-) -> PartnerAccount | None:
-    """The enrolled partner with this email, password and current code, or None.
+) -> PartnerAccount | Refusal:
+    """The enrolled partner with this email, password and current code, or why not.
 
     After ``MAX_FAILURES`` wrong attempts from one client address the e-mail is locked out
-    there for a while (as officers' are, ``exhibit.accounts.lockout``), whatever is then given.
+    there for a while (as officers' are, ``exhibit.accounts.lockout``), whatever is then given:
+    ``Refusal.LOCKED`` from the attempt that locks it on, so the partner is told to wait.
 
     Both outcomes are audited; a refusal returns (rather than raises) so that the caller's
     transaction commits its audit event.
@@ -187,9 +189,9 @@ async def authenticate(
             object_id=account.id if account else 0,
             details={"locked": locked},
         )
-        if not locked:
-            await record_failure(session, lockout_key, client)
-        return None
+        if locked or await record_failure(session, lockout_key, client):
+            return Refusal.LOCKED
+        return Refusal.WRONG
     await clear_failures(session, lockout_key, client)
     await audit.record(
         session,

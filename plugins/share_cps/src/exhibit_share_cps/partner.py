@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.passwords import WeakPassword
+from exhibit.accounts.sign_in import Refusal
 from exhibit.api.shares import stream_file_then_delete, write_bundle_file
 from exhibit.audit import log as audit
 from exhibit.cases.models import Case
@@ -59,6 +60,7 @@ from exhibit_share_cps.targets import CpsPortal
 AnyRequest = Request[Any, Any, Any]
 PARTNER_ID, PARTNER_FORCE = "share_cps_partner", "share_cps_force"
 SIGN_IN_REFUSED = "Email, password or code is wrong"
+SIGN_IN_LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 
 
 async def _force(platform: Platform, slug: str) -> Force:
@@ -176,13 +178,14 @@ class PartnerArea(Controller):
                 code,
                 client=request.client.host if request.client else "",
             )
-        if account is None:
+        if isinstance(account, Refusal):
+            locked = account == Refusal.LOCKED
             return page(
                 "sign_in.html",
-                status_code=400,
+                status_code=429 if locked else 400,
                 force=force,
                 email=email.strip(),
-                error=SIGN_IN_REFUSED,
+                error=SIGN_IN_LOCKED if locked else SIGN_IN_REFUSED,
             )
         request.set_session({PARTNER_ID: account.id, PARTNER_FORCE: force.id})
         rotate_session(request)
