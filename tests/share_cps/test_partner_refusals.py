@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pyotp
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
@@ -49,7 +50,7 @@ async def _enrolled(platform: Platform, force_id: int) -> pyotp.TOTP:
     return totp
 
 
-async def _sign_in(client: AsyncTestClient, totp: pyotp.TOTP) -> None:
+async def _sign_in(client: AsyncTestClient[Litestar], totp: pyotp.TOTP) -> None:
     page = await client.get(f"{BASE}/sign-in")
     done = await client.post(
         f"{BASE}/sign-in",
@@ -65,7 +66,7 @@ async def _sign_in(client: AsyncTestClient, totp: pyotp.TOTP) -> None:
 
 
 async def _share(
-    client: AsyncTestClient, officer: dict[str, str], world: World, **body: Any
+    client: AsyncTestClient[Litestar], officer: dict[str, str], world: World, **body: Any
 ) -> int:
     """The id of a share of the redacted and disclosure exhibits to the prosecutor."""
     made = await client.post(
@@ -99,7 +100,7 @@ async def _events(platform: Platform, force_id: int, share_id: int, action: str)
 
 
 async def test_a_share_through_the_drop_is_not_in_the_partner_area(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
@@ -118,7 +119,7 @@ async def test_a_share_through_the_drop_is_not_in_the_partner_area(
 
 
 async def test_the_bundle_is_a_sandboxed_uncached_attachment(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
@@ -138,7 +139,7 @@ async def test_the_bundle_is_a_sandboxed_uncached_attachment(
 
 
 async def test_a_refused_download_is_not_audited_as_a_download(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
@@ -158,7 +159,7 @@ async def test_a_refused_download_is_not_audited_as_a_download(
 
 
 async def test_refusals_are_partner_pages_that_say_what_to_do(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
@@ -186,7 +187,7 @@ async def test_refusals_are_partner_pages_that_say_what_to_do(
 
 
 async def test_a_sign_in_holding_a_nul_is_refused_not_a_failure(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     await make_world(cps_platform)
     page = await client.get(f"{BASE}/sign-in")
@@ -205,7 +206,7 @@ async def test_a_sign_in_holding_a_nul_is_refused_not_a_failure(
 
 
 async def test_form_errors_name_the_field_to_fix(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     page = await client.get(f"{BASE}/sign-in")
@@ -264,16 +265,25 @@ async def test_form_errors_name_the_field_to_fix(
 
 
 async def test_continuity_is_in_words_and_names_officers_not_the_witness(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
     share_id = await _share(client, officer, world)
-    await _share(client, officer, world, recipient="other@cps.test")
+    other = await _share(client, officer, world, recipient="other@cps.test")
+    revoked = await client.post(
+        f"/api/v1/shares/{other}/revoke",
+        json={"reason": "sent to the wrong lawyer"},
+        headers=officer,
+    )
+    assert revoked.status_code in (200, 201), revoked.text
     await _sign_in(client, totp)
 
+    await client.get(f"{BASE}/shares/{share_id}")
     shown = (await client.get(f"{BASE}/shares/{share_id}")).text
+    assert 'data-action="share.viewed"' in shown  # this share's own steps are there
+    assert 'data-action="share.revoked"' not in shown  # another share's are not
     assert "UTC: Received, by the witness</li>" in shown
     assert "UTC: Shared, by Someone (officer)</li>" in shown
     assert 'data-action="evidence.received"' in shown
@@ -282,7 +292,9 @@ async def test_continuity_is_in_words_and_names_officers_not_the_witness(
     assert "other@cps.test" not in shown
 
 
-async def test_signing_out_is_audited(cps_platform: Platform, client: AsyncTestClient) -> None:
+async def test_signing_out_is_audited(
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
+) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
     await _sign_in(client, totp)
@@ -304,7 +316,7 @@ async def test_signing_out_is_audited(cps_platform: Platform, client: AsyncTestC
 
 
 async def test_an_expired_share_is_refused_on_the_next_request(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
@@ -326,7 +338,7 @@ async def test_an_expired_share_is_refused_on_the_next_request(
 
 
 async def test_a_locked_out_prosecutor_is_told_to_wait(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)

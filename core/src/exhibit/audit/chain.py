@@ -3,20 +3,24 @@
 This module has no database code so that anyone holding an exported chain segment can
 verify it offline with the same rules.
 
-An event's hash is SHA-256 over the canonical JSON (sorted keys, no whitespace, UTC
-timestamps in ISO 8601 with microseconds) of its fields and the previous event's hash.
-The first event of a force commits to ``GENESIS_HASH``.
+An event's hash is SHA-256 over the canonical JSON (UTF-8, sorted keys, no whitespace;
+``occurred_at`` in UTC as ISO 8601 ending in ``Z``, with microseconds unless they are
+zero) of its fields and the previous event's hash. The first event of a force commits to
+``GENESIS_HASH``. A time without a zone names no instant, so it is refused, never guessed
+from the checking machine's own zone.
 """
 
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 GENESIS_HASH = "0" * 64
 _encoder = msgspec.json.Encoder(order="sorted")
+ZonedDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""A timestamp that must carry its zone (read from JSON: refused without one)."""
 
 
 class ChainedEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,7 +28,7 @@ class ChainedEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     force_id: int
     seq: int
-    occurred_at: datetime
+    occurred_at: ZonedDatetime
     actor: str
     action: str
     object_type: str
@@ -42,7 +46,12 @@ class ChainBreak(msgspec.Struct, frozen=True):
 
 
 def event_hash(event: ChainedEvent) -> str:
-    """The SHA-256 (hex) that an event with this content must carry."""
+    """The SHA-256 (hex) that an event with this content must carry.
+
+    ValueError for a time without a zone.
+    """
+    if event.occurred_at.utcoffset() is None:
+        raise ValueError(f"event {event.seq}: its time has no time zone")
     canonical = msgspec.structs.replace(event, occurred_at=event.occurred_at.astimezone(UTC))
     return hashlib.sha256(_encoder.encode(canonical)).hexdigest()
 

@@ -1,21 +1,23 @@
 """An item's continuity history: every step from receipt to now, and who took it.
 
-Built from the force's audit log (receipt, views, downloads, decisions, disposal), the
-item's derivatives (with their provenance) and its shares, oldest first. Actors are named:
+Built from the force's audit log (receipt, views, downloads, decisions, disposal; and what
+happened to each share holding the item: bundles exported, delivered, viewed or downloaded
+by the recipient, revoked), the item's derivatives (with their provenance) and its shares,
+oldest first. Actors are named:
 ``user:<id>`` becomes the user's name and role, ``witness:request:<id>`` the witness the
-request was sent to.
+request was sent to, ``partner:<id>`` the partner's address.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.audit.models import AuditEvent
 from exhibit.evidence.models import Derivative, EvidenceItem
-from exhibit.sharing.models import Share, ShareItem
+from exhibit.sharing.models import PartnerAccount, Share, ShareItem
 from exhibit.uploads.models import EvidenceRequest
 
 ACTION_LABELS = {
@@ -40,6 +42,14 @@ ACTION_LABELS = {
     "media.processed": "Media processed",
     "media.processing_failed": "Media processing failed",
     "item.shared": "Shared",
+    "item.integrity_failed": "Stored copy no longer matches its SHA-256",
+    "share.bundle_exported": "Share bundle exported",
+    "share.bundle_export_failed": "Share bundle export failed (nothing given out)",
+    "share.delivered": "Share delivered",
+    "share.delivery_failed": "Share delivery failed",
+    "share.viewed": "Share viewed by its recipient",
+    "share.downloaded": "Share downloaded by its recipient",
+    "share.revoked": "Share revoked",
 }
 
 
@@ -58,17 +68,28 @@ class Step:
     audit_hash: str
     source_id: int | None = None
     """For a step read from the derivative or share table: that row's id."""
+    share_id: int | None = None
+    """For a step of one of the item's shares (made, exported, delivered, opened, revoked):
+    that share, so that a partner is shown only their own share's steps."""
 
 
 async def continuity(session: AsyncSession, item: EvidenceItem) -> list[Step]:
     """The item's history, oldest first (``session`` is scoped to the item's force)."""
-    events = list(
-        await session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.object_type == "item", AuditEvent.object_id == str(item.id))
-            .order_by(AuditEvent.seq)
+    share_ids = [
+        str(share_id)
+        for share_id in await session.scalars(
+            select(ShareItem.share_id).where(ShareItem.item_id == item.id)
         )
-    )
+    ]
+    about_item = and_(AuditEvent.object_type == "item", AuditEvent.object_id == str(item.id))
+    about_shares = and_(AuditEvent.object_type == "share", AuditEvent.object_id.in_(share_ids))
+    events = [
+        e
+        for e in await session.scalars(
+            select(AuditEvent).where(or_(about_item, about_shares)).order_by(AuditEvent.seq)
+        )
+        if _concerns(e, item.id)
+    ]
     names = await _actor_names(session, {e.actor for e in events})
     steps = [
         Step(
@@ -78,9 +99,10 @@ async def continuity(session: AsyncSession, item: EvidenceItem) -> list[Step]:
             actor=e.actor,
             who=names.get(e.actor, e.actor),
             reason=e.reason,
-            detail=_detail(e.details),
+            detail=_event_detail(e),
             audit_seq=e.seq,
             audit_hash=e.hash,
+            share_id=int(e.object_id) if e.object_type == "share" else None,
         )
         for e in events
     ]
@@ -95,6 +117,20 @@ async def continuity(session: AsyncSession, item: EvidenceItem) -> list[Step]:
     ]
     steps += [s for s in await _share_steps(session, item.id) if s.source_id not in logged_shares]
     return sorted(steps, key=lambda s: (s.at, s.audit_seq or 0))
+
+
+def _concerns(event: AuditEvent, item_id: int) -> bool:
+    """Whether a share's event belongs in the item's history.
+
+    Not its creation (the item's own ``item.shared`` event says it, with the copy and the
+    reason), nor an event about another item of the share (``details.item_id``).
+    """
+    if event.object_type != "share":
+        return True
+    if event.action == "share.created":
+        return False
+    named = event.details.get("item_id")
+    return named is None or named == item_id
 
 
 async def _derivative_steps(session: AsyncSession, item_id: int) -> list[Step]:
@@ -146,29 +182,43 @@ async def _share_steps(session: AsyncSession, item_id: int) -> list[Step]:
                 audit_seq=None,
                 audit_hash="",
                 source_id=share.id,
+                share_id=share.id,
             )
         )
     return steps
 
 
 async def _actor_names(session: AsyncSession, actors: set[str]) -> dict[str, str]:
-    user_ids = {int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()}
-    request_ids = {
-        int(a[16:]) for a in actors if a.startswith("witness:request:") and a[16:].isdigit()
-    }
-    names: dict[str, str] = {}
-    if user_ids:
-        for user in await session.scalars(select(User).where(User.id.in_(user_ids))):
-            names[f"user:{user.id}"] = f"{user.name} ({user.role.value.replace('_', ' ')})"
-    if request_ids:
-        rows = await session.execute(
-            select(EvidenceRequest.id, EvidenceRequest.recipient_name).where(
-                EvidenceRequest.id.in_(request_ids)
-            )
+    users = await session.scalars(select(User).where(User.id.in_(_ids(actors, "user:"))))
+    names = {f"user:{u.id}": f"{u.name} ({u.role.value.replace('_', ' ')})" for u in users}
+    requests = await session.execute(
+        select(EvidenceRequest.id, EvidenceRequest.recipient_name).where(
+            EvidenceRequest.id.in_(_ids(actors, "witness:request:"))
         )
-        for request_id, name in rows:
-            names[f"witness:request:{request_id}"] = f"{name} (witness, request {request_id})"
+    )
+    for request_id, name in requests:
+        names[f"witness:request:{request_id}"] = f"{name} (witness, request {request_id})"
+    partners = await session.execute(
+        select(PartnerAccount.id, PartnerAccount.email).where(
+            PartnerAccount.id.in_(_ids(actors, "partner:"))
+        )
+    )
+    for partner_id, email in partners:
+        names[f"partner:{partner_id}"] = f"{email} (partner)"
     return names
+
+
+def _ids(actors: set[str], prefix: str) -> set[int]:
+    """The numbers of the actors written ``<prefix><number>``."""
+    return {
+        int(a[len(prefix) :]) for a in actors if a.startswith(prefix) and a[len(prefix) :].isdigit()
+    }
+
+
+def _event_detail(event: AuditEvent) -> str:
+    if event.object_type == "share":
+        return _detail({"share": event.object_id, **event.details})
+    return _detail(event.details)
 
 
 def _detail(details: dict[str, object]) -> str:

@@ -57,7 +57,26 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class BundleIntegrityError(RuntimeError):
-    """A stored file no longer matches the hash recorded for it; nothing may be exported."""
+    """A stored file no longer matches the hash recorded for it; nothing may be exported.
+
+    ``item_id`` names the item whose stored copy (its original, or ``derivative_id``) was
+    read, ``expected`` and ``found`` the SHA-256 and size recorded and read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        item_id: int,
+        derivative_id: int | None,
+        expected: tuple[str, int],
+        found: tuple[str, int],
+    ) -> None:
+        super().__init__(message)
+        self.item_id = item_id
+        self.derivative_id = derivative_id
+        self.expected = expected
+        self.found = found
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,8 @@ class _File:
     storage_key: str
     sha256: str
     exhibit: ManifestExhibit
+    item_id: int
+    derivative_id: int | None
 
 
 @dataclass(frozen=True)
@@ -95,10 +116,23 @@ async def export_bundle(
     """Write the bundle of a live share to ``out`` and return its manifest.
 
     The export is audited (``share.bundle_exported``) before the bundle is written, so the
-    bundle's own audit segment ends with it. ``recipient`` limits the export to a share made
-    to that address (for the partner's own downloads).
+    bundle's own audit segment ends with it; an export that then fails is audited too
+    (``share.bundle_export_failed``, and ``item.integrity_failed`` when a stored file no
+    longer matches its hash), so the log never shows a bundle that was not given out.
+    ``recipient`` limits the export to a share made to that address (for the partner's own
+    downloads).
     """
     plan = await _plan(platform, force_id, share_id, actor, recipient)
+    try:
+        return await _write_bundle(platform, force_id, plan, out, actor)
+    except Exception as exc:
+        await _record_failure(platform, force_id, plan, actor, exc)
+        raise
+
+
+async def _write_bundle(
+    platform: Platform, force_id: int, plan: _Plan, out: BinaryIO, actor: str
+) -> Manifest:
     exported_at = utcnow()
     with zipfile.ZipFile(out, "w", allowZip64=True) as bundle:
         exhibits = [await _copy_file(bundle, f) for f in plan.files]
@@ -135,6 +169,41 @@ async def export_bundle(
         bundle.writestr(_info(MANIFEST, deflate=True), manifest_bytes)
         bundle.writestr(_info(SIGNATURE, deflate=True), msgspec.json.encode(signature))
     return manifest
+
+
+async def _record_failure(
+    platform: Platform, force_id: int, plan: _Plan, actor: str, error: Exception
+) -> None:
+    """Audit that the export recorded as event ``plan.exported_at_seq`` gave nothing out."""
+    async with force_transaction(platform, force_id) as tx:
+        if isinstance(error, BundleIntegrityError):
+            await audit.record(
+                tx.session,
+                force_id,
+                actor=actor,
+                action="item.integrity_failed",
+                object_type="item",
+                object_id=error.item_id,
+                reason=str(error),
+                details={
+                    "share_id": plan.share.id,
+                    "derivative_id": error.derivative_id,
+                    "expected_sha256": error.expected[0],
+                    "expected_size": error.expected[1],
+                    "found_sha256": error.found[0],
+                    "found_size": error.found[1],
+                },
+            )
+        await audit.record(
+            tx.session,
+            force_id,
+            actor=actor,
+            action="share.bundle_export_failed",
+            object_type="share",
+            object_id=plan.share.id,
+            reason=str(error)[:2000] or type(error).__name__,
+            details={"export_event": plan.exported_at_seq, "error": type(error).__name__},
+        )
 
 
 async def _plan(
@@ -234,7 +303,7 @@ def _file(
     provided = platform.plugins.storage_backends.get(backend_key)
     config = enabled.get(provided.plugin_id) if provided else None
     backend = platform.storage(force, backend_key, config)
-    return _File(path, backend, key, sha, exhibit)
+    return _File(path, backend, key, sha, exhibit, item.id, derivative.id if derivative else None)
 
 
 async def _copy_file(bundle: zipfile.ZipFile, file: _File) -> ManifestExhibit:
@@ -247,7 +316,11 @@ async def _copy_file(bundle: zipfile.ZipFile, file: _File) -> ManifestExhibit:
     if digest.hexdigest() != file.sha256 or size != file.exhibit.file.size:
         raise BundleIntegrityError(
             f"the stored copy of {file.exhibit.exhibit_reference} no longer matches its "
-            "recorded SHA-256; the bundle was not exported"
+            "recorded SHA-256; the bundle was not exported",
+            item_id=file.item_id,
+            derivative_id=file.derivative_id,
+            expected=(file.sha256, file.exhibit.file.size),
+            found=(digest.hexdigest(), size),
         )
     return file.exhibit
 

@@ -256,7 +256,15 @@ class PartnerArea(Controller):
             except (ShareUnavailable, ValueError):
                 return refusal(UNAVAILABLE, status_code=404, force=force, partner=partner)
             case = await tx.session.get(Case, share.case_id)
-            history = {copy.item.id: await continuity(tx.session, copy.item) for copy in copies}
+            # Of the item's shares, only this one's steps: not who else it was shared with.
+            history = {
+                copy.item.id: [
+                    step
+                    for step in await continuity(tx.session, copy.item)
+                    if step.share_id in (None, share.id)
+                ]
+                for copy in copies
+            }
             await record_access(tx.session, share, "share.viewed", actor=f"partner:{partner.id}")
         return page(
             "share.html",

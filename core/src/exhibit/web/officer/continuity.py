@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -16,6 +17,7 @@ from exhibit.evidence.models import EvidenceItem
 from exhibit.evidence.review import actor_of
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.uk_time import uk_time
 from exhibit.web.officer.form_values import spreadsheet_cell
 from exhibit.web.officer.item_queries import find_item
 from exhibit.web.officer.pages import AnyRequest, page
@@ -33,6 +35,16 @@ CSV_COLUMNS = [
     "seq",
     "hash",
 ]
+
+
+def step_time(moment: datetime) -> str:
+    """A step's time for a report a court may read: UK time to the second, zone named."""
+    return uk_time(moment).strftime("%d %b %Y %H:%M:%S %Z")
+
+
+def step_time_utc(moment: datetime) -> str:
+    """A step's time in UTC (ISO 8601), for the machine-readable attribute."""
+    return moment.astimezone(UTC).isoformat()
 
 
 async def _history(
@@ -72,6 +84,8 @@ async def continuity_page(
         user=user,
         item=item,
         steps=steps,
+        step_time=step_time,
+        step_time_utc=step_time_utc,
         print_stylesheet=PRINT_STYLESHEET,
     )
 
@@ -91,7 +105,7 @@ async def continuity_csv(
     writer.writerow(CSV_COLUMNS)
     for step in steps:
         row = [
-            step.at.isoformat(),
+            step_time_utc(step.at),
             step.action,
             step.label,
             step.who,
