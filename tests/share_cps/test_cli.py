@@ -1,6 +1,13 @@
 """``exhibit share_cps public-key``: the force's key for prosecutors, or one line saying why not."""
 
+import hashlib
 from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
 
 from exhibit.platform import Platform
 from exhibit.settings import Settings
@@ -16,7 +23,14 @@ async def test_the_public_key_is_written_or_the_failure_named_in_one_line(
         settings, "share_cps", "public-key", "--force", "kent", "--output", str(tmp_path / "k.pem")
     )
     assert written.returncode == 0, written.stderr
-    assert (tmp_path / "k.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    pem = (tmp_path / "k.pem").read_text()
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----")
+    # The fingerprint to read out to a prosecutor: SHA-256 of the key's raw 32 bytes.
+    raw = load_pem_public_key(pem.encode()).public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert f"fingerprint: {hashlib.sha256(raw).hexdigest()}" in written.stdout
+    printed = run_exhibit(settings, "share_cps", "public-key", "--force", "kent")
+    assert printed.stdout == pem
+    assert f"fingerprint: {hashlib.sha256(raw).hexdigest()}" in printed.stderr
 
     nowhere = tmp_path / "no-such-folder" / "k.pem"
     refused = run_exhibit(

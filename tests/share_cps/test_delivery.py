@@ -28,7 +28,7 @@ from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig, load_config
 from exhibit.sharing.bundle_verify import verify_bundle
 from exhibit.sharing.models import DeliveryState, ShareDelivery
-from exhibit.sharing.service import DELIVERY_ATTEMPTS, NewShare, create_share
+from exhibit.sharing.service import DELIVERY_ATTEMPTS, NewShare, create_share, revoke_share
 from exhibit.sharing.signing import public_raw, signing_key
 from exhibit_share_cps.config import ShareCpsConfig
 from tests.share_cps.helpers import drain
@@ -281,3 +281,37 @@ def test_drop_configuration_is_validated_strictly(cps_platform: Platform) -> Non
     ]:
         with pytest.raises(InvalidPluginConfig, match=complaint):
             load_config("share_cps", ShareCpsConfig, bad, box, force_slug="kent")
+
+
+async def test_a_share_revoked_before_its_delivery_is_not_sent_and_that_is_audited(
+    cps_platform: Platform, s3: Any, s3_endpoint: str
+) -> None:
+    bucket = f"cps-drop-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    drop = {
+        "kind": "s3",
+        "bucket": bucket,
+        "region": "us-east-1",
+        "endpoint_url": s3_endpoint,
+        "access_key_id": KEY_ID,
+        "secret_access_key": {"value": SECRET},
+    }
+    world = await make_world(cps_platform, config={"drop": drop})
+    share_id = await _share(cps_platform, world)
+    async with force_transaction(cps_platform, world.scene.force_id) as tx:
+        await revoke_share(tx.session, share_id, actor="test", reason="the wrong unit")
+    await drain(cps_platform)
+
+    assert (await _delivery(cps_platform, world.scene.force_id, share_id)).state is (
+        DeliveryState.WITHDRAWN
+    )
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    async with cps_platform.force_session(world.scene.force_id) as session:
+        actions = list(
+            await session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "share", AuditEvent.object_id == str(share_id))
+                .order_by(AuditEvent.seq)
+            )
+        )
+    assert actions == ["share.created", "share.revoked", "share.delivery_withdrawn"]

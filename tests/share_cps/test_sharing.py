@@ -2,6 +2,7 @@
 
 import hashlib
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
@@ -28,7 +29,7 @@ async def _count(platform: Platform, force_id: int, model: type) -> int:
 
 
 async def test_a_sensitive_item_is_refused_and_nothing_is_written(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -52,7 +53,7 @@ async def test_a_sensitive_item_is_refused_and_nothing_is_written(
 
 
 async def test_the_default_copy_is_the_redacted_one_with_the_originals_hash_and_provenance(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -86,11 +87,15 @@ async def test_the_default_copy_is_the_redacted_one_with_the_originals_hash_and_
     assert first["provenance"]["input_sha256"] == original_hash
     assert first["witness_reference"]
     assert world.redacted.original not in b"".join(members.values())
-    assert "PT/1" in members["schedule.html"].decode()
+    schedule = members["schedule.html"].decode()
+    assert "PT/1" in schedule
+    # How to check it, offline and without Exhibit, against the key's fingerprint.
+    assert f"fingerprint is\n<code>{manifest['signing_key']}</code>" in schedule
+    assert "openssl pkeyutl -verify" in schedule
 
 
 async def test_sharing_an_original_needs_an_explicit_choice_and_a_reason(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -133,7 +138,7 @@ async def test_sharing_an_original_needs_an_explicit_choice_and_a_reason(
 
 
 async def test_a_unit_configured_by_the_force_can_be_the_recipient(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -154,7 +159,7 @@ async def test_a_unit_configured_by_the_force_can_be_the_recipient(
 
 
 async def test_revocation_takes_effect_at_once_and_everything_is_audited(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -195,7 +200,7 @@ async def test_revocation_takes_effect_at_once_and_everything_is_audited(
 
 
 async def test_a_share_of_one_force_is_invisible_to_another(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     kent = await make_world(cps_platform, "kent")
     essex = await make_world(cps_platform, "essex")

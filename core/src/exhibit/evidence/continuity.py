@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "share.bundle_export_failed": "Share bundle export failed (nothing given out)",
     "share.delivered": "Share delivered",
     "share.delivery_failed": "Share delivery failed",
+    "share.delivery_withdrawn": "Share delivery withdrawn (revoked first, nothing sent)",
     "share.viewed": "Share viewed by its recipient",
     "share.downloaded": "Share downloaded by its recipient",
     "share.revoked": "Share revoked",

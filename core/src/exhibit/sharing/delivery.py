@@ -105,8 +105,9 @@ async def _record(
                 delivery.state = DeliveryState.FAILED
                 await _audit(tx.session, force_id, share_id, "share.delivery_failed", delivery)
             return
-        if report is None:
+        if report is None:  # revoked before it went: nothing was sent
             delivery.state = DeliveryState.WITHDRAWN
+            await _audit(tx.session, force_id, share_id, "share.delivery_withdrawn", delivery)
             return
         delivery.state = DeliveryState.DELIVERED if report.delivered else DeliveryState.FAILED
         delivery.reference = (report.reference or "")[:500]

@@ -34,7 +34,20 @@ Share {share.id}, exported {manifest.exported_at.isoformat()}.</p>
 {rows}
 </tbody>
 </table>
-<p>Check this bundle with <code>exhibit verify BUNDLE --public-key FORCE-KEY.pem</code>.</p>
+<h2>How to check this bundle</h2>
+<p>It was signed with the force's key whose fingerprint is
+<code>{escape(manifest.signing_key)}</code>. Confirm that fingerprint with the force by
+another channel than the one that brought this bundle (a phone call), and ask the force
+for its public key file (PEM).</p>
+<p>With Exhibit, offline: <code>exhibit verify BUNDLE --public-key FORCE-KEY.pem</code>
+checks every file, the signature and the audit segment, and names anything that fails.</p>
+<p>Without Exhibit: unzip the bundle; <code>sha256sum files/*</code> must give the hashes in
+the table above (and in <code>manifest.json</code>); the signature in
+<code>signature.json</code> (base64) is Ed25519 over the exact bytes of
+<code>manifest.json</code>, checked with OpenSSL 3 as
+<code>openssl pkeyutl -verify -pubin -inkey FORCE-KEY.pem -rawin -in manifest.json
+-sigfile SIGNATURE.bin</code> once decoded into <code>SIGNATURE.bin</code>. The force's guide
+"Verifying evidence" gives every step, the audit segment's too.</p>
 </body>
 </html>
 """
