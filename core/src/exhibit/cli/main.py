@@ -20,12 +20,11 @@ from exhibit.accounts.service import (
     list_api_tokens,
     revoke_api_token,
 )
-from exhibit.audit.verify import ChainHead, verify_force_chain
 from exhibit.cli.allocator import limit_malloc_arenas
+from exhibit.cli.audit import audit
 from exhibit.cli.demo import run_demo
 from exhibit.cli.runtime import run_with_platform, settings_from_environment
 from exhibit.cli.verify import verify
-from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin, set_plugin_enabled
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_by_slug, force_transaction
@@ -322,61 +321,7 @@ def plugins_list() -> None:
         click.echo(f"{info.id:<24} {info.version:<10} {origin}")
 
 
-@cli.group()
-def audit() -> None:
-    """Check the audit log."""
-
-
-@audit.command("verify")
-@click.option("--force", "force_slug", default=None, help="Only this force (default: all).")
-@click.option(
-    "--head",
-    "noted_head",
-    default=None,
-    metavar="SEQ:HASH",
-    help="A head an earlier check printed for --force: it must still be in the chain, "
-    "unchanged (finds events cut from the end).",
-)
-def audit_verify(force_slug: str | None, noted_head: str | None) -> None:
-    """Verify each force's audit hash chain; name the first broken event.
-
-    Each chain's head (its last event, SEQ:HASH) is printed: note it somewhere the database's
-    administrators cannot change, and check it later with --head.
-    """
-    if noted_head is not None and force_slug is None:
-        raise click.UsageError("--head checks one force's chain: give --force too")
-    try:
-        head = ChainHead.parse(noted_head) if noted_head is not None else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--head") from None
-
-    async def work(platform: Platform) -> list[tuple[str, Any]]:
-        async with platform.system_session() as session:
-            query = select(Force.id, Force.slug).order_by(Force.slug)
-            if force_slug:
-                query = query.where(Force.slug == force_slug)
-            forces = (await session.execute(query)).all()
-        if not forces:
-            raise LookupError(f"no force {force_slug!r}" if force_slug else "no forces yet")
-        reports = []
-        for force_id, slug in forces:
-            async with platform.force_session(force_id) as session:
-                reports.append((slug, await verify_force_chain(session, force_id, head)))
-        return reports
-
-    failed = False
-    for slug, report in run_with_platform(work):
-        if report.ok:
-            click.echo(f"{slug}: ok ({report.events} events; head {report.head or 'none'})")
-        else:
-            failed = True
-            click.echo(
-                f"{slug}: BROKEN at event {report.broken.seq}: {report.broken.problem}", err=True
-            )
-    if failed:
-        raise SystemExit(1)
-
-
+cli.add_command(audit)
 cli.add_command(verify)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from exhibit.audit import log as audit
 from exhibit.audit.log import chained_content
 from exhibit.audit.models import AuditEvent
+from exhibit.audit.segment import FullEvent, LinkOnly, encode_line
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
 from exhibit.forces.plugin_settings import enabled_plugins
@@ -36,8 +37,6 @@ from exhibit.sharing.bundle_format import (
     SIGNATURE,
     AuditAnchor,
     BundleFile,
-    FullEvent,
-    LinkOnly,
     Manifest,
     ManifestExhibit,
     Provenance,
@@ -356,7 +355,7 @@ async def _write_segment(
                         line = FullEvent(content=chained_content(event), hash=event.hash)
                     else:
                         line = LinkOnly(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
-                    out.write(msgspec.json.encode(line) + b"\n")
+                    out.write(encode_line(line))
                     last_seq, last_hash = event.seq, event.hash
                 next_seq = last_seq + 1
     return AuditAnchor(

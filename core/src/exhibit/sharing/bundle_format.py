@@ -23,8 +23,6 @@ from typing import Any
 
 import msgspec
 
-from exhibit.audit.chain import ChainedEvent
-
 FORMAT = "exhibit-share-bundle/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
@@ -121,23 +119,6 @@ class Signature(msgspec.Struct, frozen=True, kw_only=True):
     key_fingerprint: str
     signature: str
 
-
-class FullEvent(msgspec.Struct, frozen=True, kw_only=True, tag="event", tag_field="form"):
-    """An audit event given in full: its hashed content and stored hash."""
-
-    content: ChainedEvent
-    hash: str
-
-
-class LinkOnly(msgspec.Struct, frozen=True, kw_only=True, tag="link", tag_field="form"):
-    """An audit event about something else: only what chains it to its neighbours."""
-
-    seq: int
-    prev_hash: str
-    hash: str
-
-
-SegmentLine = FullEvent | LinkOnly
 
 manifest_encoder = msgspec.json.Encoder(order="sorted")
 

@@ -13,20 +13,19 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from exhibit.audit.chain import event_hash
+from exhibit.audit.segment import walk
 from exhibit.sharing.bundle_format import (
     AUDIT_SEGMENT,
     MANIFEST,
     SIGNATURE,
     BundleFile,
-    FullEvent,
-    LinkOnly,
     Manifest,
     Signature,
     key_fingerprint,
@@ -47,7 +46,6 @@ _ZIP_ERRORS = (
     OSError,
     ValueError,
 )
-_segment_decoder = msgspec.json.Decoder(FullEvent | LinkOnly)
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -258,52 +256,41 @@ def _check_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, li
         return 0, [Finding(AUDIT_SEGMENT, f"cannot be read ({exc}): it was altered or damaged")]
 
 
+class _LineTooLong(Exception):
+    """A segment line longer than any event could be."""
+
+
+def _lines(segment: IO[bytes]) -> Iterator[bytes]:
+    while raw := segment.readline(_MAX_SEGMENT_LINE + 1):
+        if len(raw) > _MAX_SEGMENT_LINE:
+            raise _LineTooLong
+        yield raw
+
+
 def _walk_segment(bundle: zipfile.ZipFile, manifest: Manifest) -> tuple[int, list[Finding]]:
-    """Walk the segment: contiguous seqs, each linked to the one before, full events hashed."""
+    """Walk the segment (``exhibit.audit.segment.walk``), then hold it to the signed anchor."""
     anchor = manifest.audit
     subject = anchor.path
-    expected_seq, expected_prev = anchor.first_seq, anchor.start_prev_hash
-    full_given: list[int] = []
-    count = 0
-    with bundle.open(AUDIT_SEGMENT) as lines:
-        while raw := lines.readline(_MAX_SEGMENT_LINE + 1):
-            if len(raw) > _MAX_SEGMENT_LINE:
-                return count, [Finding(subject, f"line {count + 1} is longer than allowed")]
-            if not raw.strip():
-                continue
-            try:
-                line = _segment_decoder.decode(raw)
-            except msgspec.DecodeError as exc:
-                return count, [Finding(subject, f"line {count + 1} is not an audit event ({exc})")]
-            seq = line.content.seq if isinstance(line, FullEvent) else line.seq
-            prev = line.content.prev_hash if isinstance(line, FullEvent) else line.prev_hash
-            if seq != expected_seq:
-                return count, [
-                    Finding(subject, f"event {expected_seq} is missing (found event {seq})")
-                ]
-            if prev != expected_prev:
-                return count, [
-                    Finding(subject, f"event {seq} does not commit to the previous event's hash")
-                ]
-            if isinstance(line, FullEvent):
-                full_given.append(seq)
-                if event_hash(line.content) != line.hash:
-                    return count, [
-                        Finding(subject, f"event {seq} does not match its hash (altered)")
-                    ]
-            count += 1
-            expected_seq, expected_prev = seq + 1, line.hash
-    if expected_seq - 1 != anchor.last_seq or expected_prev != anchor.last_hash:
-        return count, [
+    with bundle.open(AUDIT_SEGMENT) as segment:
+        try:
+            found = walk(
+                _lines(segment), first_seq=anchor.first_seq, start_prev_hash=anchor.start_prev_hash
+            )
+        except _LineTooLong:
+            return 0, [Finding(subject, "a line is longer than allowed")]
+    if found.problem is not None:
+        return found.count, [Finding(subject, found.problem)]
+    if found.last_seq != anchor.last_seq or found.last_hash != anchor.last_hash:
+        return found.count, [
             Finding(
                 subject,
-                f"the segment ends at event {expected_seq - 1}, but the signed manifest says it "
+                f"the segment ends at event {found.last_seq}, but the signed manifest says it "
                 f"ends at event {anchor.last_seq} (events removed or added)",
             )
         ]
-    if full_given != anchor.full_events:
-        withheld = sorted(set(anchor.full_events) - set(full_given))
-        return count, [
+    if found.full_events != anchor.full_events:
+        withheld = sorted(set(anchor.full_events) - set(found.full_events))
+        return found.count, [
             Finding(subject, f"events {withheld} are not given in full as the manifest says")
         ]
-    return count, []
+    return found.count, []

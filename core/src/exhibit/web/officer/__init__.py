@@ -11,7 +11,7 @@ from exhibit.web.officer.admin_force import ADMIN_FORCE_HANDLERS
 from exhibit.web.officer.admin_plugins import ADMIN_PLUGIN_HANDLERS
 from exhibit.web.officer.admin_user_access import ADMIN_ACCESS_HANDLERS
 from exhibit.web.officer.admin_users import ADMIN_USER_HANDLERS
-from exhibit.web.officer.audit_search import audit_csv, audit_page, audit_verify
+from exhibit.web.officer.audit_search import audit_chain, audit_csv, audit_page, audit_verify
 from exhibit.web.officer.case_closure import CASE_CLOSURE_HANDLERS
 from exhibit.web.officer.case_details import CASE_DETAIL_HANDLERS
 from exhibit.web.officer.cases import case_page, cases_page, open_case_submit
@@ -64,6 +64,7 @@ def officer_router() -> Router:
             revoke_token,
             audit_page,
             audit_csv,
+            audit_chain,
             audit_verify,
             *ADMIN_USER_HANDLERS,
             *ADMIN_ACCESS_HANDLERS,

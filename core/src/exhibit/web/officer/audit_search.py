@@ -18,13 +18,14 @@ from urllib.parse import urlencode
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Stream, Template
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.audit import log as audit
+from exhibit.audit.export import chain_lines
 from exhibit.audit.models import AuditEvent
 from exhibit.audit.verify import verify_force_chain
 from exhibit.forces.transaction import force_transaction
@@ -188,6 +189,31 @@ async def audit_csv(
         _csv(events),
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
+
+
+@get("/audit/chain.jsonl", include_in_schema=False, opt=SEARCH)
+async def audit_chain(platform: NamedDependency[Platform], user: NamedDependency[User]) -> Stream:
+    """The force's whole chain, every event in full, to check offline (``exhibit audit check``).
+
+    The download is audited first, so the file ends with its own event.
+    """
+    async with force_transaction(platform, user.force_id) as tx:
+        await audit.record(
+            tx.session,
+            user.force_id,
+            actor=f"user:{user.id}",
+            action="audit.chain_exported",
+            object_type="force",
+            object_id=user.force_id,
+        )
+    return Stream(
+        chain_lines(platform, user.force_id),
+        media_type="application/jsonl",
+        headers={
+            "Content-Disposition": 'attachment; filename="audit-chain.jsonl"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
