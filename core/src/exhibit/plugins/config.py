@@ -6,6 +6,8 @@ A configuration arrives as JSON-like data (from the admin form, the API or the C
 again, its stored ``{"encrypted": "..."}`` form.
 """
 
+import math
+import os
 import re
 from typing import Any
 
@@ -61,6 +63,7 @@ def load_config(
     (``env_prefix``).
     """
     prefix = env_prefix(force_slug)
+    _check_finite(plugin_id, raw, "$")
 
     def dec_hook(target: type, value: Any) -> Any:
         if target is Secret:
@@ -84,6 +87,45 @@ def stored_config(config: msgspec.Struct) -> dict[str, Any]:
     stored = msgspec.to_builtins(config, enc_hook=enc_hook)
     assert isinstance(stored, dict)
     return stored
+
+
+def unset_variables(config: msgspec.Struct) -> list[str]:
+    """The environment variables ``config``'s secrets refer to that this process lacks.
+
+    Such settings are valid (the variable may be set where the plugin runs), but nothing
+    can be sent or stored with them until the operator sets it: the admin page says so.
+    """
+    names: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Secret):
+            name = value.stored_form().get("env")
+            if name is not None and not os.environ.get(name):
+                names.append(name)
+        elif isinstance(value, msgspec.Struct):
+            for field in value.__struct_fields__:
+                walk(getattr(value, field))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(config)
+    return sorted(set(names))
+
+
+def _check_finite(plugin_id: str, raw: Any, path: str) -> None:
+    """Refuse NaN and infinity, which no setting means and PostgreSQL's JSON cannot store."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise InvalidPluginConfig(f"plugin {plugin_id!r}: Expected a finite number - at `{path}`")
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            _check_finite(plugin_id, value, f"{path}.{key}")
+    elif isinstance(raw, list):
+        for index, value in enumerate(raw):
+            _check_finite(plugin_id, value, f"{path}[{index}]")
 
 
 def _secret_from(value: Any, box: SecretBox, prefix: str) -> Secret:

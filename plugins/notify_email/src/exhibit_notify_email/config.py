@@ -49,20 +49,61 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The ``notify_email`` settings of one force."""
+    """Emails to witnesses, through an SMTP relay, Amazon SES or GOV.UK Notify. Saving
+    checks the form of the settings (a Notify key given by value included), not that the
+    provider accepts them: send yourself a test request after changing them."""
 
-    provider: ProviderKey
-    from_address: Address
-    from_name: str = ""
+    provider: Annotated[
+        ProviderKey,
+        msgspec.Meta(
+            title="Provider",
+            description="Who sends the emails; fill in that provider's settings below.",
+        ),
+    ]
+    from_address: Annotated[
+        Address, msgspec.Meta(title="From address", description="Like evidence@force.police.uk.")
+    ]
+    from_name: Annotated[
+        str, msgspec.Meta(title="From name", description="The force's name when empty.")
+    ] = ""
     """Shown as the sender; the force's name when empty."""
-    reply_to: Address | None = None
-    language: Literal["en", "cy"] = "en"
+    reply_to: Annotated[
+        Address | None,
+        msgspec.Meta(title="Reply-To address", description="Where replies go, if not From."),
+    ] = None
+    language: Annotated[
+        Literal["en", "cy"],
+        msgspec.Meta(
+            title="Language of the frame",
+            description="en or cy: the heading and footer around the force's own text.",
+        ),
+    ] = "en"
     """The language of the message's frame (heading, footer); the text is the force's."""
-    fallback: ProviderKey | None = None
-    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=120)] = 20.0
-    smtp: SmtpSettings | None = None
-    ses: SesSettings | None = None
-    govuk_notify: NotifySettings | None = None
+    fallback: Annotated[
+        ProviderKey | None,
+        msgspec.Meta(
+            title="Fallback provider",
+            description="Another provider, with its settings below, for when the first fails.",
+        ),
+    ] = None
+    timeout_seconds: Annotated[
+        float, msgspec.Meta(gt=0, le=120, title="Provider time limit (seconds)")
+    ] = 20.0
+    smtp: Annotated[
+        SmtpSettings | None,
+        msgspec.Meta(
+            title="SMTP relay",
+            description='security is "starttls" (port 587), "tls" (465) or "none".',
+        ),
+    ] = None
+    ses: Annotated[SesSettings | None, msgspec.Meta(title="Amazon SES")] = None
+    govuk_notify: Annotated[
+        NotifySettings | None,
+        msgspec.Meta(
+            title="GOV.UK Notify",
+            description="The email template's subject is ((subject)) and its body ((body)).",
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         check_provider_choice(self, self.provider, self.fallback)

@@ -52,16 +52,40 @@ class SnsSettings(SnsReceiptSettings, forbid_unknown_fields=True, kw_only=True):
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The ``notify_sms`` settings of one force."""
+    """Text messages to witnesses, through GOV.UK Notify, Twilio or Amazon SNS. Saving
+    checks the form of the settings (a Notify key given by value included), not that the
+    provider accepts them: send yourself a test request after changing them."""
 
-    provider: ProviderKey
-    sender_id: SenderId
-    fallback: ProviderKey | None = None
-    max_segments: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
-    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
-    govuk_notify: NotifySettings | None = None
-    twilio: TwilioSettings | None = None
-    sns: SnsSettings | None = None
+    provider: Annotated[
+        ProviderKey,
+        msgspec.Meta(
+            title="Provider",
+            description="Who sends the texts; fill in that provider's settings below.",
+        ),
+    ]
+    sender_id: Annotated[
+        SenderId,
+        msgspec.Meta(
+            title="Sender name",
+            description="Shown as the sender: 3 to 11 letters, digits or spaces, with a letter.",
+        ),
+    ]
+    fallback: Annotated[
+        ProviderKey | None,
+        msgspec.Meta(
+            title="Fallback provider",
+            description="Another provider, with its settings below, for when the first fails.",
+        ),
+    ] = None
+    max_segments: Annotated[
+        int, msgspec.Meta(ge=1, le=10, title="Longest message (text message segments)")
+    ] = 3
+    timeout_seconds: Annotated[
+        float, msgspec.Meta(gt=0, le=120, title="Provider time limit (seconds)")
+    ] = 10.0
+    govuk_notify: Annotated[NotifySettings | None, msgspec.Meta(title="GOV.UK Notify")] = None
+    twilio: Annotated[TwilioSettings | None, msgspec.Meta(title="Twilio")] = None
+    sns: Annotated[SnsSettings | None, msgspec.Meta(title="Amazon SNS")] = None
 
     def __post_init__(self) -> None:
         check_provider_choice(self, self.provider, self.fallback)

@@ -1,6 +1,7 @@
 """A force's configuration of ``share_cps``: its CPS units and, optionally, a drop location."""
 
 import re
+from typing import Annotated
 
 import msgspec
 
@@ -62,10 +63,21 @@ class ShareCpsConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     """``units``: CPS units by name with the address shares to them go to; ``drop``: where
     the ``cps_drop`` target pushes bundles."""
 
-    units: dict[str, str] = msgspec.field(default_factory=dict)
-    drop: S3Drop | SftpDrop | None = None
+    units: Annotated[
+        dict[str, str],
+        msgspec.Meta(
+            title="CPS units",
+            description='Each unit and the address its shares go to: {"SE": "se@cps.gov.uk"}.',
+        ),
+    ] = msgspec.field(default_factory=dict)
+    drop: Annotated[
+        S3Drop | SftpDrop | None,
+        msgspec.Meta(
+            title="Drop location", description="Where the cps_drop target pushes bundles."
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         for name, address in self.units.items():
             if not _EMAIL.match(address):
-                raise ValueError(f"unit {name!r}: {address!r} is not an email address")
+                raise ValueError(f"units: {name!r} has {address!r}, which is not an email address")

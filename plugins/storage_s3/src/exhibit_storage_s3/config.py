@@ -1,6 +1,7 @@
 """A force's settings for keeping its evidence in S3 (the plugin's configuration Struct)."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -8,6 +9,13 @@ from exhibit.plugins import Secret
 
 MiB = 1024 * 1024
 MIN_PART_MIB = 5  # S3 refuses parts under 5 MiB, except the last one
+MAX_LOCK_DAYS = 36_500  # S3's longest retention: 100 years
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]|[a-z0-9]")
+
+
+def _(title: str, description: str = "") -> msgspec.Meta:
+    """A field's label and hint on the admin page."""
+    return msgspec.Meta(title=title, description=description or None)
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -20,29 +28,72 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     ``object_lock_mode`` set means originals are written with that retention mode for
     ``object_lock_days`` days; the bucket must have Object Lock enabled (and no default
     retention rule, which would lock the plugin's staging objects too).
+
+    Saving checks the settings, not the bucket: check that afterwards with
+    ``exhibit storage_s3 check --force SLUG``.
     """
 
-    bucket: str
-    prefix: str = ""
-    region: str | None = None
-    endpoint_url: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: Secret | None = None
-    encryption: Literal["none", "SSE-S3", "SSE-KMS"] = "SSE-S3"
-    kms_key_id: str | None = None
-    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] | None = None
-    object_lock_days: int = 0
-    presigned_downloads: bool = False
-    presigned_expiry_seconds: int = 300
-    part_size_mib: int = 8
-    abandoned_after_hours: int = 48
-    lock_lease_seconds: int = 60
-    max_attempts: int = 6
+    bucket: Annotated[
+        str, _("Bucket", "The bucket's name: lower-case letters, digits, dots and hyphens.")
+    ]
+    prefix: Annotated[
+        str, _("Key prefix", "Where in the bucket this force's evidence goes, ending in /.")
+    ] = ""
+    region: Annotated[str | None, _("Region", "The bucket's region, like eu-west-2.")] = None
+    endpoint_url: Annotated[
+        str | None,
+        _("Endpoint URL", "Only for an S3-compatible store other than AWS (https://...)."),
+    ] = None
+    access_key_id: Annotated[
+        str | None,
+        _("Access key ID", "With the secret access key; neither means the machine's own role."),
+    ] = None
+    secret_access_key: Annotated[Secret | None, _("Secret access key")] = None
+    encryption: Annotated[
+        Literal["none", "SSE-S3", "SSE-KMS"],
+        _("Encryption", "SSE-S3 (keys managed by S3), SSE-KMS, or none (the bucket's default)."),
+    ] = "SSE-S3"
+    kms_key_id: Annotated[
+        str | None, _("KMS key ID", "Only with SSE-KMS; the account's default key if empty.")
+    ] = None
+    object_lock_mode: Annotated[
+        Literal["COMPLIANCE", "GOVERNANCE"] | None,
+        _("Object Lock mode", "Originals are retained in this mode; the bucket needs Object Lock."),
+    ] = None
+    object_lock_days: Annotated[
+        int, msgspec.Meta(ge=0, le=MAX_LOCK_DAYS, title="Object Lock retention (days)")
+    ] = 0
+    presigned_downloads: Annotated[
+        bool,
+        _("Presigned downloads", "Let browsers download straight from S3 by short-lived links."),
+    ] = False
+    presigned_expiry_seconds: Annotated[
+        int, _("Presigned link lifetime (seconds)", "1 to 3600.")
+    ] = 300
+    part_size_mib: Annotated[int, _("Upload part size (MiB)", f"{MIN_PART_MIB} to 512.")] = 8
+    abandoned_after_hours: Annotated[
+        int,
+        _(
+            "Abandoned uploads removed after (hours)",
+            "At least 1. Uploads no upload record knows are aborted once this old.",
+        ),
+    ] = 48
+    lock_lease_seconds: Annotated[int, _("Upload lock lease (seconds)", "At least 5.")] = 60
+    max_attempts: Annotated[int, _("Attempts per S3 request", "1 to 20.")] = 6
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, naming the field."""
         if not self.bucket:
             raise ValueError("bucket must be given")
+        if not _BUCKET.fullmatch(self.bucket):
+            raise ValueError(
+                "bucket must be up to 63 lower-case letters, digits, dots and hyphens, "
+                "starting and ending with a letter or digit"
+            )
+        if self.endpoint_url is not None and not self.endpoint_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError("endpoint_url must be an http(s) URL")
         if self.prefix and not self.prefix.endswith("/"):
             raise ValueError("prefix must end with '/' (or be empty)")
         if (self.access_key_id is None) != (self.secret_access_key is None):

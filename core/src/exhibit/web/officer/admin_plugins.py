@@ -6,7 +6,12 @@ Struct, a list, a map) is edited as JSON. ``Secret`` fields are write-only: the 
 whether one is stored, never its value; leaving the box empty keeps it, ``env:NAME`` reads
 it from the environment. Nested secrets appear as ``{"encrypted": "********"}`` and are kept
 when saved back unchanged. Saving goes through ``configure_plugin``'s strict validation, and
-its error is shown next to the field it names.
+its error is shown next to the field it names, in words (never a ``$.path``).
+
+Every field has a label in words and a hint: a plugin may give both with
+``Annotated[..., msgspec.Meta(title=..., description=...)]``; otherwise they come from the
+field's name, type, limits and default. A secret read from an environment variable this
+process lacks is saved with a warning, since the plugin cannot use it until it is set.
 """
 
 import json
@@ -26,19 +31,45 @@ from sqlalchemy import select
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.forces.models import ForcePlugin
+from exhibit.forces.models import Force, ForcePlugin
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from exhibit.plugins.config import InvalidPluginConfig
+from exhibit.plugins.config import InvalidPluginConfig, env_prefix, load_config, unset_variables
 from exhibit.secrets import Secret
 from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 ADMIN = {"permission": Permission.ADMINISTER_FORCE}
 MASK = "********"
+NOT_SET = "Not set"
+REMOVE = "__remove"  # suffix of the box that removes a stored optional secret
 _PATH = re.compile(r"`\$\.([A-Za-z0-9_]+)")
 _MISSING = re.compile(r"missing required field `([A-Za-z0-9_]+)`")
+_AT = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "object": "a JSON object",
+    "array": "a JSON list",
+    "null": "null",
+}
+_LIMITS = (
+    (re.compile(r"^Expected `\w+` >= (.+)$"), "must be {} or more"),
+    (re.compile(r"^Expected `\w+` <= (.+)$"), "must be {} or less"),
+    (re.compile(r"^Expected `\w+` > (.+)$"), "must be more than {}"),
+    (re.compile(r"^Expected `\w+` < (.+)$"), "must be less than {}"),
+    (re.compile(r"^Expected `str` of length >= (\d+)$"), "must be at least {} characters"),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {} characters"),
+    (re.compile(r"^Expected `\w+` matching regex "), "is not in the form the hint describes"),
+    (re.compile(r"^Object missing required field `(\w+)`$"), "needs {}"),
+    (re.compile(r"^Object contains unknown field `(\w+)`$"), "has no setting called {}"),
+    (re.compile(r"^Invalid enum value (.+)$"), "cannot be {}"),
+    (re.compile(r"^Expected a finite number$"), "must be a number (not NaN or infinity)"),
+)
+_TYPE = re.compile(r"^Expected `([^`]+)`, got `(\w+)`$")
 
 
 @dataclass
@@ -52,6 +83,14 @@ class PluginField:
     choices: tuple[str, ...] = ()
     value: str = ""
     secret_state: str = ""
+    label: str = ""
+    hint: str = ""
+    remove: bool = False  # the box to remove the stored (optional) secret was ticked
+
+    @property
+    def removable(self) -> bool:
+        """Whether a stored secret in this field may be removed (it is optional)."""
+        return self.kind == "secret" and not self.required and self.secret_state != NOT_SET
 
 
 @dataclass
@@ -62,6 +101,8 @@ class PluginForm:
     enabled: bool
     fields: list[PluginField]
     errors: list[FieldError] = field(default_factory=list)
+    about: str = ""
+    env_prefix: str = "EXHIBIT_FORCE_<FORCE>_"
 
     def error(self, name: str) -> str | None:
         """The message for field ``name``, if it has one."""
@@ -77,8 +118,18 @@ def describe(config_type: type[msgspec.Struct] | None) -> list[PluginField]:
     return [_field(f) for f in info.fields]
 
 
+def about(config_type: type[msgspec.Struct] | None) -> str:
+    """The config Struct's docstring, as the page's introduction (code marks removed)."""
+    doc = (config_type.__doc__ or "") if config_type is not None else ""
+    return " ".join(doc.replace("``", "").split())
+
+
 def _field(f: mi.Field) -> PluginField:
     kind_type, nullable = f.type, False
+    meta: dict[str, Any] = {}
+    while isinstance(kind_type, mi.Metadata):
+        meta = {**(kind_type.extra_json_schema or {}), **meta}
+        kind_type = kind_type.type
     if isinstance(kind_type, mi.UnionType):
         others = [t for t in kind_type.types if not isinstance(t, mi.NoneType)]
         nullable = len(others) < len(kind_type.types)
@@ -95,7 +146,67 @@ def _field(f: mi.Field) -> PluginField:
         kind, choices = "choice", tuple(str(v) for v in kind_type.values)
     if isinstance(kind_type, mi.CustomType) and kind_type.cls is Secret:
         kind = "secret"
-    return PluginField(f.name, kind, f.required, nullable, choices)
+    label = str(meta.get("title") or f.name.replace("_", " ").capitalize())
+    hint = " ".join(
+        part
+        for part in (str(meta.get("description", "")), _type_hint(kind, kind_type), _default(f))
+        if part
+    )
+    return PluginField(f.name, kind, f.required, nullable, choices, label=label, hint=hint)
+
+
+def _range(t: mi.IntType | mi.FloatType) -> str:
+    low = high = ""
+    if t.ge is not None or t.gt is not None:
+        low = f"at least {t.ge}" if t.ge is not None else f"more than {t.gt}"
+    if t.le is not None or t.lt is not None:
+        high = f"at most {t.le}" if t.le is not None else f"less than {t.lt}"
+    return " and ".join(part for part in (low, high) if part)
+
+
+def _type_hint(kind: str, t: mi.Type) -> str:
+    """What the field takes, from its type: kind of value, limits, or a JSON outline."""
+    if isinstance(t, mi.IntType | mi.FloatType):
+        limits = _range(t)
+        what = "A whole number" if isinstance(t, mi.IntType) else "A number"
+        return f"{what}{', ' + limits if limits else ''}."
+    if isinstance(t, mi.StrType) and (t.min_length or t.max_length):
+        return f"Text of {t.min_length or 0} to {t.max_length or 'any number of'} characters."
+    if kind == "json":
+        return f"JSON: {_outline(t)}."
+    return ""
+
+
+def _outline(t: mi.Type, depth: int = 0) -> str:
+    """A short outline of the JSON a nested field takes."""
+    while isinstance(t, mi.Metadata):
+        t = t.type
+    if isinstance(t, mi.UnionType):
+        options = [o for o in t.types if not isinstance(o, mi.NoneType)]
+        return " or ".join(_outline(o, depth) for o in options)
+    if isinstance(t, mi.StructType):
+        tag = f'"{t.tag_field}": "{t.tag}", ' if t.tag_field and t.tag is not None else ""
+        names = [f"{f.name}{'' if f.required else ' (optional)'}" for f in t.fields]
+        if depth > 1:
+            return "an object"
+        return "{" + tag + ", ".join(names) + "}"
+    if isinstance(t, mi.DictType):
+        return "an object of names to " + _outline(t.value_type, depth + 1)
+    if isinstance(t, mi.ListType | mi.TupleType | mi.VarTupleType | mi.SetType):
+        return "a list"
+    if isinstance(t, mi.CustomType) and t.cls is Secret:
+        return 'a secret, {"value": "..."} or {"env": "NAME"}'
+    return {"StrType": "text", "IntType": "a whole number", "FloatType": "a number"}.get(
+        type(t).__name__, "a value"
+    )
+
+
+def _default(f: mi.Field) -> str:
+    if f.required or f.default is msgspec.NODEFAULT or isinstance(f.default, bool):
+        return "Optional." if not f.required and f.default is msgspec.NODEFAULT else ""
+    if f.default in (None, "") or isinstance(f.default, dict | list):
+        return "Optional."
+    return f"Leave empty for the default, {f.default}."
 
 
 def fill(fields: list[PluginField], stored: dict[str, Any]) -> list[PluginField]:
@@ -118,7 +229,7 @@ def _secret_state(value: Any) -> str:
         return f"Read from the environment variable {value['env']}"
     if isinstance(value, dict) and "encrypted" in value:
         return "Stored, encrypted"
-    return "Not set"
+    return NOT_SET
 
 
 def _masked(value: Any) -> Any:
@@ -157,7 +268,13 @@ def read_form(
         f.value = "" if f.kind == "secret" else typed
         if f.kind == "secret":
             f.secret_state = _secret_state(stored.get(f.name))
-            if typed.startswith("env:"):
+            f.remove = f.removable and form.get(f.name + REMOVE) == "yes"
+            if f.remove and typed:
+                both = f"Either type a new {f.label.lower()} or remove it, not both"
+                state.errors.append(FieldError(f.name, both))
+            elif f.remove:
+                raw[f.name] = None
+            elif typed.startswith("env:"):
                 raw[f.name] = {"env": typed[4:].strip()}
             elif typed:
                 raw[f.name] = {"value": typed}
@@ -169,17 +286,20 @@ def read_form(
             if f.nullable and not f.required:
                 raw[f.name] = None
             elif f.required:
-                state.errors.append(FieldError(f.name, f"Enter {f.name.replace('_', ' ')}"))
+                state.errors.append(FieldError(f.name, f"Enter {f.label.lower()}"))
         elif f.kind in ("integer", "number"):
             try:
                 raw[f.name] = int(typed) if f.kind == "integer" else float(typed)
             except ValueError:
-                state.errors.append(FieldError(f.name, "Enter a number"))
+                what = "a whole number" if f.kind == "integer" else "a number"
+                state.errors.append(FieldError(f.name, f"{f.label} must be {what}"))
         elif f.kind == "json":
             try:
                 raw[f.name] = _unmasked(json.loads(typed), stored.get(f.name))
             except ValueError:
-                state.errors.append(FieldError(f.name, "Enter valid JSON"))
+                state.errors.append(FieldError(f.name, f"Enter {f.label.lower()} as valid JSON"))
+            except RecursionError:
+                state.errors.append(FieldError(f.name, f"{f.label} is nested too deeply"))
         else:
             raw[f.name] = typed
     return state, raw
@@ -191,8 +311,48 @@ def _error_field(message: str, fields: list[PluginField]) -> str:
         found = pattern.search(message)
         if found and found.group(1) in names:
             return found.group(1)
-    first = re.split(r"[^A-Za-z0-9_]", message, maxsplit=1)[0]  # "prefix must end with ..."
-    return first if first in names else "plugin-form"
+    words = re.findall(r"[A-Za-z0-9_]+", message)  # "prefix must end with ...", "give both x"
+    return next((word for word in words if word in names), "plugin-form")
+
+
+def plain_error(message: str, fields: list[PluginField]) -> FieldError:
+    """``configure_plugin``'s message as a field and words an administrator understands.
+
+    msgspec says ``Expected `int` <= 10 - at `$.max_segments```; the page says "Max segments
+    must be 10 or less". A plugin's own message (from ``__post_init__``) is kept as it is,
+    after the field it concerns.
+    """
+    found = _AT.match(message)
+    assert found is not None  # the pattern matches any text
+    reason, path = found.group("reason"), found.group("path") or ""
+    name = _error_field(message, fields)
+    labels = {f.name: f.label for f in fields}
+    if not path:
+        missing = _MISSING.search(reason)
+        if missing and missing.group(1) in labels:
+            return FieldError(name, f"Enter {labels[missing.group(1)].lower()}")
+        if name in labels and reason.startswith((name + " ", name + ":")):  # "prefix must ..."
+            reason = labels[name] + reason[len(name) :]
+        words = _reason(reason)
+        return FieldError(name, reason if words is None else f"{labels.get(name, '')} {words}")
+    top, _, rest = path.lstrip(".").partition(".")
+    top, _, index = top.partition("[")
+    rest = re.sub(r"\[[^]]*\]", " (each entry)", (f"[{index}" if index else "") + rest)
+    subject = labels.get(top, top) + (f": {rest.replace('.', ' ').strip()}" if rest else "")
+    words = _reason(reason)
+    return FieldError(name, f"{subject}: {reason}" if words is None else f"{subject} {words}")
+
+
+def _reason(reason: str) -> str | None:
+    for pattern, words in _LIMITS:
+        found = pattern.match(reason)
+        if found:
+            return words.format(*found.groups())
+    found = _TYPE.match(reason)
+    if found:
+        wanted = " or ".join(_KINDS.get(k.strip(), k.strip()) for k in found.group(1).split("|"))
+        return f"must be {wanted}, not {_KINDS.get(found.group(2), found.group(2))}"
+    return None
 
 
 @get("/admin/plugins", include_in_schema=False, opt=ADMIN)
@@ -226,6 +386,7 @@ async def plugin_page(
     row = await _row(platform, user.force_id, plugin_id)
     stored = row.config if row is not None else {}
     form = PluginForm(plugin_id, row is not None and row.enabled, fill(fields, stored))
+    await _describe_form(platform, user.force_id, form)
     return page(request, "admin_plugin.html", user=user, form=form)
 
 
@@ -241,10 +402,12 @@ async def plugin_submit(
     row = await _row(platform, user.force_id, plugin_id)
     stored = row.config if row is not None else {}
     form, raw = read_form(plugin_id, fields, await request.form(), stored)
+    slug = await _describe_form(platform, user.force_id, form)
+    unset: list[str] = []
     if not form.errors:
         try:
             async with force_transaction(platform, user.force_id) as tx:
-                await configure_plugin(
+                saved = await configure_plugin(
                     tx.session,
                     platform.plugins,
                     platform.secret_box,
@@ -254,13 +417,50 @@ async def plugin_submit(
                     config=raw if platform.plugins.config_types.get(plugin_id) else {},
                     actor=f"user:{user.id}",
                 )
+            unset = _unset_variables(platform, plugin_id, saved.config, slug)
         except InvalidPluginConfig as exc:
-            message = str(exc).split(": ", 1)[-1]
-            form.errors.append(FieldError(_error_field(message, fields), message))
+            form.errors.append(plain_error(str(exc).split(": ", 1)[-1], fields))
     if form.errors:
         return page(request, "admin_plugin.html", status_code=400, user=user, form=form)
-    flash(request, f"{plugin_id} is {'enabled' if form.enabled else 'disabled'}; settings saved.")
+    done = f"{plugin_id} is {'enabled' if form.enabled else 'disabled'}; settings saved."
+    if unset:
+        flash(
+            request,
+            f"{done} But {_variables(unset)} not set here, so {plugin_id} cannot read "
+            f"{'that secret' if len(unset) == 1 else 'those secrets'}: ask the operator to set "
+            f"{'it' if len(unset) == 1 else 'them'}"
+            f"{' before the plugin is used' if form.enabled else ''}.",
+            error=True,
+        )
+    else:
+        flash(request, done)
     return see_other(f"/admin/plugins/{plugin_id}")
+
+
+def _variables(names: list[str]) -> str:
+    if len(names) == 1:
+        return f"the environment variable {names[0]} is"
+    return f"the environment variables {', '.join(names)} are"
+
+
+def _unset_variables(
+    platform: Platform, plugin_id: str, stored: dict[str, Any], slug: str
+) -> list[str]:
+    config_type = platform.plugins.config_types.get(plugin_id)
+    if config_type is None:
+        return []
+    config = load_config(plugin_id, config_type, stored, platform.secret_box, force_slug=slug)
+    return unset_variables(config)
+
+
+async def _describe_form(platform: Platform, force_id: int, form: PluginForm) -> str:
+    """Give the form its introduction and the force's environment prefix; the force's slug."""
+    async with platform.system_session() as session:
+        slug = await session.scalar(select(Force.slug).where(Force.id == force_id))
+    assert slug is not None
+    form.about = about(platform.plugins.config_types.get(form.plugin_id))
+    form.env_prefix = env_prefix(slug)
+    return slug
 
 
 def _fields(platform: Platform, plugin_id: str) -> list[PluginField]:
