@@ -66,12 +66,12 @@ def make_video(path: Path, seconds: int) -> None:
         for start in range(0, len(samples), 1024):
             chunk = samples[start : start + 1024]
             chunk = np.pad(chunk, (0, 1024 - len(chunk)))
-            frame = av.AudioFrame.from_ndarray(
+            sound = av.AudioFrame.from_ndarray(
                 np.tile(chunk, (2, 1)), format="fltp", layout="stereo"
             )
-            frame.sample_rate = 48000
-            frame.pts = start
-            out.mux(audio.encode(frame))
+            sound.sample_rate = 48000
+            sound.pts = start
+            out.mux(audio.encode(sound))
         out.mux(audio.encode(None))
 
 
@@ -135,6 +135,7 @@ def bench_video(folder: Path, seconds: int, rounds: int) -> None:
     print(f"proxy of {seconds} s 1080p at {OPTIONS['proxy_height']} lines:")
     print(f"  PyAV (media_tools): median {pyav:.1f} s  ({seconds / pyav:.2f}x real time)")
     if ffmpeg_times:
+        assert ffmpeg is not None  # ffmpeg_times has entries only when ffmpeg was found
         peer = statistics.median(ffmpeg_times)
         version = subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout
         print(f"  ffmpeg command:     median {peer:.1f} s  ({version.splitlines()[0][:40]})")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
@@ -26,7 +27,9 @@ CASE_TITLE = "Burglary"
 
 
 @pytest.fixture
-async def client(settings: Settings, builtin_plugins: Plugins) -> AsyncIterator[AsyncTestClient]:
+async def client(
+    settings: Settings, builtin_plugins: Plugins
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real app in memory, with its own platform over the test's database."""
     async with AsyncTestClient(app=create_app(settings, builtin_plugins)) as client:
         yield client
@@ -63,7 +66,12 @@ async def set_request(platform: Platform, request_id: int, **values: Any) -> Non
 
 
 async def send_file(
-    client: AsyncTestClient, token: str, data: bytes, filename: str, *, complete: bool = True
+    client: AsyncTestClient[Litestar],
+    token: str,
+    data: bytes,
+    filename: str,
+    *,
+    complete: bool = True,
 ) -> str:
     """Upload ``data`` through the tus endpoint (all of it, or only its first half)."""
     body = data if complete else data[: len(data) // 2]

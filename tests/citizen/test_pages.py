@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -33,7 +35,7 @@ def _assert_no_case_data(html: str) -> None:
 
 
 async def test_the_page_shows_the_force_the_message_and_the_privacy_notice(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.get(f"/u/{scene.token}")
 
@@ -54,7 +56,7 @@ async def test_the_page_shows_the_force_the_message_and_the_privacy_notice(
 
 
 async def test_the_script_sends_chunks_of_the_size_the_store_prefers(
-    client: AsyncTestClient, scene: Scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     """The local store states no preference: the default, large enough to spare requests."""
     config = script_config((await client.get(f"/u/{scene.token}")).text)
@@ -64,7 +66,7 @@ async def test_the_script_sends_chunks_of_the_size_the_store_prefers(
 
 
 async def test_the_first_view_marks_the_request_opened_once(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await client.get(f"/u/{scene.token}")
     await client.get(f"/u/{scene.token}")
@@ -83,7 +85,7 @@ async def test_the_first_view_marks_the_request_opened_once(
 
 
 async def test_an_unknown_link_gets_a_kind_404_without_any_force(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.get("/u/not-a-real-token-at-all")
 
@@ -94,7 +96,7 @@ async def test_an_unknown_link_gets_a_kind_404_without_any_force(
 
 
 async def test_an_expired_link_gets_a_410_with_the_force_contact_details(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await set_request(platform, scene.request_id, expires_at=utcnow() - timedelta(minutes=1))
 
@@ -108,7 +110,7 @@ async def test_an_expired_link_gets_a_410_with_the_force_contact_details(
 
 
 async def test_a_revoked_link_gets_a_410_saying_it_was_cancelled(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     async with force_transaction(platform, scene.force_id) as tx:
         request = await tx.session.get(EvidenceRequest, scene.request_id)
@@ -125,7 +127,7 @@ async def test_a_revoked_link_gets_a_410_saying_it_was_cancelled(
 
 
 async def test_the_script_gets_json_for_a_link_that_cannot_be_used(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     unknown = await client.get("/u/nothing-here/files")
     await set_request(platform, scene.request_id, expires_at=utcnow() - timedelta(minutes=1))
@@ -136,7 +138,7 @@ async def test_the_script_gets_json_for_a_link_that_cannot_be_used(
 
 
 async def test_welsh_is_offered_only_when_the_force_enables_it(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     english_only = await client.get(f"/u/{scene.token}?lang=cy")
     assert '<html lang="en"' in english_only.text
@@ -162,7 +164,7 @@ async def test_welsh_is_offered_only_when_the_force_enables_it(
 
 
 async def test_too_many_unknown_links_from_one_address_get_a_429(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     statuses = [(await client.get(f"/u/guess-{n}")).status_code for n in range(21)]
 
@@ -174,7 +176,10 @@ async def test_too_many_unknown_links_from_one_address_get_a_429(
 
 
 async def test_one_link_viewed_too_often_gets_a_429(
-    client: AsyncTestClient, platform: Platform, scene: Scene, monkeypatch
+    client: AsyncTestClient[Litestar],
+    platform: Platform,
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("exhibit.web.citizen.access.LINK_VIEW_LIMIT", 3)
 
@@ -184,7 +189,7 @@ async def test_one_link_viewed_too_often_gets_a_429(
 
 
 async def test_a_link_that_matched_nothing_is_in_welsh_when_asked(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.get("/u/forged123?lang=cy")
 
@@ -207,7 +212,10 @@ async def test_a_link_that_matched_nothing_is_in_welsh_when_asked(
 
 
 async def test_problem_pages_carry_the_security_headers_and_one_cache_control(
-    client: AsyncTestClient, platform: Platform, scene: Scene, monkeypatch
+    client: AsyncTestClient[Litestar],
+    platform: Platform,
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("exhibit.web.citizen.access.LINK_VIEW_LIMIT", 1)
     shown = await client.get(f"/u/{scene.token}")

@@ -2,6 +2,7 @@
 
 import os
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ CONFIRMED = {"statement": "", "confirm": "yes"}
 
 
 async def test_the_page_lists_received_and_unfinished_files(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await send_file(client, scene.token, JPEG, "car.jpg")
     unfinished = await send_file(client, scene.token, JPEG, "second.jpg", complete=False)
@@ -44,7 +45,7 @@ async def test_the_page_lists_received_and_unfinished_files(
 
 
 async def test_a_file_sent_without_a_name_is_listed_under_its_upload_id(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     unfinished = await send_file(client, scene.token, JPEG, "", complete=False)
 
@@ -54,7 +55,7 @@ async def test_a_file_sent_without_a_name_is_listed_under_its_upload_id(
 
 
 async def test_sending_with_nothing_uploaded_shows_the_error_summary(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.post(f"/u/{scene.token}/finish", data={"statement": "hello"})
 
@@ -68,7 +69,7 @@ async def test_sending_with_nothing_uploaded_shows_the_error_summary(
 
 
 async def test_reloading_the_address_of_a_refused_send_goes_back_to_the_page(
-    client: AsyncTestClient, scene: Scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     """After a refused Send the address bar shows /finish; a reload there is a GET."""
     refused = await client.post(f"/u/{scene.token}/finish", data={"statement": "hello"})
@@ -82,7 +83,7 @@ async def test_reloading_the_address_of_a_refused_send_goes_back_to_the_page(
 
 
 async def test_sending_while_a_file_is_unfinished_asks_to_wait(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await send_file(client, scene.token, JPEG, "car.jpg")
     await send_file(client, scene.token, JPEG, "half.jpg", complete=False)
@@ -98,7 +99,7 @@ async def test_sending_while_a_file_is_unfinished_asks_to_wait(
 
 
 async def test_a_statement_over_the_limit_is_refused(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await send_file(client, scene.token, JPEG, "car.jpg")
 
@@ -111,7 +112,7 @@ async def test_a_statement_over_the_limit_is_refused(
 
 
 async def test_errors_are_in_welsh_on_a_welsh_page(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await set_force(platform, scene.force_id, welsh_enabled=True)
     await client.get(f"/u/{scene.token}?lang=cy")
@@ -125,7 +126,7 @@ async def test_errors_are_in_welsh_on_a_welsh_page(
 
 
 async def test_sending_shows_the_receipt_with_each_file_as_stored(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await send_file(client, scene.token, JPEG, "car.jpg")
 
@@ -165,7 +166,7 @@ async def test_sending_shows_the_receipt_with_each_file_as_stored(
 
 
 async def test_the_receipt_waits_until_the_witness_has_sent(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.get(f"/u/{scene.token}/receipt", follow_redirects=False)
 
@@ -173,7 +174,7 @@ async def test_the_receipt_waits_until_the_witness_has_sent(
 
 
 async def test_a_link_revoked_while_the_page_is_open_cannot_send(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await send_file(client, scene.token, JPEG, "car.jpg")
     async with force_transaction(platform, scene.force_id) as tx:

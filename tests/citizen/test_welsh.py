@@ -4,6 +4,7 @@ the language the witness sent in."""
 import os
 from datetime import timedelta
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ async def _receipt_sent(platform: Platform, scene: Scene) -> tuple[Submission, M
 
 
 async def test_the_welsh_page_shows_the_forces_welsh_privacy_notice(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await _welsh_force(platform, scene, privacy_notice_cy=PRIVACY_CY)
 
@@ -54,7 +55,7 @@ async def test_the_welsh_page_shows_the_forces_welsh_privacy_notice(
 
 
 async def test_the_welsh_page_falls_back_to_the_english_texts_a_force_has_not_translated(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     """The privacy notice is in Welsh, the contact details are not: they show in English."""
     await _welsh_force(platform, scene, privacy_notice_cy=PRIVACY_CY)
@@ -68,7 +69,7 @@ async def test_the_welsh_page_falls_back_to_the_english_texts_a_force_has_not_tr
 
 
 async def test_expired_and_revoked_pages_in_welsh_give_the_welsh_contact_details(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await _welsh_force(platform, scene, contact_details_cy=CONTACT_CY)
     await set_request(platform, scene.request_id, expires_at=utcnow() - timedelta(minutes=1))
@@ -88,7 +89,7 @@ async def test_expired_and_revoked_pages_in_welsh_give_the_welsh_contact_details
 
 
 async def test_sending_from_the_welsh_page_gives_a_welsh_receipt_with_the_welsh_contact(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await _welsh_force(platform, scene, contact_details_cy=CONTACT_CY)
     page = await client.get(f"/u/{scene.token}?lang=cy")
@@ -115,7 +116,7 @@ async def test_sending_from_the_welsh_page_gives_a_welsh_receipt_with_the_welsh_
 
 
 async def test_the_receipt_follows_the_page_even_when_the_language_cookie_was_refused(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     """The form says which page it was on; the cookie is only the fallback."""
     await _welsh_force(platform, scene)
@@ -131,7 +132,7 @@ async def test_the_receipt_follows_the_page_even_when_the_language_cookie_was_re
 
 
 async def test_a_force_without_welsh_sends_an_english_receipt_whatever_the_form_says(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await set_force(platform, scene.force_id, contact_details_cy=CONTACT_CY)
     await send_file(client, scene.token, JPEG, "car.jpg")
@@ -152,7 +153,7 @@ async def test_a_force_without_welsh_sends_an_english_receipt_whatever_the_form_
 
 
 async def test_the_welsh_pages_and_receipt_name_the_force_in_welsh(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     await _welsh_force(platform, scene, name_cy="Heddlu Caint", privacy_notice_cy=PRIVACY_CY)
 

@@ -2,6 +2,8 @@
 
 import asyncio
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +27,7 @@ COMMANDS = [
 ]
 
 
-def test_plugins_list_shows_the_core_and_the_five_plugins_with_versions(tmp_path) -> None:
+def test_plugins_list_shows_the_core_and_the_five_plugins_with_versions(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url="sqlite+aiosqlite:///unused")
     listing = run_exhibit(settings, "plugins", "list")
     assert listing.returncode == 0, listing.stderr
@@ -53,7 +55,7 @@ def test_every_command_explains_itself(command: str) -> None:
 async def test_an_administrator_sets_up_a_force_from_the_command_line(platform: Platform) -> None:
     settings = platform.settings
 
-    async def run(*args: str):
+    async def run(*args: str) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(run_exhibit, settings, *args)
 
     created = await run("force", "create", "kent", "--name", "Kent Police")

@@ -15,13 +15,14 @@ from exhibit.notifications.models import DeliveryStatus, Notification
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
+from exhibit.settings import Settings
 from exhibit.startup import NotReady, check_ready
 from tests.fixtures.cli import exhibit_env, run_exhibit
 
 # ``empty_settings`` (an empty database on each engine) is in tests/cli/conftest.py.
 
 
-async def test_the_app_refuses_to_start_on_an_unmigrated_database(empty_settings) -> None:
+async def test_the_app_refuses_to_start_on_an_unmigrated_database(empty_settings: Settings) -> None:
     platform = Platform(empty_settings, load_builtin_plugins())
     try:
         with pytest.raises(NotReady, match="run `exhibit migrate`"):
@@ -30,7 +31,7 @@ async def test_the_app_refuses_to_start_on_an_unmigrated_database(empty_settings
         await platform.close()
 
 
-async def test_exhibit_migrate_brings_an_empty_database_to_head(empty_settings) -> None:
+async def test_exhibit_migrate_brings_an_empty_database_to_head(empty_settings: Settings) -> None:
     migrated = await asyncio.to_thread(run_exhibit, empty_settings, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert "database is up to date" in migrated.stdout

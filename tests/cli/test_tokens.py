@@ -1,6 +1,7 @@
 """``exhibit token list`` and ``exhibit token revoke``, run as a real subprocess."""
 
 import asyncio
+import subprocess
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -22,7 +23,7 @@ async def test_an_operator_lists_and_revokes_a_token(platform: Platform) -> None
         assert user is not None
         row, token = await create_api_token(tx.session, user, name="nightly export", actor="test")
 
-    async def run(*args: str):
+    async def run(*args: str) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(run_exhibit, platform.settings, *args)
 
     listed = await run("token", "list", officer.email)

@@ -71,7 +71,7 @@ def photo(
     out = io.BytesIO()
     if data is not None:
         opts["exif"] = data.tobytes()
-    image.save(out, fmt, **opts)  # type: ignore[arg-type]
+    image.save(out, fmt, **opts)
     return out.getvalue()
 
 
@@ -94,6 +94,7 @@ def video(
     with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         out.metadata.update(metadata or {})
         stream = out.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx265":
@@ -101,9 +102,11 @@ def video(
             stream.options = {"x265-params": "log-level=error"}
         if rotation:
             stream.set_display_rotation(rotation)
-        audio = None
+        audio: av.AudioStream | None = None
         if audio_codec:
-            audio = out.add_stream(audio_codec, rate=8000 if "amr" in audio_codec else 48000)
+            added = out.add_stream(audio_codec, rate=8000 if "amr" in audio_codec else 48000)
+            assert isinstance(added, av.AudioStream)
+            audio = added
             if "amr" in audio_codec:
                 audio.layout = "mono"
         picture = scene(width, height, seed)
@@ -131,6 +134,7 @@ def audio(
     with av.open(str(path), "w", format=fmt) as out:
         out.metadata.update(metadata or {})
         stream = out.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.AudioStream)
         if rate == 8000:
             stream.layout = "mono"
         _tone(out, stream, seconds)

@@ -103,7 +103,7 @@ def test_a_demuxer_that_tries_to_open_another_file_is_stopped(tmp_path: Path) ->
     listing.write_bytes(hostile.ffconcat("/etc/passwd"))
     with listing.open("rb") as handle, pytest.raises((video.NestedOpenRefused, av.FFmpegError)):
         container = av.open(
-            handle, format="concat", io_open=video._refuse_nested_open, options={"safe": "0"}
+            handle, "r", format="concat", io_open=video._refuse_nested_open, options={"safe": "0"}
         )
         for _ in container.demux():
             pass

@@ -139,6 +139,6 @@ async def test_a_video_is_redacted_frame_by_frame_and_disclosed_without_location
 
 
 def _first_frame(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         frame = next(container.decode(video=0))
         return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.int16)

@@ -1,9 +1,10 @@
 """Messages go through the force's own notifier, or the outbox; failures are recorded."""
 
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pytest
 from sqlalchemy import select, text, update
@@ -63,7 +64,9 @@ LINK_MESSAGE = "Kent Police asks for your footage: https://exhibit.test/u/secret
 
 
 @pytest.fixture
-async def pager_platform(settings: Settings, tmp_path: Path):
+async def pager_platform(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[Platform, ModuleType]]:
     with installed_plugin(tmp_path / "site", "pager", PAGER) as module_name:
         platform = Platform(settings, load_plugins())
         yield platform, sys.modules[module_name]
@@ -119,7 +122,9 @@ async def _make_due(platform: Platform) -> None:
         await session.commit()
 
 
-async def test_only_the_force_that_enabled_a_notifier_sends_through_it(pager_platform) -> None:
+async def test_only_the_force_that_enabled_a_notifier_sends_through_it(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
     platform, pager = pager_platform
     kent = await _force(platform, "kent", pager=True)
     essex = await _force(platform, "essex", pager=False)
@@ -144,7 +149,9 @@ async def test_only_the_force_that_enabled_a_notifier_sends_through_it(pager_pla
     assert await _history(platform, kent, kent_message) == ["queued", "sending", "sent"]
 
 
-async def test_recipient_and_body_are_encrypted_at_rest(pager_platform) -> None:
+async def test_recipient_and_body_are_encrypted_at_rest(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
     platform, _ = pager_platform
     essex = await _force(platform, "essex", pager=False)
     await _queue(platform, essex)
@@ -159,7 +166,9 @@ async def test_recipient_and_body_are_encrypted_at_rest(pager_platform) -> None:
     assert "+447700900123" not in raw
 
 
-async def test_a_temporary_failure_is_retried_and_then_sent(pager_platform) -> None:
+async def test_a_temporary_failure_is_retried_and_then_sent(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
     platform, pager = pager_platform
     kent = await _force(platform, "kent", pager=True)
     pager.script[:] = ["busy"]
@@ -184,7 +193,9 @@ async def test_a_temporary_failure_is_retried_and_then_sent(pager_platform) -> N
     assert len(pager.received) == 1
 
 
-async def test_a_permanent_failure_is_recorded_once_and_not_retried(pager_platform) -> None:
+async def test_a_permanent_failure_is_recorded_once_and_not_retried(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
     platform, pager = pager_platform
     kent = await _force(platform, "kent", pager=True)
     pager.script[:] = ["invalid"]
@@ -227,7 +238,7 @@ async def _job_row(platform: Platform) -> Job:
 
 
 async def test_a_temporary_failure_is_retried_over_hours_with_a_growing_back_off(
-    pager_platform: tuple[Platform, Any],
+    pager_platform: tuple[Platform, ModuleType],
 ) -> None:
     platform, pager = pager_platform
     kent = await _force(platform, "kent", pager=True)
@@ -261,7 +272,7 @@ async def test_a_temporary_failure_is_retried_over_hours_with_a_growing_back_off
 
 
 async def test_a_notifier_that_cannot_be_built_fails_the_message_at_once(
-    pager_platform: tuple[Platform, Any],
+    pager_platform: tuple[Platform, ModuleType],
 ) -> None:
     platform, pager = pager_platform
     kent = await _force(platform, "kent", pager=True)
@@ -308,7 +319,7 @@ async def test_a_link_closed_while_its_message_waited_is_not_sent(platform: Plat
 
 
 async def test_a_welsh_and_english_text_over_budget_keeps_its_essentials_in_both(
-    pager_platform,
+    pager_platform: tuple[Platform, ModuleType],
 ) -> None:
     """The officer's words and the contact details go in both languages at once."""
     platform, pager = pager_platform

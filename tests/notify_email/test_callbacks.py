@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.notifications.models import DeliveryStatus
@@ -27,7 +28,9 @@ WITNESS = "witness@example.org"
 
 
 @pytest.fixture
-async def app(settings: Settings, email_plugins: Plugins) -> AsyncIterator[AsyncTestClient]:
+async def app(
+    settings: Settings, email_plugins: Plugins
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real app with notify_email, on its own platform."""
     async with AsyncTestClient(app=create_app(settings, email_plugins)) as client:
         yield client
@@ -38,7 +41,7 @@ async def _sent(platform: Platform, config: dict[str, Any]) -> tuple[int, int, s
 
 
 async def test_a_notify_email_receipt_needs_the_token(
-    email_platform: Platform, notify: HttpPeer, app: AsyncTestClient
+    email_platform: Platform, notify: HttpPeer, app: AsyncTestClient[Litestar]
 ) -> None:
     config = {
         "provider": "govuk_notify",
@@ -62,7 +65,7 @@ async def test_a_notify_email_receipt_needs_the_token(
 
 
 async def test_an_ses_bounce_through_sns_is_checked_and_recorded(
-    email_platform: Platform, moto: str, app: AsyncTestClient
+    email_platform: Platform, moto: str, app: AsyncTestClient[Litestar]
 ) -> None:
     signer = SnsSigner.create()
     with serving_certificate(signer) as host:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.notifications.models import DeliveryStatus
@@ -36,7 +37,7 @@ TOPIC = "arn:aws:sns:eu-west-2:123456789012:sms-delivery"
 
 
 @pytest.fixture
-async def app(settings: Settings, sms_plugins: Plugins) -> AsyncIterator[AsyncTestClient]:
+async def app(settings: Settings, sms_plugins: Plugins) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real app with notify_sms, on its own platform."""
     async with AsyncTestClient(app=create_app(settings, sms_plugins)) as client:
         yield client
@@ -47,7 +48,7 @@ async def _sent(platform: Platform, slug: str, config: dict[str, Any]) -> tuple[
 
 
 async def test_a_notify_receipt_with_the_token_marks_the_message_delivered(
-    sms_platform: Platform, notify: HttpPeer, app: AsyncTestClient
+    sms_platform: Platform, notify: HttpPeer, app: AsyncTestClient[Litestar]
 ) -> None:
     kent, message, reference = await _sent(sms_platform, "kent", notify_config(notify))
     receipt = {"id": reference, "reference": f"exhibit-{message}", "status": "delivered"}
@@ -73,7 +74,7 @@ async def test_a_notify_receipt_with_the_token_marks_the_message_delivered(
 
 
 async def test_a_notify_permanent_failure_receipt_alerts(
-    sms_platform: Platform, notify: HttpPeer, app: AsyncTestClient
+    sms_platform: Platform, notify: HttpPeer, app: AsyncTestClient[Litestar]
 ) -> None:
     kent, message, reference = await _sent(sms_platform, "kent", notify_config(notify))
 
@@ -92,7 +93,7 @@ async def test_a_notify_permanent_failure_receipt_alerts(
 
 
 async def test_a_twilio_callback_is_checked_against_its_signature(
-    sms_platform: Platform, twilio: HttpPeer, app: AsyncTestClient
+    sms_platform: Platform, twilio: HttpPeer, app: AsyncTestClient[Litestar]
 ) -> None:
     kent, message, sid = await _sent(sms_platform, "kent", twilio_config(twilio))
     url = f"{sms_platform.settings.public_url}/plugins/notify_sms/callbacks/kent/twilio"
@@ -130,7 +131,7 @@ async def test_a_twilio_callback_is_checked_against_its_signature(
 
 
 async def test_a_force_that_has_not_enabled_sms_has_no_callback(
-    sms_platform: Platform, twilio: HttpPeer, app: AsyncTestClient
+    sms_platform: Platform, twilio: HttpPeer, app: AsyncTestClient[Litestar]
 ) -> None:
     await _sent(sms_platform, "kent", twilio_config(twilio))
     await make_force(sms_platform, "essex")
@@ -144,7 +145,7 @@ async def test_a_force_that_has_not_enabled_sms_has_no_callback(
 
 
 async def test_an_sns_status_message_is_checked_against_its_certificate(
-    sms_platform: Platform, moto: str, app: AsyncTestClient
+    sms_platform: Platform, moto: str, app: AsyncTestClient[Litestar]
 ) -> None:
     signer = SnsSigner.create()
     with serving_certificate(signer) as host:

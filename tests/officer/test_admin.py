@@ -16,13 +16,13 @@ from exhibit.settings import Settings
 from exhibit.web.app import create_app
 from tests.fixtures.officer import HOST, audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.third_party import installed_plugin
-from tests.fixtures.two_factor import make_enrolled_user, sign_in_with_code
+from tests.fixtures.two_factor import EnrolledPerson, make_enrolled_user, sign_in_with_code
 
 LINK = re.compile(r"<code class=\"exhibit-token\" data-link>[^<]*(/set-password/[^<]+)</code>")
 NEW_PASSWORD = "a brand new passphrase"
 
 
-async def _admin(platform: Platform):
+async def _admin(platform: Platform) -> EnrolledPerson:
     return await make_enrolled_user(platform, role=Role.FORCE_ADMIN, name="Ada Admin")
 
 

@@ -2,10 +2,10 @@
 reason, no-op role changes, and the way back from every admin page."""
 
 import re
-from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.accounts import lockout
@@ -106,7 +106,7 @@ async def test_a_password_reset_link_sets_a_new_password_and_ends_old_sessions(
     assert await audit_events(platform, admin.force_id, "user.password_link_issued") == []
 
 
-async def _choose_new_password(client: AsyncTestClient[Any], link: str) -> httpx.Response:
+async def _choose_new_password(client: AsyncTestClient[Litestar], link: str) -> httpx.Response:
     assert (await client.get(link)).status_code == 200
     return await submit(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
 

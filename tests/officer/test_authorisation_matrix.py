@@ -118,7 +118,7 @@ async def _evidence_rows(platform: Platform, scene: Scene) -> dict[str, object]:
     item_id = await arrived(platform, scene, png(), filename="matrix.png")
     derivative = await with_derivative(platform, scene, item_id, png(8, 8))
     async with force_transaction(platform, scene.force_id) as tx:
-        rows = [
+        rows: list[Category | DisposalRequest | Share] = [
             Category(force_id=scene.force_id, name="Matrix", retention_days=30),
             DisposalRequest(
                 force_id=scene.force_id,
@@ -194,10 +194,10 @@ def rules(app: Litestar) -> list[Rule]:
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
-        for method, handler in route.route_handler_map.items():
+        for method, entry in route.route_handler_map.items():
             if method in SKIPPED_METHODS:
                 continue
-            handler = handler[0] if isinstance(handler, tuple) else handler
+            handler = entry[0] if isinstance(entry, tuple) else entry
             permission = handler.opt.get("permission")
             found.append(
                 Rule(
@@ -231,7 +231,7 @@ class Callers:
     Each role of each force has a signed-in session and an API token; ``anonymous`` has none.
     """
 
-    def __init__(self, client: AsyncTestClient, platform: Platform) -> None:
+    def __init__(self, client: AsyncTestClient[Litestar], platform: Platform) -> None:
         self.client = client
         self.platform = platform
         self.jars: dict[tuple[str, Role], httpx.Cookies] = {}
@@ -264,12 +264,12 @@ class Callers:
         self.jars[slug, role] = httpx.Cookies(client.cookies)
         self.tokens[slug, role] = token
 
-    def anonymous(self) -> AsyncTestClient:
+    def anonymous(self) -> AsyncTestClient[Litestar]:
         """The browser with no cookies."""
         self.client.cookies.clear()
         return self.client
 
-    def as_(self, slug: str, role: Role) -> AsyncTestClient:
+    def as_(self, slug: str, role: Role) -> AsyncTestClient[Litestar]:
         """The browser with the cookies of ``role``'s session in force ``slug``."""
         self.client.cookies.clear()
         self.client.cookies.update(self.jars[slug, role])
@@ -283,7 +283,9 @@ class Callers:
         return await call(rule, world, web=web, token=token, past_range=past_range)
 
 
-async def _post_form(client: AsyncTestClient, url: str, data: dict[str, object]) -> httpx.Response:
+async def _post_form(
+    client: AsyncTestClient[Litestar], url: str, data: dict[str, object]
+) -> httpx.Response:
     token = client.cookies.get(CSRF_COOKIE)
     return await client.post(url, data={**data, "_csrf_token": token or ""})
 
@@ -292,7 +294,7 @@ async def call(
     rule: Rule,
     world: "World",
     *,
-    web: AsyncTestClient,
+    web: AsyncTestClient[Litestar],
     token: str | None,
     past_range: bool = False,
 ) -> httpx.Response:

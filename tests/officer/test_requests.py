@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ from tests.fixtures.witness import make_scene
 LINK = re.compile(r"http://127\.0\.0\.1:8000/u/([A-Za-z0-9_-]+)")
 
 
-async def _case(client: AsyncTestClient) -> int:
+async def _case(client: AsyncTestClient[Litestar]) -> int:
     response = await submit(client, "/cases", {"reference": "KENT/9/26", "title": "Assault"})
     return int(response.url.path.rsplit("/", 1)[1])
 

@@ -122,6 +122,7 @@ async def test_signing_out_ends_the_session_everywhere(
     async with browser(settings) as client:
         await sign_in(client, officer.email)
         session_id = client.cookies.get(SESSION_COOKIE)
+        assert session_id is not None
         response = await submit(client, "/sign-out", {})
         assert response.url.path == "/sign-in"
         assert client.cookies.get(SESSION_COOKIE) in (None, "null")

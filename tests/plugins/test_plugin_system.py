@@ -2,10 +2,12 @@
 
 import logging
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from exhibit.audit import log as audit
 from exhibit.forces.models import ForcePlugin, PluginFailure
@@ -13,7 +15,7 @@ from exhibit.forces.plugin_settings import configure_plugin, enabled_plugins
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from exhibit.plugins import events
+from exhibit.plugins import Secret, events
 from exhibit.plugins.config import InvalidPluginConfig
 from exhibit.plugins.context import ForceInfo
 from exhibit.plugins.manager import PluginError, load_plugins
@@ -49,6 +51,21 @@ async def exhibit_item_declined(force, reason):
 """
 
 
+class _ListenerModule(Protocol):
+    """The installed LISTENER module, as the tests read and set it."""
+
+    calls: list[tuple[str, str, object]]
+    on_declined: Callable[[], Awaitable[None]] | None
+
+
+class _ListenerConfig(Protocol):
+    """LISTENER's ``Config`` as these tests set it (with an ``api_key``): the class is made
+    when the plugin is installed at run time, so the type checker cannot see it."""
+
+    threshold: int
+    api_key: Secret
+
+
 async def _two_forces(platform: Platform) -> tuple[int, int]:
     async with platform.system_session() as session:
         a = await create_force(session, slug="force-a", name="Force A", actor="test")
@@ -75,10 +92,12 @@ async def _configure_listener(
 
 
 @pytest.fixture
-async def listener_platform(settings: Settings, tmp_path: Path):
+async def listener_platform(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[Platform, _ListenerModule]]:
     with installed_plugin(tmp_path / "site", "listener", LISTENER) as module_name:
         platform = Platform(settings, load_plugins())
-        yield platform, sys.modules[module_name]
+        yield platform, cast("_ListenerModule", sys.modules[module_name])
         await platform.close()
 
 
@@ -90,7 +109,9 @@ async def _audited_change(platform: Platform, force_id: int, action: str) -> Non
         tx.emit("exhibit_item_declined", item=None, actor="user:1", reason="blurred")
 
 
-async def test_a_third_party_plugin_is_found_through_its_entry_point(listener_platform) -> None:
+async def test_a_third_party_plugin_is_found_through_its_entry_point(
+    listener_platform: tuple[Platform, _ListenerModule],
+) -> None:
     platform, _ = listener_platform
     info = platform.plugins.installed["listener"]
     assert (info.distribution, info.version, info.builtin) == (
@@ -103,7 +124,9 @@ async def test_a_third_party_plugin_is_found_through_its_entry_point(listener_pl
         assert not platform.plugins.installed[plugin_id].builtin
 
 
-async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(listener_platform) -> None:
+async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(
+    listener_platform: tuple[Platform, _ListenerModule],
+) -> None:
     platform, module = listener_platform
     force_a, force_b = await _two_forces(platform)
     await _configure_listener(platform, force_a, {"threshold": 7})
@@ -118,7 +141,9 @@ async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(listene
     ]
 
 
-async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
+async def test_a_disabled_plugin_hears_nothing(
+    listener_platform: tuple[Platform, _ListenerModule],
+) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
     for enabled in (True, False):
@@ -128,7 +153,9 @@ async def test_a_disabled_plugin_hears_nothing(listener_platform) -> None:
     assert module.calls == []
 
 
-async def test_a_rolled_back_change_is_never_announced(listener_platform) -> None:
+async def test_a_rolled_back_change_is_never_announced(
+    listener_platform: tuple[Platform, _ListenerModule],
+) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
     await _configure_listener(platform, force_a, {"threshold": 1})
@@ -147,7 +174,9 @@ async def test_a_rolled_back_change_is_never_announced(listener_platform) -> Non
     assert module.calls == []
 
 
-async def test_a_hook_may_use_the_database_while_it_runs(listener_platform) -> None:
+async def test_a_hook_may_use_the_database_while_it_runs(
+    listener_platform: tuple[Platform, _ListenerModule],
+) -> None:
     platform, module = listener_platform
     force_a, _ = await _two_forces(platform)
     await _configure_listener(platform, force_a, {"threshold": 1})
@@ -180,7 +209,7 @@ async def test_a_hook_may_use_the_database_while_it_runs(listener_platform) -> N
     ],
 )
 async def test_an_invalid_configuration_is_refused_naming_the_field(
-    listener_platform, config, field
+    listener_platform: tuple[Platform, _ListenerModule], config: dict[str, object], field: str
 ) -> None:
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
@@ -192,7 +221,7 @@ async def test_an_invalid_configuration_is_refused_naming_the_field(
 
 
 async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
-    listener_platform, caplog: pytest.LogCaptureFixture
+    listener_platform: tuple[Platform, _ListenerModule], caplog: pytest.LogCaptureFixture
 ) -> None:
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
@@ -200,7 +229,7 @@ async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
     await _configure_listener(
         platform, force_a, {"threshold": 1, "api_key": {"value": "sk-live-0123456789"}}
     )
-    rows = []
+    rows: list[Row[Any]] = []
     async with platform.system_session() as session:
         for table in ("force_plugin", "audit_event"):
             rows += (await session.execute(text(f"SELECT * FROM {table}"))).all()
@@ -210,15 +239,18 @@ async def test_secrets_are_encrypted_at_rest_and_revealed_only_to_the_plugin(
     assert "sk-live-0123456789" not in caplog.text
 
     async with platform.force_session(force_a) as session:
-        config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
-            "listener"
-        ]
+        config = cast(
+            "_ListenerConfig",
+            (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
+                "listener"
+            ],
+        )
     assert config.api_key.reveal() == "sk-live-0123456789"
     assert "sk-live" not in repr(config)
 
 
 async def test_a_secret_may_be_a_reference_to_the_environment(
-    listener_platform, monkeypatch: pytest.MonkeyPatch
+    listener_platform: tuple[Platform, _ListenerModule], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     platform, _ = listener_platform
     force_a, _ = await _two_forces(platform)
@@ -230,9 +262,12 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
     )
     assert row.config["api_key"] == {"env": "EXHIBIT_FORCE_FORCE_A_LISTENER_KEY"}
     async with platform.force_session(force_a) as session:
-        config = (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
-            "listener"
-        ]
+        config = cast(
+            "_ListenerConfig",
+            (await enabled_plugins(session, platform.plugins, platform.secret_box, force_a))[
+                "listener"
+            ],
+        )
     assert config.api_key.reveal() == "from-the-environment"
 
 
@@ -240,7 +275,7 @@ async def test_a_secret_may_be_a_reference_to_the_environment(
     "name", ["EXHIBIT_SECRET_KEY", "EXHIBIT_DATABASE_URL", "EXHIBIT_FORCE_FORCE_B_API_KEY"]
 )
 async def test_a_force_may_not_reference_the_deployments_or_another_forces_variables(
-    listener_platform, name: str
+    listener_platform: tuple[Platform, _ListenerModule], name: str
 ) -> None:
     """Force admins write settings; the environment holds every force's secrets and ours."""
     platform, _ = listener_platform

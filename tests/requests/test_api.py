@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.accounts.models import Role, User
@@ -16,7 +17,7 @@ from tests.fixtures.witness import make_scene
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(settings, load_plugins())) as client:
         yield client
 
@@ -37,7 +38,7 @@ async def _auth(platform: Platform, force_id: int, role: Role, email: str) -> di
 
 
 async def test_an_officer_opens_a_case_and_asks_for_evidence(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     scene = await make_scene(platform)
     officer = await _auth(platform, scene.force_id, Role.OFFICER, "o@k.test")
@@ -91,7 +92,7 @@ async def test_an_officer_opens_a_case_and_asks_for_evidence(
 
 
 async def test_other_forces_and_small_roles_are_refused(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     kent = await make_scene(platform, "kent")
     essex = await make_scene(platform, "essex")

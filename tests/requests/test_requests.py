@@ -1,6 +1,7 @@
 """Evidence requests: the link, its message, and what an officer can do with it afterwards."""
 
 from datetime import timedelta
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import select, text, update
@@ -19,6 +20,15 @@ from exhibit.uploads.links import LinkProblem, LinkRefused, request_for_token
 from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.uploads.requests import RequestClosed, extend_request, resend_request, revoke_request
 from tests.fixtures.witness import make_scene
+
+
+class _RequestDetails(TypedDict, total=False):
+    """Keyword arguments of ``make_scene`` that change the request it sends."""
+
+    channels: tuple[str, ...]
+    phone: str
+    max_files: int
+    expires_in_days: int
 
 
 @pytest.mark.parametrize(
@@ -80,7 +90,7 @@ async def test_a_request_stores_only_the_hash_of_its_link_and_sends_it(platform:
     ],
 )
 async def test_bad_request_details_are_refused_and_nothing_is_written(
-    platform: Platform, details: dict[str, object], message: str
+    platform: Platform, details: _RequestDetails, message: str
 ) -> None:
     await make_scene(platform, "kent")
     with pytest.raises(ValueError, match=message):

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.platform import Platform
@@ -20,7 +21,7 @@ async def cps_platform(settings: Settings) -> AsyncIterator[Platform]:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """A client of the app under test, with its own platform."""
     async with AsyncTestClient(app=create_app(settings, cps_plugins())) as client:
         yield client

@@ -70,9 +70,10 @@ async def invite_path(platform: Platform, force_id: int, email: str) -> str:
             for n in await session.scalars(
                 select(Notification).where(Notification.purpose == "partner_invite")
             )
-            if platform.secret_box.decrypt(n.recipient_encrypted) == email
+            if platform.secret_box.decrypt(n.recipient_encrypted or "") == email
         ]
     assert len(invites) == 1
+    assert invites[0].body_encrypted is not None
     link = unseal(platform.secret_box, invites[0].body_encrypted).link
     assert link is not None
     return link[link.index("/plugins/") :]

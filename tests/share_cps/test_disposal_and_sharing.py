@@ -5,6 +5,7 @@ saying they know of the shares, which the disposal's audit event lists."""
 import html
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
@@ -57,7 +58,9 @@ async def _shares(platform: Platform, force_id: int) -> int:
         return int(await session.scalar(select(func.count()).select_from(Share)) or 0)
 
 
-async def _share_by_api(client: AsyncTestClient, world: World, headers: dict[str, str]) -> int:
+async def _share_by_api(
+    client: AsyncTestClient[Litestar], world: World, headers: dict[str, str]
+) -> int:
     made = await client.post(
         f"/api/v1/cases/{world.scene.case_id}/shares",
         json={
@@ -81,7 +84,7 @@ async def _no_approval_needed(platform: Platform, force_id: int) -> None:
 
 
 async def test_an_item_awaiting_a_disposal_decision_is_not_shared_by_the_api(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     disposal = await _ask_disposal(cps_platform, world, world.redacted.id)
@@ -117,7 +120,7 @@ async def test_an_item_awaiting_a_disposal_decision_is_not_shared_by_the_api(
 
 
 async def test_the_share_form_refuses_an_item_awaiting_a_disposal_decision(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     await _ask_disposal(cps_platform, world, world.redacted.id)
@@ -148,7 +151,7 @@ async def test_the_share_form_refuses_an_item_awaiting_a_disposal_decision(
 
 
 async def test_approving_the_disposal_of_a_shared_item_needs_a_tick_and_lists_its_shares(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
@@ -206,7 +209,7 @@ async def test_approving_the_disposal_of_a_shared_item_needs_a_tick_and_lists_it
 
 
 async def test_the_domain_refuses_an_unacknowledged_disposal_of_a_shared_item(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
@@ -225,7 +228,7 @@ async def test_the_domain_refuses_an_unacknowledged_disposal_of_a_shared_item(
 
 
 async def test_without_approval_the_api_needs_shared_acknowledged_for_a_shared_item(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
@@ -263,7 +266,7 @@ async def test_without_approval_the_api_needs_shared_acknowledged_for_a_shared_i
 
 
 async def test_without_approval_the_item_page_asks_for_the_tick_for_a_shared_item(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id

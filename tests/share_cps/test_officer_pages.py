@@ -5,6 +5,7 @@ import html
 import re
 
 import httpx
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
@@ -27,12 +28,14 @@ async def _officer(platform: Platform, world: World, slug: str = "kent") -> Enro
     return await enrol(platform, person)
 
 
-async def _signed_in(client: AsyncTestClient, person: EnrolledPerson) -> None:
+async def _signed_in(client: AsyncTestClient[Litestar], person: EnrolledPerson) -> None:
     done = await sign_in_with_code(client, person)
     assert done.url.path == "/cases", done.url
 
 
-async def _post(client: AsyncTestClient, url: str, data: dict[str, object]) -> httpx.Response:
+async def _post(
+    client: AsyncTestClient[Litestar], url: str, data: dict[str, object]
+) -> httpx.Response:
     """Post a form as the browser would (with its CSRF token), not following the redirect."""
     token = client.cookies.get(CSRF_COOKIE)
     assert token, "open a page first"
@@ -62,7 +65,7 @@ def _error_summary(page: str) -> list[str]:
 
 
 async def test_an_officer_shares_through_the_form_and_revokes_from_the_list(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     officer = await _officer(cps_platform, world)
@@ -134,7 +137,7 @@ async def test_an_officer_shares_through_the_form_and_revokes_from_the_list(
 
 
 async def test_a_sensitive_item_cannot_be_shared_through_the_form_or_by_hand(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     await _signed_in(client, await _officer(cps_platform, world))
@@ -165,7 +168,7 @@ async def test_a_sensitive_item_cannot_be_shared_through_the_form_or_by_hand(
 
 
 async def test_the_original_needs_an_explicit_choice_and_a_reason(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     await _signed_in(client, await _officer(cps_platform, world))
@@ -214,7 +217,7 @@ async def test_the_original_needs_an_explicit_choice_and_a_reason(
 
 
 async def test_bad_input_gets_an_error_summary_never_a_server_error(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     await _signed_in(client, await _officer(cps_platform, world))
@@ -264,7 +267,7 @@ async def test_bad_input_gets_an_error_summary_never_a_server_error(
 
 
 async def test_another_forces_case_and_share_ids_are_not_found(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     kent = await make_world(cps_platform)
     essex = await make_world(cps_platform, "essex")
@@ -310,7 +313,7 @@ async def test_another_forces_case_and_share_ids_are_not_found(
 
 
 async def test_a_role_without_the_permission_to_share_is_refused(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     kent_api = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
@@ -349,7 +352,7 @@ async def test_a_role_without_the_permission_to_share_is_refused(
 
 
 async def test_no_sharing_action_is_offered_while_the_force_has_no_share_target(
-    cps_platform: Platform, client: AsyncTestClient
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     world = await make_world(cps_platform)
     force_id, case_id = world.scene.force_id, world.scene.case_id

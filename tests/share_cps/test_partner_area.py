@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyotp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from tests.share_cps.world import make_world
 
 
 async def test_a_prosecutor_is_invited_signs_in_sees_only_their_share_and_loses_it_on_revocation(
-    cps_platform: Platform, client: AsyncTestClient, tmp_path: Path
+    cps_platform: Platform, client: AsyncTestClient[Litestar], tmp_path: Path
 ) -> None:
     world = await make_world(cps_platform)
     essex = await make_world(cps_platform, "essex")

@@ -363,7 +363,7 @@ async def test_hundred_megabytes_in_bounded_memory(backend: LocalDiskStorage) ->
     assert peak < 20 * MiB, f"peak {peak / MiB:.1f} MiB"
 
 
-async def _stream(data: bytes):
+async def _stream(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.platform import Platform
@@ -20,7 +21,9 @@ async def scene(platform: Platform) -> Scene:
 
 
 @pytest.fixture
-async def client(settings: Settings, builtin_plugins: Plugins) -> AsyncIterator[AsyncTestClient]:
+async def client(
+    settings: Settings, builtin_plugins: Plugins
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real app in memory (its own platform over the test's database)."""
     async with AsyncTestClient(app=create_app(settings, builtin_plugins)) as client:
         yield client

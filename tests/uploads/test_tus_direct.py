@@ -5,6 +5,7 @@ import hashlib
 import os
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -30,7 +31,10 @@ async def stored_size(platform: Platform, force_id: int, path: str) -> int:
 
 
 async def test_chunks_that_move_an_upload_forward_are_not_counted(
-    client: AsyncTestClient, platform: Platform, scene: Scene, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Litestar],
+    platform: Platform,
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(access, "LINK_LIMIT", 3)
     path = await create_upload(client, scene.token, len(DATA))  # counted: 1
@@ -49,7 +53,10 @@ async def test_chunks_that_move_an_upload_forward_are_not_counted(
 
 
 async def test_chunks_that_store_nothing_are_counted(
-    client: AsyncTestClient, platform: Platform, scene: Scene, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Litestar],
+    platform: Platform,
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(access, "LINK_LIMIT", 4)
     path = await create_upload(client, scene.token, len(DATA))  # 1
@@ -74,7 +81,7 @@ async def test_chunks_that_store_nothing_are_counted(
 
 
 async def test_a_link_revoked_mid_upload_stops_the_next_chunk(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, len(DATA))
     assert (await patch_chunk(client, scene.token, path, 0, DATA[:1000])).status_code == 204
@@ -89,7 +96,7 @@ async def test_a_link_revoked_mid_upload_stops_the_next_chunk(
 
 
 async def test_the_lease_is_released_with_the_offset(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, len(DATA))
     assert (await patch_chunk(client, scene.token, path, 0, DATA[:1000])).status_code == 204

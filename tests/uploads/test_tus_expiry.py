@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
@@ -46,7 +47,7 @@ def _about(moment: datetime, expected: datetime) -> bool:
 
 
 async def test_bytes_received_move_the_expiry_a_day_on(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
     soon = utcnow() + timedelta(hours=1)  # as if the upload began 23 hours ago
@@ -63,7 +64,7 @@ async def test_bytes_received_move_the_expiry_a_day_on(
 
 
 async def test_the_ordinary_claim_moves_it_too(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     """A PATCH the direct claim does not take (no Content-Length, say) goes this way."""
     path = await create_upload(client, scene.token, 100)
@@ -81,7 +82,7 @@ async def test_the_ordinary_claim_moves_it_too(
 
 
 async def test_never_past_the_links_expiry(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
     link_ends = utcnow() + timedelta(hours=2)
@@ -101,7 +102,7 @@ async def test_never_past_the_links_expiry(
 
 
 async def test_a_request_that_stores_nothing_leaves_the_expiry(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
     assert (await patch_chunk(client, scene.token, path, 0, b"d" * 40)).status_code == 204

@@ -26,7 +26,7 @@ MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
 async def stored_item(platform: Platform, force_id: int) -> EvidenceItem:
     async with platform.force_session(force_id) as session:
-        item = await session.scalar(select(EvidenceItem))
+        item: EvidenceItem | None = await session.scalar(select(EvidenceItem))
     assert item is not None
     return item
 

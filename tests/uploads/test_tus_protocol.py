@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
@@ -134,7 +135,9 @@ TABLE = [
 ]  # fmt: skip
 
 
-async def test_request_response_table(client: AsyncTestClient, platform: Platform) -> None:
+async def test_request_response_table(
+    client: AsyncTestClient[Litestar], platform: Platform
+) -> None:
     scene = await make_scene(platform, "kent", max_file_bytes=1_000_000)
     failures = []
     for case in TABLE:
@@ -174,7 +177,7 @@ async def test_request_response_table(client: AsyncTestClient, platform: Platfor
 
 
 async def test_a_chunk_failing_its_checksum_is_discarded_and_the_upload_resumes(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     data = JPEG
     path = await create_upload(client, scene.token, len(data), {"filename": "IMG_2.jpg"})
@@ -203,7 +206,7 @@ async def test_a_chunk_failing_its_checksum_is_discarded_and_the_upload_resumes(
 
 
 async def test_creation_with_upload_and_a_checksum(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     data = JPEG[:30_000]
     headers = tus_headers(
@@ -230,7 +233,7 @@ async def test_creation_with_upload_and_a_checksum(
 # --- links and who may touch what ---------------------------------------------------------
 
 
-async def test_refused_links(client: AsyncTestClient, platform: Platform) -> None:
+async def test_refused_links(client: AsyncTestClient[Litestar], platform: Platform) -> None:
     expired, revoked, submitted = [
         await make_scene(platform, slug) for slug in ("kent", "essex", "devon")
     ]
@@ -271,7 +274,7 @@ async def test_refused_links(client: AsyncTestClient, platform: Platform) -> Non
 
 
 async def test_a_token_opens_only_its_own_requests_uploads(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     force_a = await make_scene(platform, "kent")
     force_b = await make_scene(platform, "essex")
@@ -301,7 +304,7 @@ async def test_a_token_opens_only_its_own_requests_uploads(
 
 
 async def test_the_file_limit_counts_uploads_not_terminated(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     scene = await make_scene(platform, "kent", max_files=2)
     first = await create_upload(client, scene.token, 10)
@@ -314,7 +317,9 @@ async def test_the_file_limit_counts_uploads_not_terminated(
     assert (await client.post("/uploads/", headers=headers)).status_code == 201
 
 
-async def test_unknown_tokens_are_rate_limited_per_client(client: AsyncTestClient) -> None:
+async def test_unknown_tokens_are_rate_limited_per_client(
+    client: AsyncTestClient[Litestar],
+) -> None:
     headers = tus_headers("guess-" + "y" * 30, Upload_Length="10")
     # Guesses on the upload page and on the tus server share one allowance.
     guesses_on_pages = UNKNOWN_LINK_LIMIT // 2
@@ -328,7 +333,7 @@ async def test_unknown_tokens_are_rate_limited_per_client(client: AsyncTestClien
 
 
 async def test_a_link_is_rate_limited(
-    client: AsyncTestClient, scene: Scene, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Litestar], scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(access, "LINK_LIMIT", 3)
     path = await create_upload(client, scene.token, 10)  # one hit
@@ -343,7 +348,7 @@ async def test_a_link_is_rate_limited(
 
 
 async def test_termination_discards_the_partial_and_is_audited(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
     assert (await patch_chunk(client, scene.token, path, 0, b"a" * 40)).status_code == 204
@@ -368,7 +373,7 @@ async def test_termination_discards_the_partial_and_is_audited(
 
 
 async def test_a_completed_upload_becomes_evidence_and_cannot_be_terminated(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     data = JPEG
     sha = hashlib.sha256(data).hexdigest()
@@ -405,7 +410,7 @@ async def test_a_completed_upload_becomes_evidence_and_cannot_be_terminated(
 
 @pytest.mark.parametrize("data", [ELF, PE], ids=["elf", "pe"])
 async def test_a_disguised_executable_is_quarantined(
-    client: AsyncTestClient, platform: Platform, scene: Scene, data: bytes
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene, data: bytes
 ) -> None:
     path = await create_upload(
         client, scene.token, len(data), {"filename": "photo.jpg", "filetype": "image/jpeg"}
@@ -420,7 +425,7 @@ async def test_a_disguised_executable_is_quarantined(
 
 
 async def test_a_file_name_cannot_disguise_its_extension(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     # U+202E would show "holiday\u202egpj.exe" as "holidayexe.jpg"; C1 and isolates likewise.
     name = "\u2067holiday\u202egpj\u2069\u200f\x85.exe"
@@ -433,7 +438,7 @@ async def test_a_file_name_cannot_disguise_its_extension(
 
 
 async def test_an_empty_file_is_received_at_creation(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     response = await client.post("/uploads/", headers=tus_headers(scene.token, Upload_Length="0"))
     assert (response.status_code, response.headers["upload-offset"]) == (201, "0")
@@ -445,7 +450,7 @@ async def test_an_empty_file_is_received_at_creation(
 
 
 async def test_an_expired_upload_is_gone(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
     expires = (await client.head(path, headers=tus_headers(scene.token))).headers["upload-expires"]
@@ -464,7 +469,7 @@ async def test_an_expired_upload_is_gone(
 
 
 async def test_a_live_lease_locks_and_a_stale_one_is_taken_over(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     path = await create_upload(client, scene.token, 100)
 
@@ -489,7 +494,7 @@ async def test_a_live_lease_locks_and_a_stale_one_is_taken_over(
 
 
 async def test_the_store_wins_when_a_process_died_before_recording(
-    client: AsyncTestClient, platform: Platform, scene: Scene
+    client: AsyncTestClient[Litestar], platform: Platform, scene: Scene
 ) -> None:
     data = JPEG[:1000]
     path = await create_upload(client, scene.token, len(data))

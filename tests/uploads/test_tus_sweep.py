@@ -4,6 +4,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
@@ -44,7 +45,7 @@ async def age(platform: Platform, force_id: int, public_id: str, **values: objec
 
 
 async def test_only_abandoned_uploads_are_discarded(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     kent = await make_scene(platform, "kent")
     essex = await make_scene(platform, "essex")

@@ -4,6 +4,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from tests.fixtures.witness import make_scene
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(settings, load_plugins())
     async with AsyncTestClient(app=app) as client:
         yield client
@@ -52,7 +53,9 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_health_and_security_headers(client: AsyncTestClient, platform: Platform) -> None:
+async def test_health_and_security_headers(
+    client: AsyncTestClient[Litestar], platform: Platform
+) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -62,7 +65,7 @@ async def test_health_and_security_headers(client: AsyncTestClient, platform: Pl
 
 
 async def test_openapi_schema_describes_the_api(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/plugins" in schema["paths"]
@@ -71,7 +74,7 @@ async def test_openapi_schema_describes_the_api(
 
 @pytest.mark.parametrize("header", [None, "Bearer exh_forged", "Basic dXNlcjpwYXNz", "Bearer "])
 async def test_the_api_refuses_callers_without_a_valid_token(
-    client: AsyncTestClient, platform: Platform, header: str | None
+    client: AsyncTestClient[Litestar], platform: Platform, header: str | None
 ) -> None:
     headers = {"Authorization": header} if header else {}
     response = await client.get("/api/v1/plugins", headers=headers)
@@ -79,7 +82,7 @@ async def test_the_api_refuses_callers_without_a_valid_token(
 
 
 async def test_installed_plugins_are_listed_with_versions(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     token = await _token(platform, "kent", Role.OFFICER)
     response = await client.get("/api/v1/plugins", headers=_auth(token))
@@ -99,7 +102,7 @@ async def test_installed_plugins_are_listed_with_versions(
 
 
 async def test_only_a_force_admin_may_enable_a_plugin_and_it_is_audited(
-    client: AsyncTestClient,
+    client: AsyncTestClient[Litestar],
     platform: Platform,
 ) -> None:
     officer = await _token(platform, "kent", Role.OFFICER)
@@ -125,7 +128,7 @@ async def test_only_a_force_admin_may_enable_a_plugin_and_it_is_audited(
 
 
 async def test_a_plugin_is_disabled_and_enabled_again_keeping_its_settings(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     admin = await _token(platform, "kent", Role.FORCE_ADMIN)
     url = "/api/v1/plugins/force/storage_s3"
@@ -144,7 +147,7 @@ async def test_a_plugin_is_disabled_and_enabled_again_keeping_its_settings(
 
 
 async def test_enabling_without_settings_checks_the_stored_ones(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     admin = await _token(platform, "kent", Role.FORCE_ADMIN)
     response = await client.put(
@@ -167,7 +170,7 @@ async def test_enabling_without_settings_checks_the_stored_ones(
     ],
 )
 async def test_bad_plugin_settings_get_a_clear_error(
-    client: AsyncTestClient,
+    client: AsyncTestClient[Litestar],
     platform: Platform,
     plugin_id: str,
     body: dict[str, object],
@@ -183,7 +186,7 @@ async def test_bad_plugin_settings_get_a_clear_error(
 
 
 async def test_malformed_json_is_a_400_not_a_500(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     admin = await _token(platform, "kent", Role.FORCE_ADMIN)
     response = await client.put(
@@ -194,7 +197,9 @@ async def test_malformed_json_is_a_400_not_a_500(
     assert response.status_code == 400
 
 
-async def test_audit_verify_needs_a_supervisor(client: AsyncTestClient, platform: Platform) -> None:
+async def test_audit_verify_needs_a_supervisor(
+    client: AsyncTestClient[Litestar], platform: Platform
+) -> None:
     officer = await _token(platform, "kent", Role.OFFICER)
     supervisor = await _token(platform, "kent", Role.SUPERVISOR)
     assert (
@@ -222,7 +227,7 @@ async def test_audit_verify_needs_a_supervisor(client: AsyncTestClient, platform
 
 
 async def test_the_outbox_shows_a_forces_messages_to_its_officers_only(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     from exhibit.forces.models import Force
     from exhibit.jobs.worker import Worker
@@ -266,7 +271,7 @@ async def test_the_outbox_shows_a_forces_messages_to_its_officers_only(
 
 
 async def test_the_case_list_comes_a_page_at_a_time(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     officer = _auth(await _token(platform, "kent", Role.OFFICER))
     other = _auth(await _token(platform, "essex", Role.OFFICER))
@@ -301,7 +306,7 @@ async def test_the_case_list_comes_a_page_at_a_time(
 
 
 async def test_a_case_is_changed_closed_and_reopened_through_the_api(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     scene = await make_scene(platform)  # KENT/123/26 with one live link
     officer = _auth(await _token(platform, "kent", Role.SUPERVISOR))  # the scene has an officer

@@ -4,6 +4,7 @@ PostgreSQL (where the query failed in the driver: a 500)."""
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from exhibit.platform import Platform
@@ -15,7 +16,7 @@ from tests.share_cps.helpers import api_headers
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(settings, load_plugins())) as client:
         yield client
 
@@ -29,7 +30,11 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
     ],
 )
 async def test_an_id_past_any_record_is_a_400(
-    client: AsyncTestClient, platform: Platform, path: str, body: dict[str, object], field: str
+    client: AsyncTestClient[Litestar],
+    platform: Platform,
+    path: str,
+    body: dict[str, object],
+    field: str,
 ) -> None:
     scene = await make_scene(platform)
     headers = await api_headers(platform, scene.force_id, "api@kent.test")

@@ -5,6 +5,7 @@ is written. PostgreSQL refuses NUL in a query (a 500 before), SQLite would have 
 from collections.abc import AsyncIterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
@@ -20,7 +21,7 @@ from tests.share_cps.helpers import api_headers
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(settings, load_plugins())) as client:
         yield client
 
@@ -46,7 +47,7 @@ async def test_an_officer_form_with_a_nul_is_refused_and_writes_nothing(
 
 
 async def test_json_and_paths_with_a_nul_are_refused(
-    client: AsyncTestClient, platform: Platform
+    client: AsyncTestClient[Litestar], platform: Platform
 ) -> None:
     scene = await make_scene(platform)
     headers = await api_headers(platform, scene.force_id, "officer-api@kent.test")
