@@ -115,7 +115,7 @@ async def test_only_a_force_admin_may_enable_a_plugin_and_it_is_audited(
 
     done = await client.put("/api/v1/plugins/force/share_cps", json=body, headers=_auth(admin))
     assert done.status_code == 200, done.text
-    assert done.json() == {"plugin_id": "share_cps", "enabled": True, "config": {}}
+    assert done.json() == {"plugin_id": "share_cps", "enabled": True, "config": {}, "warnings": []}
 
     mine = await client.get("/api/v1/plugins/force", headers=_auth(admin))
     theirs = await client.get("/api/v1/plugins/force", headers=_auth(other_admin))
@@ -144,6 +144,28 @@ async def test_a_plugin_is_disabled_and_enabled_again_keeping_its_settings(
     assert disabled.json()["config"]["bucket"] == "kent-evidence"
     assert enabled.status_code == 200, enabled.text
     assert enabled.json() == {**set_up.json(), "enabled": True}
+
+
+async def test_a_secret_from_an_unset_variable_is_saved_with_a_warning(
+    client: AsyncTestClient[Litestar], platform: Platform
+) -> None:
+    admin = await _token(platform, "kent", Role.FORCE_ADMIN)
+    variable = "EXHIBIT_FORCE_KENT_NOWHERE_SECRET"
+    config = {
+        "bucket": "kent-evidence",
+        "access_key_id": "AKIAEXAMPLE",
+        "secret_access_key": {"env": variable},
+    }
+    saved = await client.put(
+        "/api/v1/plugins/force/storage_s3",
+        json={"enabled": True, "config": config},
+        headers=_auth(admin),
+    )
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["config"]["secret_access_key"] == {"env": variable}
+    [warning] = saved.json()["warnings"]
+    assert f"the environment variable {variable} is not set on the server" in warning
 
 
 async def test_enabling_without_settings_checks_the_stored_ones(

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import ForcePlugin
-from exhibit.forces.plugin_settings import UnknownPlugin, configure_plugin, set_plugin_enabled
+from exhibit.forces.plugin_settings import (
+    UnknownPlugin,
+    configure_plugin,
+    set_plugin_enabled,
+    unset_secret_variables,
+)
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
@@ -29,11 +34,16 @@ class InstalledPluginOut(msgspec.Struct):
 
 
 class ForcePluginOut(msgspec.Struct):
-    """A plugin's settings for the caller's force; secrets show only how they are held."""
+    """A plugin's settings for the caller's force; secrets show only how they are held.
+
+    ``warnings`` (after saving) names what the plugin cannot use yet: a secret read from an
+    environment variable the server does not have.
+    """
 
     plugin_id: str
     enabled: bool
     config: dict[str, Any]
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 class ForcePluginIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -112,8 +122,16 @@ class PluginsController(Controller):
                     row = await configure_plugin(
                         *settings, plugin_id, enabled=data.enabled, config=data.config, actor=actor
                     )
+                unset = unset_secret_variables(
+                    platform.plugins, platform.secret_box, row, tx.force.slug
+                )
         except UnknownPlugin as exc:
             raise NotFoundException(str(exc)) from None
         except InvalidPluginConfig as exc:
             raise ValidationException(str(exc)) from None
-        return ForcePluginOut(row.plugin_id, row.enabled, _redacted(row.config))
+        warnings = [
+            f"the environment variable {name} is not set on the server: "
+            f"{plugin_id} cannot read that secret until it is"
+            for name in unset
+        ]
+        return ForcePluginOut(row.plugin_id, row.enabled, _redacted(row.config), warnings)

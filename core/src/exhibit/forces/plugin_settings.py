@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.forces.models import Force, ForcePlugin
-from exhibit.plugins.config import InvalidPluginConfig, load_config, stored_config
+from exhibit.plugins.config import (
+    InvalidPluginConfig,
+    load_config,
+    stored_config,
+    unset_variables,
+)
 from exhibit.plugins.context import ForceInfo
 from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox
@@ -116,6 +121,21 @@ async def set_plugin_enabled(
     if enabled:
         await _validated(session, plugins, box, force_id, plugin_id, stored)
     return await _save(session, row, force_id, plugin_id, enabled, stored, actor)
+
+
+def unset_secret_variables(
+    plugins: Plugins, box: SecretBox, row: ForcePlugin, force_slug: str
+) -> list[str]:
+    """The environment variables the plugin's stored secrets name that this process lacks.
+
+    Such settings are valid (an operator may set the variable later), but the plugin cannot
+    read those secrets until then: the admin page and the API say so when they are saved.
+    """
+    config_type = plugins.config_types.get(row.plugin_id)
+    if config_type is None:
+        return []
+    config = load_config(row.plugin_id, config_type, row.config, box, force_slug=force_slug)
+    return unset_variables(config)
 
 
 def _check_configurable(plugins: Plugins, plugin_id: str) -> None:

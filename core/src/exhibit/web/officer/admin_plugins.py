@@ -32,10 +32,10 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import Force, ForcePlugin
-from exhibit.forces.plugin_settings import configure_plugin
+from exhibit.forces.plugin_settings import configure_plugin, unset_secret_variables
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from exhibit.plugins.config import InvalidPluginConfig, env_prefix, load_config, unset_variables
+from exhibit.plugins.config import InvalidPluginConfig, env_prefix
 from exhibit.secrets import Secret
 from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
@@ -417,7 +417,7 @@ async def plugin_submit(
                     config=raw if platform.plugins.config_types.get(plugin_id) else {},
                     actor=f"user:{user.id}",
                 )
-            unset = _unset_variables(platform, plugin_id, saved.config, slug)
+            unset = unset_secret_variables(platform.plugins, platform.secret_box, saved, slug)
         except InvalidPluginConfig as exc:
             form.errors.append(plain_error(str(exc).split(": ", 1)[-1], fields))
     if form.errors:
@@ -441,16 +441,6 @@ def _variables(names: list[str]) -> str:
     if len(names) == 1:
         return f"the environment variable {names[0]} is"
     return f"the environment variables {', '.join(names)} are"
-
-
-def _unset_variables(
-    platform: Platform, plugin_id: str, stored: dict[str, Any], slug: str
-) -> list[str]:
-    config_type = platform.plugins.config_types.get(plugin_id)
-    if config_type is None:
-        return []
-    config = load_config(plugin_id, config_type, stored, platform.secret_box, force_slug=slug)
-    return unset_variables(config)
 
 
 async def _describe_form(platform: Platform, force_id: int, form: PluginForm) -> str:
