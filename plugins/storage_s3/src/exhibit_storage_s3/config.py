@@ -10,7 +10,9 @@ from exhibit.plugins import Secret
 MiB = 1024 * 1024
 MIN_PART_MIB = 5  # S3 refuses parts under 5 MiB, except the last one
 MAX_LOCK_DAYS = 36_500  # S3's longest retention: 100 years
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]|[a-z0-9]")
+# What S3 has ever accepted: today's names are lower-case, 3-63 characters, but buckets made
+# before 2018 (and some S3-compatible stores) may hold capitals and underscores, up to 255.
+_BUCKET = re.compile(r"[A-Za-z0-9._-]{1,255}")
 
 
 def _(title: str, description: str = "") -> msgspec.Meta:
@@ -34,7 +36,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """
 
     bucket: Annotated[
-        str, _("Bucket", "The bucket's name: lower-case letters, digits, dots and hyphens.")
+        str, _("Bucket", "The bucket's name, as S3 shows it (letters, digits, . - _).")
     ]
     prefix: Annotated[
         str, _("Key prefix", "Where in the bucket this force's evidence goes, ending in /.")
@@ -86,10 +88,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         if not self.bucket:
             raise ValueError("bucket must be given")
         if not _BUCKET.fullmatch(self.bucket):
-            raise ValueError(
-                "bucket must be up to 63 lower-case letters, digits, dots and hyphens, "
-                "starting and ending with a letter or digit"
-            )
+            raise ValueError("bucket must be a bucket name: letters, digits, dots, hyphens, _")
         if self.endpoint_url is not None and not self.endpoint_url.startswith(
             ("https://", "http://")
         ):
