@@ -50,18 +50,25 @@ async def _enrolled(platform: Platform, force_id: int) -> pyotp.TOTP:
     return totp
 
 
-async def _sign_in(client: AsyncTestClient[Litestar], totp: pyotp.TOTP) -> None:
+async def _post_sign_in(
+    client: AsyncTestClient[Litestar], password: str, code: str, email: str = PROSECUTOR
+) -> httpx.Response:
+    """Open the sign-in page and send its form."""
     page = await client.get(f"{BASE}/sign-in")
-    done = await client.post(
+    return await client.post(
         f"{BASE}/sign-in",
         data={
             "_csrf_token": form_token(page.text),
-            "email": PROSECUTOR,
-            "password": PASSWORD,
-            "code": totp.now(),
+            "email": email,
+            "password": password,
+            "code": code,
         },
         follow_redirects=False,
     )
+
+
+async def _sign_in(client: AsyncTestClient[Litestar], totp: pyotp.TOTP) -> None:
+    done = await _post_sign_in(client, PASSWORD, totp.now())
     assert done.status_code == 303, done.text
 
 
@@ -190,16 +197,7 @@ async def test_a_sign_in_holding_a_nul_is_refused_not_a_failure(
     cps_platform: Platform, client: AsyncTestClient[Litestar]
 ) -> None:
     await make_world(cps_platform)
-    page = await client.get(f"{BASE}/sign-in")
-    refused = await client.post(
-        f"{BASE}/sign-in",
-        data={
-            "_csrf_token": form_token(page.text),
-            "email": "pro\x00secutor@cps.test",
-            "password": PASSWORD,
-            "code": "123456",
-        },
-    )
+    refused = await _post_sign_in(client, PASSWORD, "123456", email="pro\x00secutor@cps.test")
     # Refused before the sign-in runs (exhibit.web.request_guard): no failure is counted.
     assert refused.status_code == 400
     assert "There is a problem with this address or form" in refused.text
@@ -342,22 +340,11 @@ async def test_a_locked_out_prosecutor_is_told_to_wait(
 ) -> None:
     world = await make_world(cps_platform)
     totp = await _enrolled(cps_platform, world.scene.force_id)
-    page = await client.get(f"{BASE}/sign-in")
 
-    async def attempt(password: str) -> httpx.Response:
-        return await client.post(
-            f"{BASE}/sign-in",
-            data={
-                "_csrf_token": form_token(page.text),
-                "email": PROSECUTOR,
-                "password": password,
-                "code": totp.now(),
-            },
-            follow_redirects=False,
-        )
-
-    wrong = [await attempt("not the passphrase") for _ in range(MAX_FAILURES)]
-    right = await attempt(PASSWORD)
+    wrong = [
+        await _post_sign_in(client, "not the passphrase", totp.now()) for _ in range(MAX_FAILURES)
+    ]
+    right = await _post_sign_in(client, PASSWORD, totp.now())
 
     assert [r.status_code for r in wrong] == [400] * (MAX_FAILURES - 1) + [429]
     assert "Email, password or code is wrong" in wrong[0].text
