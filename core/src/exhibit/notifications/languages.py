@@ -27,10 +27,9 @@ def joined(languages: Sequence[str], key: str, **values: object) -> str:
 
 
 def essentials(force: Force, languages: Sequence[str], lines: Sequence[str]) -> tuple[str, ...]:
-    """What a text message over its budget is cut down to (``MessageContent``): in two
-    languages, the ``lines`` and the lines naming the force in Welsh (delivery keeps those
-    naming it in English); in English alone nothing, shortened line by line as it always
-    was."""
+    """What a text message over its budget keeps (``MessageContent``): in two languages,
+    the ``lines`` and every line holding the force's Welsh name (delivery keeps those holding
+    its English one); in English alone nothing, shortened line by line as it always was."""
     if len(languages) < 2:
         return ()
     names = [force_name(force, lang) for lang in languages]
