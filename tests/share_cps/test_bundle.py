@@ -134,7 +134,7 @@ async def test_the_audit_segment_holds_the_items_events_in_full_and_only_links_o
     assert [e["seq"] for e in full] == manifest["audit"]["full_events"]
     actions = {(e["action"], e["object_id"]) for e in full}
     assert ("evidence.received", str(world.redacted.id)) in actions
-    assert ("evidence.accepted", str(world.disclosure.id)) in actions
+    assert ("item.accepted", str(world.disclosure.id)) in actions
     assert ("item.shared", str(world.redacted.id)) in actions
     assert full[-1]["action"] == "share.bundle_exported"
     # The other exhibits' events (PT/3 is sensitive) are present only as links.

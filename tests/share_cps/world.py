@@ -111,10 +111,10 @@ async def accept(
             tx.session,
             force_id,
             actor="test",
-            action="evidence.accepted",
+            action="item.accepted",
             object_type="item",
             object_id=item_id,
-            details={"exhibit_reference": reference, "sensitive": sensitive},
+            details={"exhibit_reference": reference, "sha256": item.sha256},
         )
 
 
