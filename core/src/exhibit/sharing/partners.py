@@ -98,6 +98,59 @@ async def invite_partner(
     return account
 
 
+async def end_partner_access(
+    session: AsyncSession, box: SecretBox, force_id: int, email: str, *, actor: str, reason: str
+) -> PartnerAccount:
+    """End a partner's access at once (someone who left, a lost phone), saying why.
+
+    The password, the two-factor secret (a new one is made, never shown) and any invitation
+    are cleared: the partner's sessions end on their next request and no sign-in works until
+    a new invitation is accepted (``reset_partner``, or a later share to the address).
+    Audited as ``partner.access_ended``. ``PartnerRefused`` if the force has no such partner.
+    """
+    if not reason.strip():
+        raise PartnerRefused("say why the partner's access ends")
+    address = email.strip().lower()
+    account = await session.scalar(select(PartnerAccount).where(PartnerAccount.email == address))
+    if account is None:
+        raise PartnerRefused(f"no partner {address} in this force")
+    account.password_hash = ""
+    account.totp_secret_encrypted = box.encrypt(pyotp.random_base32())
+    account.enrolled_at = None
+    account.invite_token_hash = None
+    account.invite_expires_at = None
+    await audit.record(
+        session,
+        force_id,
+        actor=actor,
+        action="partner.access_ended",
+        object_type="partner",
+        object_id=account.id,
+        reason=reason.strip(),
+    )
+    return account
+
+
+async def reset_partner(
+    session: AsyncSession,
+    box: SecretBox,
+    force_id: int,
+    email: str,
+    *,
+    invite_url: str,
+    actor: str,
+    reason: str,
+) -> PartnerAccount:
+    """End the partner's access and email them a new invitation, to set a new password and
+    two-factor app (a lost phone, a forgotten password). Both steps are audited."""
+    await end_partner_access(session, box, force_id, email, actor=actor, reason=reason)
+    account = await invite_partner(
+        session, box, force_id, email, invite_url=invite_url, actor=actor
+    )
+    assert account is not None  # access just ended: neither enrolled nor invited
+    return account
+
+
 async def invitation(session: AsyncSession, token: str) -> PartnerAccount:
     """The account a live invitation token belongs to; ``PartnerRefused`` otherwise."""
     account = await session.scalar(

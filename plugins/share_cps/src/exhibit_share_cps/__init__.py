@@ -22,6 +22,7 @@ from exhibit_share_cps.cli import public_key
 from exhibit_share_cps.config import ShareCpsConfig
 from exhibit_share_cps.jobs import deliver_and_invite
 from exhibit_share_cps.partner import PartnerArea
+from exhibit_share_cps.partner_cli import partner_end, partner_reset, partners
 from exhibit_share_cps.targets import CpsDrop, CpsPortal
 
 PLUGIN_ID = "share_cps"
@@ -47,8 +48,9 @@ def exhibit_job_handlers() -> dict[str, JobHandler]:
 
 @hookimpl
 def exhibit_cli_commands() -> Sequence[click.Command]:
-    """``exhibit share_cps public-key --force SLUG``."""
-    return [public_key]
+    """``exhibit share_cps public-key``, and the partner accounts' ``partners``,
+    ``partner-reset`` and ``partner-end``."""
+    return [public_key, partners, partner_reset, partner_end]
 
 
 @hookimpl
