@@ -81,6 +81,8 @@ async def test_a_leavers_access_ends_at_once_and_a_lost_phone_gets_a_new_invitat
     assert reset == (0, f"{PROSECUTOR}: signed out and sent a new invitation\n")
     invite = await _latest_invitation(cps_platform, force_id)
     form = await client.get(invite)
+    assert 'id="qr-code"><svg' in form.text  # a QR code to scan, drawn on the server
+    assert "<title>QR code for your authenticator app</title>" in form.text
     secret = form.text.split('<code id="secret">', 1)[1].split("</code>", 1)[0]
     new_app = pyotp.TOTP(secret)
     assert new_app.secret != old_app.secret

@@ -44,6 +44,7 @@ from exhibit.sharing.service import (
     record_access,
     shared_items,
 )
+from exhibit.web.qr_code import qr_code
 from exhibit.web.session_config import rotate_session
 from exhibit_share_cps.pages import (
     DOWNLOAD_HEADERS,
@@ -111,7 +112,9 @@ class PartnerArea(Controller):
                 return link_refused(str(refused), force=force)
             secret = two_factor_secret(platform.secret_box, account)
             uri = provisioning_uri(platform.secret_box, account, force.name)
-        return page("enrol.html", email=account.email, secret=secret, uri=uri, error=None)
+        return page(
+            "enrol.html", email=account.email, secret=secret, uri=uri, qr=qr_code(uri), error=None
+        )
 
     @post("/invite/{token:str}")
     async def accept_invitation(
@@ -147,6 +150,7 @@ class PartnerArea(Controller):
                 email=account.email,
                 secret=secret,
                 uri=uri,
+                qr=qr_code(uri),
                 error=str(refused),
                 error_field="code" if wrong_code else "password",
             )

@@ -7,10 +7,8 @@ secret as an inline SVG QR code (no script, so the CSP holds) and as text to typ
 
 from typing import Any
 
-import segno
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from markupsafe import Markup
 
 from exhibit.accounts.models import User
 from exhibit.accounts.sign_in_rate import count_attempt
@@ -33,6 +31,7 @@ from exhibit.web.officer.signed_in import (
     pending,
     start_session,
 )
+from exhibit.web.qr_code import qr_code
 
 WRONG_CODE = "The code is wrong or has already been used. Enter the current code."
 SIGN_IN_AGAIN = "/sign-in"
@@ -111,12 +110,11 @@ async def _setup_page(
         secret = await offered_secret(session, platform.secret_box, user)
         await session.commit()
     uri = provisioning_uri(secret, user, force.name)
-    qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
     return page(
         request,
         "two_factor_setup.html",
         status_code=400 if error else 200,
-        qr=Markup(qr),  # noqa: S704 (segno's own SVG markup, built from our URI)
+        qr=qr_code(uri),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         error=error,
     )
