@@ -175,6 +175,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PUT", "/api/v1/items/{item_id:int}/sensitive"): lambda w: {"sensitive": True, "reason": "m"},
     ("PUT", "/api/v1/items/{item_id:int}/tags"): lambda w: {"tags": ["matrix"]},
     ("POST", "/api/v1/shares/{share_id:int}/revoke"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/disposals/{disposal_id:int}/approve"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/disposals/{disposal_id:int}/refuse"): lambda w: {"reason": "matrix"},
     ("POST", "/cases/{case_id:int}/items/bulk"): lambda w: {
         "action": "tag",
         "item": w.values["item_id"],

@@ -293,3 +293,64 @@ async def test_without_approval_the_item_page_asks_for_the_tick_for_a_shared_ite
     )
     assert "Disposed of: the stored file is destroyed" in done.text
     assert (await _item(cps_platform, force_id, world.redacted.id)).disposed_at is not None
+
+
+async def test_a_supervisor_decides_disposals_through_the_api_as_on_the_pages(
+    cps_platform: Platform, client: AsyncTestClient[Litestar]
+) -> None:
+    world = await make_world(cps_platform)
+    force_id = world.scene.force_id
+    officer = await api_headers(cps_platform, force_id, "o@kent.test")
+    supervisor = await api_headers(cps_platform, force_id, "s@kent.test", Role.SUPERVISOR)
+    await _share_by_api(client, world, officer)
+    shared = await _ask_disposal(cps_platform, world, world.redacted.id)
+    kept = await _ask_disposal(cps_platform, world, world.disclosure.id)
+
+    assert (await client.get("/api/v1/disposals", headers=officer)).status_code == 403
+    awaiting = await client.get("/api/v1/disposals", headers=supervisor)
+    assert [d["id"] for d in awaiting.json()] == [shared.id, kept.id]
+    assert awaiting.json()[0]["reason"] == "Duplicate of PT/2"
+
+    url = f"/api/v1/disposals/{shared.id}"
+    unticked = await client.post(
+        f"{url}/approve", json={"reason": "A duplicate"}, headers=supervisor
+    )
+    assert unticked.status_code == 400
+    assert '"shared_acknowledged": true' in unticked.json()["detail"]
+    assert (await _item(cps_platform, force_id, world.redacted.id)).review_state == (
+        ReviewState.ACCEPTED
+    )
+    approved = await client.post(
+        f"{url}/approve",
+        json={"reason": "A duplicate", "shared_acknowledged": True},
+        headers=supervisor,
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "done"
+    assert (await _item(cps_platform, force_id, world.redacted.id)).review_state == (
+        ReviewState.DISPOSED
+    )
+
+    refused = await client.post(
+        f"/api/v1/disposals/{kept.id}/refuse",
+        json={"reason": "Needed at trial"},
+        headers=supervisor,
+    )
+    assert (refused.status_code, refused.json()["state"]) == (200, "refused")
+    again = await client.post(
+        f"/api/v1/disposals/{kept.id}/approve",
+        json={"reason": "Changed my mind"},
+        headers=supervisor,
+    )
+    assert again.status_code == 400 and "already refused" in again.json()["detail"]
+    not_theirs = await client.post(
+        f"/api/v1/disposals/{kept.id}/refuse", json={"reason": "x"}, headers=officer
+    )
+    unknown = await client.post(
+        "/api/v1/disposals/999999/refuse", json={"reason": "x"}, headers=supervisor
+    )
+    assert (not_theirs.status_code, unknown.status_code) == (403, 404)
+    assert (await client.get("/api/v1/disposals", headers=supervisor)).json() == []
+    assert [
+        e.reason for e in await audit_events(cps_platform, force_id, "item.disposal_refused")
+    ] == ["Needed at trial"]

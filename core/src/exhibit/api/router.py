@@ -5,6 +5,7 @@ from litestar.di import Provide
 
 from exhibit.api.case_changes import CaseChangesController
 from exhibit.api.cases import CasesController
+from exhibit.api.disposals import DisposalsController
 from exhibit.api.force import ForceController
 from exhibit.api.items import ItemsController
 from exhibit.api.outbox import OutboxController
@@ -21,6 +22,7 @@ def api_router() -> Router:
         route_handlers=[
             CasesController,
             CaseChangesController,
+            DisposalsController,
             ForceController,
             ItemsController,
             OutboxController,
