@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from exhibit.accounts.models import Role
 from exhibit.forces.models import ForcePlugin
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig, load_config
 from exhibit.plugins.manager import load_plugins
@@ -265,3 +266,33 @@ def test_unmatched_messages_keep_their_words(monkeypatch: Any) -> None:
     fields = [PluginField("drop", "json", False, True, label="Drop location")]
     said = plain_error("give a private_key or a password - at `$.drop`", fields)
     assert said == ("drop", "Drop location: give a private_key or a password")
+
+
+async def test_a_plugin_whose_stored_settings_no_longer_fit_can_still_be_turned_off(
+    settings: Settings, platform: Platform
+) -> None:
+    """Stored settings that no longer load (a newer plugin's rule, a secret the key no longer
+    opens) cannot stop an administrator turning the plugin off: that needs none."""
+    async with admin_client(settings, platform) as (client, admin):
+        await client.get("/admin/plugins/storage_s3")
+        saved = await submit(
+            client, "/admin/plugins/storage_s3", {"enabled": "yes", "bucket": "kent-evidence"}
+        )
+        assert saved.status_code == 200, saved.text
+        async with force_transaction(platform, admin.force_id) as tx:
+            row = await tx.session.scalar(
+                select(ForcePlugin).where(ForcePlugin.plugin_id == "storage_s3")
+            )
+            assert row is not None
+            row.config = {**row.config, "object_lock_days": -5}  # as an older plugin took
+        page = await client.get("/admin/plugins/storage_s3")
+        assert 'action="/admin/plugins/storage_s3/turn-off"' in page.text
+
+        turned_off = await submit(client, "/admin/plugins/storage_s3/turn-off", {})
+
+    assert turned_off.status_code == 200
+    assert "storage_s3 is disabled; its settings are kept." in html.unescape(turned_off.text)
+    row = await stored(platform, admin.force_id, "storage_s3")
+    assert row is not None and not row.enabled
+    assert row.config["object_lock_days"] == -5
+    assert "turn-off" not in turned_off.text  # nothing left to turn off

@@ -32,7 +32,11 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import Force, ForcePlugin
-from exhibit.forces.plugin_settings import configure_plugin, unset_secret_variables
+from exhibit.forces.plugin_settings import (
+    configure_plugin,
+    set_plugin_enabled,
+    unset_secret_variables,
+)
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig, env_prefix
@@ -103,6 +107,7 @@ class PluginForm:
     errors: list[FieldError] = field(default_factory=list)
     about: str = ""
     env_prefix: str = "EXHIBIT_FORCE_<FORCE>_"
+    stored_enabled: bool = False  # enabled as saved (``enabled`` is what the form says)
 
     def error(self, name: str) -> str | None:
         """The message for field ``name``, if it has one."""
@@ -385,7 +390,8 @@ async def plugin_page(
     fields = _fields(platform, plugin_id)
     row = await _row(platform, user.force_id, plugin_id)
     stored = row.config if row is not None else {}
-    form = PluginForm(plugin_id, row is not None and row.enabled, fill(fields, stored))
+    enabled = row is not None and row.enabled
+    form = PluginForm(plugin_id, enabled, fill(fields, stored), stored_enabled=enabled)
     await _describe_form(platform, user.force_id, form)
     return page(request, "admin_plugin.html", user=user, form=form)
 
@@ -402,6 +408,7 @@ async def plugin_submit(
     row = await _row(platform, user.force_id, plugin_id)
     stored = row.config if row is not None else {}
     form, raw = read_form(plugin_id, fields, await request.form(), stored)
+    form.stored_enabled = row is not None and row.enabled
     slug = await _describe_form(platform, user.force_id, form)
     unset: list[str] = []
     if not form.errors:
@@ -437,6 +444,31 @@ async def plugin_submit(
     return see_other(f"/admin/plugins/{plugin_id}")
 
 
+@post("/admin/plugins/{plugin_id:str}/turn-off", include_in_schema=False, opt=ADMIN)
+async def plugin_turn_off(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    plugin_id: FromPath[str],
+) -> Response[Any]:
+    """Disable the plugin keeping its stored settings as they are, audited: it needs none to
+    be valid (stored settings that no longer fit a newer plugin cannot block turning it off).
+    """
+    _fields(platform, plugin_id)
+    async with force_transaction(platform, user.force_id) as tx:
+        await set_plugin_enabled(
+            tx.session,
+            platform.plugins,
+            platform.secret_box,
+            user.force_id,
+            plugin_id,
+            enabled=False,
+            actor=f"user:{user.id}",
+        )
+    flash(request, f"{plugin_id} is disabled; its settings are kept.")
+    return see_other(f"/admin/plugins/{plugin_id}")
+
+
 def _variables(names: list[str]) -> str:
     if len(names) == 1:
         return f"the environment variable {names[0]} is"
@@ -467,4 +499,4 @@ async def _row(platform: Platform, force_id: int, plugin_id: str) -> ForcePlugin
     return row
 
 
-ADMIN_PLUGIN_HANDLERS = [plugins_page, plugin_page, plugin_submit]
+ADMIN_PLUGIN_HANDLERS = [plugins_page, plugin_page, plugin_submit, plugin_turn_off]
