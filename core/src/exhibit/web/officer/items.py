@@ -18,10 +18,12 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission, may
 from exhibit.audit import log as audit
+from exhibit.db.base import utcnow
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
+from exhibit.sharing.service import unrevoked_shares
 from exhibit.web.officer.bulk_form import BULK_ACTIONS, BulkChoice
 from exhibit.web.officer.cases import show_case
 from exhibit.web.officer.form_values import whole_number
@@ -240,7 +242,20 @@ async def mark_sensitive(
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         await review.set_sensitive(tx, item, user, sensitive, reason)
-        return "Marked sensitive: do not disclose." if sensitive else "Sensitive mark cleared."
+        if not sensitive:
+            return "Sensitive mark cleared."
+        now = utcnow()
+        live = [s.id for s in await unrevoked_shares(tx.session, item.id) if s.expires_at > now]
+        if not live:
+            return "Marked sensitive: do not disclose."
+        named = ", ".join(str(share_id) for share_id in live)
+        return (
+            f"Marked sensitive: do not disclose. It is in live share {named}: its recipients "
+            "can no longer open it. Revoke it and share the other exhibits again."
+            if len(live) == 1
+            else f"Marked sensitive: do not disclose. It is in live shares {named}: their "
+            "recipients can no longer open them. Revoke them and share the other exhibits again."
+        )
 
     return await _act(request, platform, user, item_id, action)
 
