@@ -1,6 +1,7 @@
 """Sharing accepted exhibits through the JSON API: the rules, the copies, revocation, scoping."""
 
 import hashlib
+import json
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -86,6 +87,17 @@ async def test_the_default_copy_is_the_redacted_one_with_the_originals_hash_and_
     assert first["provenance"]["parameters"] == {"blur_radius": 12}
     assert first["provenance"]["input_sha256"] == original_hash
     assert first["witness_reference"]
+    # The exhibit's id names it in the audit segment's events.
+    assert (first["item_id"], second["item_id"]) == (world.redacted.id, world.disclosure.id)
+    segment = [json.loads(line) for line in members["audit/segment.jsonl"].splitlines()]
+    about_first = [
+        e["content"]["action"]
+        for e in segment
+        if e["form"] == "event"
+        and (e["content"]["object_type"], e["content"]["object_id"])
+        == ("item", str(first["item_id"]))
+    ]
+    assert "evidence.received" in about_first and "item.shared" in about_first
     assert world.redacted.original not in b"".join(members.values())
     schedule = members["schedule.html"].decode()
     assert "PT/1" in schedule

@@ -298,6 +298,7 @@ def _file(
         file=BundleFile(path=path, sha256=sha, size=size, media_type=media_type),
         provenance=provenance,
         original_reason=copy.original_reason,
+        item_id=item.id,
     )
     provided = platform.plugins.storage_backends.get(backend_key)
     config = enabled.get(provided.plugin_id) if provided else None

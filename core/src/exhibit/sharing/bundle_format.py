@@ -58,7 +58,10 @@ class ManifestExhibit(msgspec.Struct, frozen=True, kw_only=True):
     """One exhibit: what it is, which copy is shared, and where that copy came from.
 
     ``copy`` is ``"redacted"``, ``"disclosure"`` (derivatives, with ``provenance``) or
-    ``"original"`` (then ``original_reason`` says why the original was shared).
+    ``"original"`` (then ``original_reason`` says why the original was shared). ``item_id``
+    is the item's id in the force's records: the audit segment's events about the exhibit
+    name it (``object_type`` ``item``, ``object_id``). Bundles made before it was added lack
+    it.
     """
 
     item_number: int
@@ -73,6 +76,7 @@ class ManifestExhibit(msgspec.Struct, frozen=True, kw_only=True):
     file: BundleFile
     provenance: Provenance | None
     original_reason: str
+    item_id: int | None = None
 
 
 class AuditAnchor(msgspec.Struct, frozen=True, kw_only=True):
