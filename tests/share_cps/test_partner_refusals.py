@@ -163,6 +163,10 @@ async def test_a_refused_download_is_not_audited_as_a_download(
     refused = await client.get(f"{BASE}/shares/{share_id}/bundle")
     assert refused.status_code == 404
     assert await _events(cps_platform, force_id, share_id, "share.downloaded") == 0
+    # The list says it was withdrawn, rather than offering a link that goes nowhere.
+    listing = await client.get(f"{BASE}/")
+    assert f"/partner/shares/{share_id}" not in listing.text
+    assert "withdrawn by the force: contact the officer in charge of the case" in listing.text
 
 
 async def test_refusals_are_partner_pages_that_say_what_to_do(
@@ -282,8 +286,8 @@ async def test_continuity_is_in_words_and_names_officers_not_the_witness(
     shown = (await client.get(f"{BASE}/shares/{share_id}")).text
     assert 'data-action="share.viewed"' in shown  # this share's own steps are there
     assert 'data-action="share.revoked"' not in shown  # another share's are not
-    assert "UTC: Received, by the witness</li>" in shown
-    assert "UTC: Shared, by Someone (officer)</li>" in shown
+    assert re.search(r"\d{2}:\d{2}:\d{2} (GMT|BST): Received, by the witness</li>", shown)
+    assert re.search(r"\d{2}:\d{2}:\d{2} (GMT|BST): Shared, by Someone \(officer\)</li>", shown)
     assert 'data-action="evidence.received"' in shown
     assert "by user:" not in shown and "witness:request" not in shown
     assert "Sam Witness" not in shown  # the bundle gives the witness's reference instead

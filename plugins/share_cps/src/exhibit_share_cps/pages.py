@@ -5,11 +5,13 @@ during enrolment, the two-factor secret), and a refusal is a page in the partner
 that says what a prosecutor can do next, not the officer app's error page.
 """
 
+from datetime import datetime
 from typing import Any
 
 from litestar.response import Redirect, Template
 
 from exhibit.forces.models import Force
+from exhibit.uk_time import uk_time
 from exhibit.web.assets import asset_url
 
 STYLESHEET = "citizen.css"
@@ -38,11 +40,16 @@ INTEGRITY = (
 )
 
 
+def uk_moment(moment: datetime, *, seconds: bool = False) -> str:
+    """A time as a prosecutor reads it: UK time with its zone, ``07 December 2026 14:30 GMT``."""
+    return uk_time(moment).strftime(f"%d %B %Y %H:%M{':%S' if seconds else ''} %Z")
+
+
 def page(name: str, *, status_code: int = 200, **context: Any) -> Template:
     """The partner template ``name`` (under ``share_cps/``), never cached."""
     return Template(
         f"share_cps/{name}",
-        context={"stylesheet": asset_url(STYLESHEET)} | context,
+        context={"stylesheet": asset_url(STYLESHEET), "when": uk_moment} | context,
         status_code=status_code,
         headers=NO_STORE,
     )

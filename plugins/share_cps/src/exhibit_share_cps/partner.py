@@ -38,6 +38,7 @@ from exhibit.sharing.partners import (
     two_factor_secret,
 )
 from exhibit.sharing.service import (
+    ShareRefused,
     ShareUnavailable,
     find_share,
     open_share,
@@ -91,6 +92,15 @@ async def _portal_share(session: AsyncSession, share_id: int, partner: PartnerAc
     if share.target != CpsPortal.key:
         raise ShareUnavailable(f"no share {share_id}")
     return share
+
+
+async def _openable(session: AsyncSession, share: Share) -> bool:
+    """Whether every exhibit of a live share may still be given (none withheld since)."""
+    try:
+        await shared_items(session, share)
+    except ShareRefused:
+        return False
+    return True
 
 
 class PartnerArea(Controller):
@@ -238,7 +248,10 @@ class PartnerArea(Controller):
                     .order_by(Share.id.desc())
                 )
             ).all()
-        return page("shares.html", force=force, partner=partner, shares=rows)
+            listed = [
+                (share, reference, await _openable(session, share)) for share, reference in rows
+            ]
+        return page("shares.html", force=force, partner=partner, shares=listed)
 
     @get("/shares/{share_id:int}")
     async def share(
