@@ -1,5 +1,6 @@
 """An item marked sensitive after it was shared: its live shares can no longer be opened by
-their recipients, and the officer who marks it is told which, and what to do."""
+their recipients, and the officer who marks it is told which, and what to do, as the share's
+own page says."""
 
 import html
 
@@ -50,3 +51,7 @@ async def test_marking_a_shared_item_sensitive_names_its_live_shares(
     )
     assert "Marked sensitive: do not disclose." in other.text
     assert "live share" not in other.text  # never shared
+    # The share's own page says so too, naming the exhibit withheld.
+    shown = html.unescape((await client.get(f"/shares/{share_id}")).text)
+    assert "its recipient can no longer open this share" in shown
+    assert 'data-withheld title="PT/1 is marked sensitive / do-not-disclose' in shown

@@ -259,6 +259,8 @@ class SharedCopyRow:
     reference: str
     copy: str
     original_reason: str
+    withheld: str = ""
+    """Why the exhibit may no longer be given (marked sensitive since, say), if it may not."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,11 @@ class ShareRow:
     share: Share
     copies: list[SharedCopyRow]
     delivery: str
+
+    @property
+    def withheld(self) -> bool:
+        """Whether an exhibit was withheld since, so that the recipient cannot open the share."""
+        return any(c.withheld for c in self.copies)
 
     @property
     def state(self) -> str:
@@ -284,21 +291,16 @@ async def share_rows(session: AsyncSession, shares: list[Share]) -> list[ShareRo
     deliveries: dict[int, str] = {}
     if ids:
         rows = await session.execute(
-            select(
-                ShareItem.share_id,
-                ShareItem.item_id,
-                EvidenceItem.exhibit_reference,
-                Derivative.kind,
-                ShareItem.original_reason,
-            )
+            select(ShareItem.share_id, EvidenceItem, Derivative.kind, ShareItem.original_reason)
             .join(EvidenceItem, EvidenceItem.id == ShareItem.item_id)
             .outerjoin(Derivative, Derivative.id == ShareItem.derivative_id)
             .where(ShareItem.share_id.in_(ids))
             .order_by(ShareItem.id)
         )
-        for share_id, item_id, reference, kind, reason in rows:
+        for share_id, item, kind, reason in rows:
+            reference = item.exhibit_reference or f"item {item.id}"
             copies.setdefault(share_id, []).append(
-                SharedCopyRow(item_id, reference or f"item {item_id}", kind or "original", reason)
+                SharedCopyRow(item.id, reference, kind or "original", reason, _withheld(item))
             )
         found = await session.execute(
             select(ShareDelivery.share_id, ShareDelivery.state).where(
@@ -307,6 +309,14 @@ async def share_rows(session: AsyncSession, shares: list[Share]) -> list[ShareRo
         )
         deliveries = {share_id: state.value for share_id, state in found}
     return [ShareRow(s, copies.get(s.id, []), deliveries.get(s.id, "")) for s in shares]
+
+
+def _withheld(item: EvidenceItem) -> str:
+    try:
+        check_shareable(item, disposal_pending=False)
+    except ShareRefused as refused:
+        return str(refused)
+    return ""
 
 
 async def _one_share(session: AsyncSession, share_id: int) -> tuple[ShareRow, Case]:
