@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.api.errors import domain_rules_as_400
-from exhibit.evidence.disposal import SharesNotAcknowledged, approve_disposal, refuse_disposal
+from exhibit.api.errors import domain_rules_as_400, shares_acknowledged_in_body
+from exhibit.evidence.disposal import approve_disposal, refuse_disposal
 from exhibit.evidence.models import DisposalRequest, DisposalState
 from exhibit.evidence.review import MAX_REASON
 from exhibit.forces.transaction import ForceTransaction, force_transaction
@@ -101,7 +101,7 @@ class DisposalsController(Controller):
         """Approve another user's request: the item's stored bytes are destroyed (audited)."""
 
         async def decide(tx: ForceTransaction, disposal: DisposalRequest) -> None:
-            try:
+            with shares_acknowledged_in_body():
                 await approve_disposal(
                     platform,
                     tx,
@@ -110,10 +110,6 @@ class DisposalsController(Controller):
                     data.reason,
                     shared_acknowledged=data.shared_acknowledged,
                 )
-            except SharesNotAcknowledged as exc:
-                raise SharesNotAcknowledged(
-                    f'{exc}; send "shared_acknowledged": true to confirm'
-                ) from None
 
         return await _decide(platform, user, disposal_id, decide)
 

@@ -16,12 +16,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.errors import domain_rules_as_400, shares_acknowledged_in_body
 from exhibit.api.row_ids import RowId
 from exhibit.audit import log as audit
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.continuity import continuity
-from exhibit.evidence.disposal import SharesNotAcknowledged, request_disposal
+from exhibit.evidence.disposal import request_disposal
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
@@ -273,7 +273,7 @@ class ItemsController(Controller):
         shared with a partner then needs ``"shared_acknowledged": true``)."""
 
         async def change(tx: ForceTransaction, item: EvidenceItem) -> None:
-            try:
+            with shares_acknowledged_in_body():
                 await request_disposal(
                     platform,
                     tx,
@@ -282,10 +282,6 @@ class ItemsController(Controller):
                     data.reason,
                     shared_acknowledged=data.shared_acknowledged,
                 )
-            except SharesNotAcknowledged as exc:
-                raise SharesNotAcknowledged(
-                    f'{exc}; send "shared_acknowledged": true to confirm'
-                ) from None
 
         return await _change(platform, user, item_id, change)
 
