@@ -5,6 +5,8 @@ import json
 import zipfile
 from typing import Any
 
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role
@@ -14,6 +16,7 @@ from exhibit.jobs.worker import Worker
 from exhibit.notifications.models import Notification
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
+from tests.share_cps.world import World
 
 PROSECUTOR = "prosecutor@cps.test"
 PASSWORD = "a long prosecutor passphrase"
@@ -77,3 +80,23 @@ async def invite_path(platform: Platform, force_id: int, email: str) -> str:
     link = unseal(platform.secret_box, invites[0].body_encrypted).link
     assert link is not None
     return link[link.index("/plugins/") :]
+
+
+async def share_by_api(
+    client: AsyncTestClient[Litestar], world: World, headers: dict[str, str], **body: Any
+) -> int:
+    """The id of a portal share to the prosecutor made through the API: the redacted exhibit
+    for 30 days unless ``body`` says otherwise."""
+    made = await client.post(
+        f"/api/v1/cases/{world.scene.case_id}/shares",
+        json={
+            "item_ids": [world.redacted.id],
+            "target": "cps_portal",
+            "recipient": PROSECUTOR,
+            "expires_in_days": 30,
+        }
+        | body,
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])

@@ -24,7 +24,7 @@ from exhibit.platform import Platform
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import revoke_share
 from tests.fixtures.officer import Person, audit_events, make_user, sign_in, submit
-from tests.share_cps.helpers import PROSECUTOR, api_headers
+from tests.share_cps.helpers import PROSECUTOR, api_headers, share_by_api
 from tests.share_cps.world import World, make_world
 
 AWAITING = "a disposal request for it awaits a decision: decide that first"
@@ -56,23 +56,6 @@ async def _ask_disposal(platform: Platform, world: World, item_id: int) -> Dispo
 async def _shares(platform: Platform, force_id: int) -> int:
     async with platform.force_session(force_id) as session:
         return int(await session.scalar(select(func.count()).select_from(Share)) or 0)
-
-
-async def _share_by_api(
-    client: AsyncTestClient[Litestar], world: World, headers: dict[str, str]
-) -> int:
-    made = await client.post(
-        f"/api/v1/cases/{world.scene.case_id}/shares",
-        json={
-            "item_ids": [world.redacted.id],
-            "target": "cps_portal",
-            "recipient": PROSECUTOR,
-            "expires_in_days": 30,
-        },
-        headers=headers,
-    )
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
 
 
 async def _no_approval_needed(platform: Platform, force_id: int) -> None:
@@ -156,8 +139,8 @@ async def test_approving_the_disposal_of_a_shared_item_needs_a_tick_and_lists_it
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
     officer = await api_headers(cps_platform, force_id, "o@kent.test")
-    live = await _share_by_api(client, world, officer)
-    revoked = await _share_by_api(client, world, officer)
+    live = await share_by_api(client, world, officer)
+    revoked = await share_by_api(client, world, officer)
     async with force_transaction(cps_platform, force_id) as tx:
         await revoke_share(tx.session, revoked, actor="test", reason="sent to the wrong unit")
     disposal = await _ask_disposal(cps_platform, world, world.redacted.id)
@@ -213,7 +196,7 @@ async def test_the_domain_refuses_an_unacknowledged_disposal_of_a_shared_item(
 ) -> None:
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
-    live = await _share_by_api(
+    live = await share_by_api(
         client, world, await api_headers(cps_platform, force_id, "o@kent.test")
     )
     disposal = await _ask_disposal(cps_platform, world, world.redacted.id)
@@ -234,7 +217,7 @@ async def test_without_approval_the_api_needs_shared_acknowledged_for_a_shared_i
     force_id = world.scene.force_id
     await _no_approval_needed(cps_platform, force_id)
     officer = await api_headers(cps_platform, force_id, "o@kent.test")
-    live = await _share_by_api(client, world, officer)
+    live = await share_by_api(client, world, officer)
     url = f"/api/v1/items/{world.redacted.id}/disposal"
 
     missing = await client.post(url, json={"reason": "Duplicate"}, headers=officer)
@@ -271,7 +254,7 @@ async def test_without_approval_the_item_page_asks_for_the_tick_for_a_shared_ite
     world = await make_world(cps_platform)
     force_id = world.scene.force_id
     await _no_approval_needed(cps_platform, force_id)
-    live = await _share_by_api(
+    live = await share_by_api(
         client, world, await api_headers(cps_platform, force_id, "o@kent.test")
     )
     officer = Person(force_id, world.scene.officer_id, "officer@kent.test")
@@ -302,7 +285,7 @@ async def test_a_supervisor_decides_disposals_through_the_api_as_on_the_pages(
     force_id = world.scene.force_id
     officer = await api_headers(cps_platform, force_id, "o@kent.test")
     supervisor = await api_headers(cps_platform, force_id, "s@kent.test", Role.SUPERVISOR)
-    await _share_by_api(client, world, officer)
+    await share_by_api(client, world, officer)
     shared = await _ask_disposal(cps_platform, world, world.redacted.id)
     kept = await _ask_disposal(cps_platform, world, world.disclosure.id)
 

@@ -24,7 +24,7 @@ from exhibit.platform import Platform
 from exhibit.sharing.models import Share
 from exhibit.sharing.partners import enrol, invite_partner
 from tests.fixtures.officer import form_token
-from tests.share_cps.helpers import PASSWORD, PROSECUTOR, api_headers, invite_path
+from tests.share_cps.helpers import PASSWORD, PROSECUTOR, api_headers, invite_path, share_by_api
 from tests.share_cps.world import World, make_world
 
 BASE = "/plugins/share_cps/kent/partner"
@@ -76,20 +76,9 @@ async def _share(
     client: AsyncTestClient[Litestar], officer: dict[str, str], world: World, **body: Any
 ) -> int:
     """The id of a share of the redacted and disclosure exhibits to the prosecutor."""
-    made = await client.post(
-        f"/api/v1/cases/{world.scene.case_id}/shares",
-        json={
-            "item_ids": [world.redacted.id, world.disclosure.id],
-            "recipient": PROSECUTOR,
-            "target": "cps_portal",
-            "expires_in_days": 7,
-            "allow_download": True,
-        }
-        | body,
-        headers=officer,
-    )
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
+    both = [world.redacted.id, world.disclosure.id]
+    defaults: dict[str, Any] = {"item_ids": both, "expires_in_days": 7, "allow_download": True}
+    return await share_by_api(client, world, officer, **(defaults | body))
 
 
 async def _events(platform: Platform, force_id: int, share_id: int, action: str) -> int:

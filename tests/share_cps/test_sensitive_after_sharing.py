@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from exhibit.platform import Platform
 from tests.fixtures.officer import sign_in, submit
-from tests.share_cps.helpers import PROSECUTOR, api_headers
+from tests.share_cps.helpers import api_headers, share_by_api
 from tests.share_cps.world import make_world
 
 
@@ -18,18 +18,7 @@ async def test_marking_a_shared_item_sensitive_names_its_live_shares(
 ) -> None:
     world = await make_world(cps_platform)
     officer = await api_headers(cps_platform, world.scene.force_id, "o@kent.test")
-    made = await client.post(
-        f"/api/v1/cases/{world.scene.case_id}/shares",
-        json={
-            "item_ids": [world.redacted.id],
-            "target": "cps_portal",
-            "recipient": PROSECUTOR,
-            "expires_in_days": 30,
-        },
-        headers=officer,
-    )
-    assert made.status_code == 201, made.text
-    share_id = made.json()["id"]
+    share_id = await share_by_api(client, world, officer)
     await sign_in(client, "officer@kent.test")
     await client.get(f"/items/{world.redacted.id}")
 
