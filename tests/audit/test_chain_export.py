@@ -18,8 +18,8 @@ from tests.fixtures.cli import run_exhibit
 from tests.fixtures.officer import browser, make_user, sign_in
 
 
-async def _exported(platform: Platform, force_id: int) -> list[bytes]:
-    return [b"".join([lines async for lines in chain_lines(platform, force_id)])]
+async def _exported(platform: Platform, force_id: int) -> bytes:
+    return b"".join([lines async for lines in chain_lines(platform, force_id)])
 
 
 async def test_the_cli_exports_a_chain_that_checks_offline_and_finds_tampering(
@@ -86,7 +86,7 @@ async def test_the_cli_exports_a_chain_that_checks_offline_and_finds_tampering(
 async def test_an_event_given_only_as_a_link_fails_an_export(platform: Platform) -> None:
     force_id = await _force(platform)
     await _record(platform, force_id, 1)
-    [data] = await _exported(platform, force_id)
+    data = await _exported(platform, force_id)
     first, second = data.splitlines(keepends=True)
     event = json.loads(second)
     link = encode_line(

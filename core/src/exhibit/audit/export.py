@@ -49,8 +49,9 @@ def check_export(lines: Iterable[bytes], noted_head: ChainHead | None = None) ->
     note = noted_head.seq if noted_head else None
     found = walk(lines, first_seq=1, start_prev_hash=GENESIS_HASH, note=note)
     if found.problem is None and len(found.full_events) != found.count:
-        linked = sorted(set(range(1, found.last_seq + 1)) - set(found.full_events))
-        found.problem = f"event {linked[0]} is given only as a link, not in full"
+        # Full events are listed in order from 1: the first seq out of place is a link's.
+        linked = next(seq for seq, full in enumerate([*found.full_events, 0], 1) if seq != full)
+        found.problem = f"event {linked} is given only as a link, not in full"
     if found.problem is None and noted_head and found.noted_hash != noted_head.hash:
         found.problem = (
             f"the noted head {noted_head} is not in it unchanged (events cut from the end, "
