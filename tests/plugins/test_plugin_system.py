@@ -376,6 +376,23 @@ async def test_a_failing_plugin_is_recorded_and_the_change_stands(
             "@hookimpl\ndef exhibit_storage_backends(): return [Disk]\n",
             "storage backend 'local' is offered by both plugin 'local_storage' and plugin 'broken'",
         ),
+        (
+            "from exhibit.plugins import hookimpl\n"
+            "@hookimpl\ndef exhibit_check_settings(config): return []\n",
+            "plugin 'broken': exhibit_check_settings must be declared `async def`",
+        ),
+        (
+            "from datetime import timedelta\nfrom exhibit.plugins import hookimpl\n"
+            "@hookimpl\ndef exhibit_periodic_jobs(): return {'core.sweep': timedelta(hours=1)}\n",
+            "plugin 'broken': periodic job 'core.sweep' is not one of its job handlers",
+        ),
+        (
+            "from datetime import timedelta\nfrom exhibit.plugins import hookimpl\n"
+            "async def sweep(job): pass\n"
+            "@hookimpl\ndef exhibit_job_handlers(): return {'broken.sweep': sweep}\n"
+            "@hookimpl\ndef exhibit_periodic_jobs(): return {'broken.sweep': 5}\n",
+            "plugin 'broken': periodic job 'broken.sweep' needs a timedelta of at least a minute",
+        ),
         ("raise ImportError('missing native library')\n", "plugin 'broken' failed to import"),
     ],
 )

@@ -1,7 +1,9 @@
-"""The plugin as Exhibit loads it: its hooks, its sweep job and its ``check`` command."""
+"""The plugin as Exhibit loads it: its hooks and its sweep job, which the workers queue."""
 
+import asyncio
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -9,32 +11,32 @@ import pytest
 from sqlalchemy import select
 
 import exhibit_storage_s3
-from exhibit.jobs.handlers import JobContext
 from exhibit.jobs.models import Job, JobStatus
+from exhibit.jobs.worker import Worker
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins
 from exhibit.settings import Settings
 from exhibit_storage_s3.backend import S3Storage
-from exhibit_storage_s3.check import CheckFailed, check_force
 from exhibit_storage_s3.config import Config
-from exhibit_storage_s3.sweep import SWEEP_JOB, sweep_job
-from tests.fixtures.cli import run_exhibit
+from exhibit_storage_s3.sweep import SWEEP_JOB
 from tests.fixtures.tus_client import create_upload, patch_chunk, serving
-from tests.fixtures.witness import Scene, make_scene
+from tests.fixtures.witness import Scene
 from tests.storage_s3.s3_objects import multipart_uploads
 
 pytestmark = pytest.mark.asyncio
 MiB = 1024 * 1024
 
 
-async def test_hooks_register_the_backend_job_and_command() -> None:
+async def test_hooks_register_the_backend_the_hourly_sweep_and_the_check() -> None:
     plugins = load_builtin_plugins([("storage_s3", exhibit_storage_s3)])
     assert plugins.storage_backends["s3"].provider is S3Storage
     assert plugins.config_types["storage_s3"] is Config
-    assert [c.name for c in plugins.cli_commands["storage_s3"]] == ["check"]
+    assert plugins.periodic_jobs == {SWEEP_JOB: timedelta(hours=1)}
+    assert plugins.implements("storage_s3", "exhibit_check_settings")
+    assert "storage_s3" not in plugins.cli_commands
 
 
-async def test_sweep_job_aborts_what_no_upload_row_knows(
+async def test_a_worker_sweeps_what_no_upload_row_knows_without_being_asked(
     settings: Settings,
     s3_plugins: Plugins,
     s3_scene: tuple[Scene, Config],
@@ -57,40 +59,24 @@ async def test_sweep_job_aborts_what_no_upload_row_knows(
     s3.put_object(Bucket=config.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
     assert len(multipart_uploads(s3, config.bucket)) == 2
 
+    # Nobody queues the sweep: a worker does, as it does the core's own sweeps.
     platform = Platform(settings, s3_plugins)
+    stop = asyncio.Event()
+    running = asyncio.create_task(Worker(platform, poll_interval=0.05).run(stop))
     try:
-        await sweep_job(JobContext(1, SWEEP_JOB, None, {}, 1, platform))
+        for _ in range(600):
+            if len(multipart_uploads(s3, config.bucket)) == 1:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await running
         async with platform.system_session() as session:
-            queued = (await session.scalars(select(Job).where(Job.kind == SWEEP_JOB))).all()
+            ran = (await session.scalars(select(Job).where(Job.kind == SWEEP_JOB))).all()
     finally:
+        stop.set()
         await platform.close()
     remaining = multipart_uploads(s3, config.bucket)
     assert [u["UploadId"] for u in remaining] != [orphan["upload_id"]]
     assert len(remaining) == 1
     assert remaining[0]["Key"].startswith(f"{config.prefix}originals/")
-    assert [(j.status, j.run_at > j.created_at) for j in queued] == [(JobStatus.QUEUED, True)]
-
-
-async def test_check_command_reports_a_missing_bucket(
-    settings: Settings, s3_scene: tuple[Scene, Config], s3: Any
-) -> None:
-    _, config = s3_scene
-    done = run_exhibit(settings, "storage_s3", "check", "--force", "kent")
-    assert done.returncode == 0, done.stderr
-    assert "bucket reachable, writable and as configured" in done.stdout
-
-    s3.delete_bucket(Bucket=config.bucket)
-    done = run_exhibit(settings, "storage_s3", "check", "--force", "kent")
-    assert done.returncode == 1
-    assert f"problem: bucket '{config.bucket}' does not exist" in done.stderr
-    s3.create_bucket(Bucket=config.bucket)  # the fixture's teardown expects it
-
-
-async def test_check_refuses_a_force_without_the_plugin(
-    platform: Platform, s3_scene: tuple[Scene, Config]
-) -> None:
-    with pytest.raises(CheckFailed, match="no force 'nowhere'"):
-        await check_force(platform, "nowhere")
-    await make_scene(platform, "essex")
-    with pytest.raises(CheckFailed, match="'essex' has not enabled the storage_s3 plugin"):
-        await check_force(platform, "essex")
+    assert [j.status for j in ran] == [JobStatus.SUCCEEDED]

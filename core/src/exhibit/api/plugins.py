@@ -3,7 +3,7 @@
 from typing import Any
 
 import msgspec
-from litestar import Controller, get, put
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, JSONBody
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import ForcePlugin
+from exhibit.forces.plugin_checks import NotCheckable, check_plugin
 from exhibit.forces.plugin_settings import (
     UnknownPlugin,
     configure_plugin,
@@ -57,6 +58,13 @@ class ForcePluginIn(msgspec.Struct, forbid_unknown_fields=True):
 
     enabled: bool
     config: dict[str, Any] | None = None
+
+
+class PluginCheckOut(msgspec.Struct):
+    """What a check of the force's stored settings found: ``problems`` is empty when none."""
+
+    plugin_id: str
+    problems: list[str]
 
 
 def _redacted(config: dict[str, Any]) -> dict[str, Any]:
@@ -135,3 +143,25 @@ class PluginsController(Controller):
             for name in unset
         ]
         return ForcePluginOut(row.plugin_id, row.enabled, _redacted(row.config), warnings)
+
+    @post(
+        "/force/{plugin_id:str}/check",
+        status_code=200,
+        opt={"permission": Permission.ADMINISTER_FORCE},
+    )
+    async def check(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        plugin_id: FromPath[str],
+    ) -> PluginCheckOut:
+        """Try the force's stored settings of a plugin against its service (enabled or not).
+
+        200 with the problems found (none: the settings work); 404 for a plugin that is not
+        installed or offers no check.
+        """
+        try:
+            problems = await check_plugin(platform, user.force_id, plugin_id)
+        except (UnknownPlugin, NotCheckable) as exc:
+            raise NotFoundException(str(exc)) from None
+        return PluginCheckOut(plugin_id, problems)

@@ -51,6 +51,7 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Serve the web app and API (and run the job worker in-process on SQLite)."""
+    from exhibit.forces.plugin_checks import check_in_background
     from exhibit.startup import check_before_start
     from exhibit.web.app import create_app
     from exhibit.web.log_redaction import uvicorn_log_config
@@ -63,6 +64,7 @@ def serve(host: str, port: int) -> None:
         app = create_app(settings)
     except (PluginError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    check_in_background(settings)
     uvicorn.run(
         app,
         host=host,
@@ -77,6 +79,7 @@ def serve(host: str, port: int) -> None:
 @cli.command()
 def worker() -> None:
     """Run background jobs until stopped (any number of workers may share PostgreSQL)."""
+    from exhibit.forces.plugin_checks import check_in_background
     from exhibit.jobs.worker import run_worker_until_stopped
     from exhibit.startup import check_before_start
 
@@ -84,6 +87,7 @@ def worker() -> None:
 
     async def work(platform: Platform) -> None:
         await check_before_start(platform)
+        check_in_background(platform.settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -197,6 +201,39 @@ def force_plugin(slug: str, plugin_id: str, enable: bool, config_json: str | Non
 
     run_with_platform(work)
     click.echo(f"plugin {plugin_id} {'enabled' if enable else 'disabled'} for {slug}")
+
+
+@force.command("check")
+@click.argument("slug")
+@click.argument("plugin_id", required=False)
+def force_check(slug: str, plugin_id: str | None) -> None:
+    """Try force SLUG's plugin settings against their services (PLUGIN_ID, or every enabled one).
+
+    Exits 1 when any check finds a problem.
+    """
+    from exhibit.forces.plugin_checks import NotCheckable, check_enabled_plugins, check_plugin
+    from exhibit.forces.plugin_settings import UnknownPlugin
+
+    async def work(platform: Platform) -> dict[str, list[str]]:
+        async with platform.system_session() as session:
+            force_id = (await force_by_slug(session, slug)).id
+        if plugin_id is None:
+            return await check_enabled_plugins(platform, force_id)
+        try:
+            return {plugin_id: await check_plugin(platform, force_id, plugin_id)}
+        except (UnknownPlugin, NotCheckable) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    results = run_with_platform(work)
+    if not results:
+        click.echo(f"no plugin {slug} has enabled offers a check")
+    for checked, problems in results.items():
+        for problem in problems:
+            click.echo(f"problem: {checked}: {problem}", err=True)
+        if not problems:
+            click.echo(f"{checked}: settings checked, no problem")
+    if any(results.values()):
+        raise SystemExit(1)
 
 
 @cli.group()

@@ -89,6 +89,8 @@ class Worker:
     ) -> None:
         self.platform = platform
         self.handlers = _merge_handlers(platform, handlers or {})
+        # The core's sweeps and the plugins' (exhibit_periodic_jobs).
+        self.periodic = {**PERIODIC_JOBS, **platform.plugins.periodic_jobs}
         self.lease = lease
         self.poll_interval = poll_interval
         self.id = f"{socket.gethostname()[:150]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -111,7 +113,7 @@ class Worker:
         while not stop.is_set():
             try:
                 if loop.time() >= next_schedule:
-                    await schedule_periodic(self.platform.sessions, PERIODIC_JOBS)
+                    await schedule_periodic(self.platform.sessions, self.periodic)
                     next_schedule = loop.time() + SCHEDULE_EVERY
                 ran = await self.run_once()
             except Exception as exc:

@@ -6,7 +6,7 @@ marked ``@hookimpl`` (``from exhibit.plugins import hookimpl``), using the same 
 subset of the arguments. A hook implementation with an unknown name, or with an argument the
 hook does not offer, stops Exhibit at start-up with a message naming the plugin.
 
-There are three kinds of hook:
+There are four kinds of hook:
 
 * **Registration hooks** (plain ``def``) are called once per plugin at start-up. They
   contribute things: a configuration Struct, providers (storage backends, notifiers, media
@@ -21,11 +21,15 @@ There are three kinds of hook:
 * **Veto hooks** (``async def``, required) may refuse something before it happens. They
   too reach only the enabled plugins of the force. An exception counts as a refusal, so a
   broken validator fails closed.
+* **The check hook** (``async def``, required) tells an administrator whether the plugin can
+  work with a force's settings; it is called for one plugin at a time, on demand and when
+  a process starts.
 
 Arguments are keyword-only snapshots (``exhibit.plugins.context``), never database rows.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +62,7 @@ REGISTRATION_HOOKS = (
     "exhibit_media_processors",
     "exhibit_share_targets",
     "exhibit_job_handlers",
+    "exhibit_periodic_jobs",
     "exhibit_web_routes",
     "exhibit_template_dir",
     "exhibit_cli_commands",
@@ -72,6 +77,7 @@ EVENT_HOOKS = (
     "exhibit_audit_event_written",
 )
 VETO_HOOKS = ("exhibit_validate_upload",)
+CHECK_HOOKS = ("exhibit_check_settings",)
 
 
 # --- Registration hooks: called once per plugin at start-up, synchronous ----------------
@@ -155,6 +161,23 @@ def exhibit_job_handlers() -> dict[str, JobHandler]:
     kind must start with this plugin's id and a dot (``"notify_sms.send"``). Enqueue jobs
     with ``exhibit.jobs.queue.enqueue``; a handler that raises is retried with back-off and
     finally marked failed with its error. Handlers must be safe to run twice.
+
+    Called once at start-up. Synchronous.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def exhibit_periodic_jobs() -> Mapping[str, timedelta]:
+    """Declare which of this plugin's jobs recur, and how often: ``{kind: interval}``.
+
+    Each kind must be one of this plugin's own ``exhibit_job_handlers``; the interval is at
+    least a minute. Exhibit's workers queue the kind (payload ``{}``, no force) once its
+    interval has passed since it was last queued and none is waiting, for the whole
+    deployment: the handler finds the forces it concerns itself. Two workers may queue it at
+    the same moment, so the handler must tolerate running twice (a sweep does). Use this for
+    maintenance that must happen whether or not anyone remembers it (aborting abandoned
+    uploads, say), rather than a job that queues its own next run.
 
     Called once at start-up. Synchronous.
     """
@@ -271,3 +294,27 @@ async def exhibit_validate_upload(
     quarantined and reported to the officer, never silently dropped. ``upload.open()``
     streams the stored bytes. An exception counts as a refusal. ``async def`` required.
     """
+
+
+# --- The check hook: on demand, for one plugin and one force, async ---------------------
+
+
+@hookspec
+async def exhibit_check_settings(force: ForceInfo, config: Any) -> Sequence[str]:
+    """Check that this plugin can work for ``force`` with ``config``, by trying the service.
+
+    Saving settings only checks their form; this hook tells an administrator whether they
+    work: the bucket exists and the credentials may write to it, the relay accepts the
+    login, the partner's server answers. Return what is wrong, each in words the
+    administrator can act on ("bucket 'evidence' does not exist: create it, or correct the
+    bucket name"), or an empty sequence when all is well. Never include a secret.
+
+    Called for one plugin with the force's stored settings, enabled or not: from the admin
+    page's Check button, ``POST /api/v1/plugins/force/<id>/check``, ``exhibit force check
+    SLUG``, and when ``exhibit serve`` and ``exhibit worker`` start (for every enabled
+    plugin, problems logged as warnings). It must leave nothing behind that a witness or an
+    officer could see (a probe object written and deleted again is fine). Exhibit stops
+    waiting after a time-out and reports it as a problem; an exception is reported as a
+    problem naming its type. ``async def`` required.
+    """
+    raise NotImplementedError

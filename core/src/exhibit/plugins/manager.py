@@ -13,6 +13,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -73,6 +74,7 @@ class Plugins:
     media_processors: dict[str, Provided[type]] = field(default_factory=dict)
     share_targets: dict[str, Provided[type]] = field(default_factory=dict)
     job_handlers: dict[str, Provided[JobHandler]] = field(default_factory=dict)
+    periodic_jobs: dict[str, timedelta] = field(default_factory=dict)
     web_routes: dict[str, list[ControllerRouterHandler]] = field(default_factory=dict)
     template_dirs: dict[str, Path] = field(default_factory=dict)
     cli_commands: dict[str, list[click.Command]] = field(default_factory=dict)
@@ -181,8 +183,12 @@ def _check_id(plugin_id: str) -> None:
         )
 
 
+_ASYNC_HOOKS = (*hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS, *hookspecs.CHECK_HOOKS)
+MIN_PERIOD = timedelta(minutes=1)
+
+
 def _check_unknown_hooks(pm: pluggy.PluginManager) -> None:
-    known = [*hookspecs.REGISTRATION_HOOKS, *hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS]
+    known = [*hookspecs.REGISTRATION_HOOKS, *_ASYNC_HOOKS]
     for name in dir(pm.hook):
         if name.startswith("_"):
             continue
@@ -196,7 +202,7 @@ def _check_unknown_hooks(pm: pluggy.PluginManager) -> None:
 
 
 def _check_async_kinds(pm: pluggy.PluginManager) -> None:
-    for name in (*hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS):
+    for name in _ASYNC_HOOKS:
         for impl in getattr(pm.hook, name).get_hookimpls():
             if not inspect.iscoroutinefunction(impl.function):
                 raise PluginError(
@@ -213,7 +219,7 @@ def _check_async_kinds(pm: pluggy.PluginManager) -> None:
 
 def _check_no_defaults(pm: pluggy.PluginManager) -> None:
     # pluggy never passes an argument that has a default, so it would silently stay unset.
-    for name in (*hookspecs.REGISTRATION_HOOKS, *hookspecs.EVENT_HOOKS, *hookspecs.VETO_HOOKS):
+    for name in (*hookspecs.REGISTRATION_HOOKS, *_ASYNC_HOOKS):
         for impl in getattr(pm.hook, name).get_hookimpls():
             if impl.kwargnames:
                 raise PluginError(
@@ -265,6 +271,18 @@ def _collect(plugins: Plugins, plugin_id: str) -> None:
                 "and its handler must be `async def`"
             )
         plugins.job_handlers[kind] = Provided(plugin_id, handler)
+    for kind, interval in (_registered(pm, "exhibit_periodic_jobs", plugin_id) or {}).items():
+        handler = plugins.job_handlers.get(kind)
+        if handler is None or handler.plugin_id != plugin_id:
+            raise PluginError(
+                f"plugin {plugin_id!r}: periodic job {kind!r} is not one of its job handlers"
+            )
+        if not isinstance(interval, timedelta) or interval < MIN_PERIOD:
+            raise PluginError(
+                f"plugin {plugin_id!r}: periodic job {kind!r} needs a timedelta of at least "
+                "a minute"
+            )
+        plugins.periodic_jobs[kind] = interval
 
     routes = _registered(pm, "exhibit_web_routes", plugin_id)
     if routes:

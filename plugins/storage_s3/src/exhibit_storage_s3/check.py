@@ -1,26 +1,19 @@
-"""The start-up check: can this force's bucket be used as configured?
+"""The settings check: can this force's bucket be used as configured?
 
 It tells an administrator, in words, when the bucket is missing, the credentials are wrong
 or lack access, Object Lock is expected but off, or a default retention rule would lock the
-plugin's own staging objects. Run it as ``exhibit storage_s3 check --force SLUG``.
+plugin's own staging objects. Exhibit runs it as the plugin's ``exhibit_check_settings``:
+the admin page's Check button, ``exhibit force check SLUG``, and when a process starts.
 """
 
 import asyncio
 import secrets
 from typing import Any
 
-import click
-from sqlalchemy import select
-
-from exhibit.cli.runtime import run_with_platform
-from exhibit.forces.models import Force, ForcePlugin
-from exhibit.platform import Platform
-from exhibit.plugins.config import load_config
 from exhibit_storage_s3.client import error_code, http_status, s3_client
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.staging import STAGING
 
-PLUGIN_ID = "storage_s3"
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
@@ -28,10 +21,6 @@ _CREDENTIAL_CODES = {
     "ExpiredToken",
     "InvalidClientTokenId",
 }
-
-
-class CheckFailed(Exception):
-    """The bucket cannot be used as configured; the message says why and what to do."""
 
 
 async def check_bucket(config: Config) -> list[str]:
@@ -106,46 +95,3 @@ def _lock_problems(client: Any, config: Config) -> list[str]:
             "plugin's staging objects too; remove the rule (originals get retention per object)"
         )
     return problems
-
-
-async def check_force(platform: Platform, slug: str) -> list[str]:
-    """Check the bucket of the force ``slug``; raise ``CheckFailed`` if it has no settings."""
-    async with platform.system_session() as session:
-        force = await session.scalar(select(Force).where(Force.slug == slug))
-        if force is None:
-            raise CheckFailed(f"no force {slug!r}")
-        row = await session.scalar(
-            select(ForcePlugin).where(
-                ForcePlugin.force_id == force.id, ForcePlugin.plugin_id == PLUGIN_ID
-            )
-        )
-        if row is None or not row.enabled:
-            raise CheckFailed(f"force {slug!r} has not enabled the storage_s3 plugin")
-        raw = row.config
-    config = load_config(PLUGIN_ID, Config, raw, platform.secret_box, force_slug=slug)
-    assert isinstance(config, Config)
-    problems = await check_bucket(config)
-    if not problems:
-        from exhibit_storage_s3.sweep import schedule_next
-
-        await schedule_next(platform)  # keep the orphan sweep going once the bucket works
-    return problems
-
-
-@click.command("check")
-@click.option("--force", "slug", required=True, help="The force's slug.")
-def check_command(slug: str) -> None:
-    """Check that a force's S3 bucket exists, the credentials work and Object Lock is as set."""
-
-    async def work(platform: Platform) -> list[str]:
-        try:
-            return await check_force(platform, slug)
-        except CheckFailed as exc:
-            raise click.ClickException(str(exc)) from None
-
-    problems = run_with_platform(work)
-    if problems:
-        for problem in problems:
-            click.echo(f"problem: {problem}", err=True)
-        raise SystemExit(1)
-    click.echo(f"storage_s3 for {slug}: bucket reachable, writable and as configured")

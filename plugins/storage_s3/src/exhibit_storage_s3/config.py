@@ -31,8 +31,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     ``object_lock_days`` days; the bucket must have Object Lock enabled (and no default
     retention rule, which would lock the plugin's staging objects too).
 
-    Saving checks the settings, not the bucket: check that afterwards with
-    ``exhibit storage_s3 check --force SLUG``.
+    Saving checks the settings, not the bucket: the Check button below (or
+    ``exhibit force check SLUG storage_s3``) tries them against the bucket.
     """
 
     bucket: Annotated[

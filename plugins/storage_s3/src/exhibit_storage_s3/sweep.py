@@ -8,7 +8,8 @@ force's prefix that neither a row nor a staging manifest names (a process died b
 starting one and recording it).
 
 The core's tus sweep discards expired uploads through ``abort`` first; this sweep catches
-what falls between the store and the database. The job queues its own next run.
+what falls between the store and the database. Exhibit's workers queue it every
+``SWEEP_EVERY`` (``exhibit_periodic_jobs``).
 """
 
 import asyncio
@@ -21,10 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exhibit.db.base import utcnow
 from exhibit.forces.models import Force, ForcePlugin
-from exhibit.jobs.models import Job, JobStatus
-from exhibit.jobs.queue import enqueue
 from exhibit.platform import Platform
 from exhibit.plugins import JobContext
 from exhibit.plugins.config import load_config
@@ -212,22 +210,6 @@ def _threshold(config: Config) -> timedelta:
     return timedelta(hours=config.abandoned_after_hours)
 
 
-async def schedule_next(platform: Platform, delay: timedelta = SWEEP_EVERY) -> bool:
-    """Queue the next sweep unless one is queued already; True if one was queued."""
-    async with platform.system_session() as session:
-        pending = await session.scalar(
-            select(Job.id).where(Job.kind == SWEEP_JOB, Job.status == JobStatus.QUEUED).limit(1)
-        )
-        if pending is not None:
-            return False
-        await enqueue(session, SWEEP_JOB, {}, run_at=utcnow() + delay, max_attempts=3)
-        await session.commit()
-    return True
-
-
 async def sweep_job(job: JobContext) -> None:
-    """Job handler for ``storage_s3.sweep``: sweep every force, then queue the next run."""
-    try:
-        await sweep_all(job.platform)
-    finally:
-        await schedule_next(job.platform)
+    """Job handler for ``storage_s3.sweep``: sweep every force (queued every ``SWEEP_EVERY``)."""
+    await sweep_all(job.platform)

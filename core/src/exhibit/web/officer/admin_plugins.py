@@ -12,6 +12,9 @@ Every field has a label in words and a hint: a plugin may give both with
 ``Annotated[..., msgspec.Meta(title=..., description=...)]``; otherwise they come from the
 field's name, type, limits and default. A secret read from an environment variable this
 process lacks is saved with a warning, since the plugin cannot use it until it is set.
+
+A plugin that offers a check (``exhibit_check_settings``) gets a Check button, which tries
+the stored settings against the plugin's service and lists what is wrong in its words.
 """
 
 import json
@@ -32,6 +35,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.models import Force, ForcePlugin
+from exhibit.forces.plugin_checks import check_plugin, checkable
 from exhibit.forces.plugin_settings import (
     configure_plugin,
     set_plugin_enabled,
@@ -108,6 +112,8 @@ class PluginForm:
     about: str = ""
     env_prefix: str = "EXHIBIT_FORCE_<FORCE>_"
     stored_enabled: bool = False  # enabled as saved (``enabled`` is what the form says)
+    checkable: bool = False  # settings are stored and the plugin offers a check
+    problems: list[str] | None = None  # what the check found, once it has run
 
     def error(self, name: str) -> str | None:
         """The message for field ``name``, if it has one."""
@@ -392,6 +398,26 @@ async def plugin_page(
     stored = row.config if row is not None else {}
     enabled = row is not None and row.enabled
     form = PluginForm(plugin_id, enabled, fill(fields, stored), stored_enabled=enabled)
+    form.checkable = row is not None and checkable(platform.plugins, plugin_id)
+    await _describe_form(platform, user.force_id, form)
+    return page(request, "admin_plugin.html", user=user, form=form)
+
+
+@post("/admin/plugins/{plugin_id:str}/check", include_in_schema=False, opt=ADMIN)
+async def plugin_check(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    plugin_id: FromPath[str],
+) -> Template:
+    """Try the stored settings against the plugin's service; show what is wrong, if anything."""
+    fields = _fields(platform, plugin_id)
+    row = await _row(platform, user.force_id, plugin_id)
+    if row is None or not checkable(platform.plugins, plugin_id):
+        raise NotFoundException(f"no settings of {plugin_id} to check")
+    form = PluginForm(plugin_id, row.enabled, fill(fields, row.config), stored_enabled=row.enabled)
+    form.checkable = True
+    form.problems = await check_plugin(platform, user.force_id, plugin_id)
     await _describe_form(platform, user.force_id, form)
     return page(request, "admin_plugin.html", user=user, form=form)
 
@@ -499,4 +525,4 @@ async def _row(platform: Platform, force_id: int, plugin_id: str) -> ForcePlugin
     return row
 
 
-ADMIN_PLUGIN_HANDLERS = [plugins_page, plugin_page, plugin_submit, plugin_turn_off]
+ADMIN_PLUGIN_HANDLERS = [plugins_page, plugin_page, plugin_check, plugin_submit, plugin_turn_off]
