@@ -352,3 +352,87 @@ async def test_a_welsh_and_english_text_over_budget_keeps_its_essentials_in_both
     assert lines[3].startswith("Mae'r ddolen yn gweithio tan ")
     assert lines[4].startswith("The link works until ")
     assert len(lines) == 5  # no officer's words, no contact details, in either language
+
+
+async def test_a_link_replaced_while_its_message_waited_is_not_sent_late(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
+    """The provider is down; the officer resends; only the working link reaches the witness."""
+    platform, pager = pager_platform
+    scene = await make_scene(platform, "kent")
+    await enable(platform, scene.force_id, "pager", None)
+    pager.script[:] = ["busy"]
+    await run_jobs(platform)  # the first link waits out the outage
+    async with force_transaction(platform, scene.force_id) as tx:
+        force = await tx.session.get(Force, scene.force_id)
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert force is not None and request is not None
+        token = await resend_request(
+            tx.session,
+            platform.secret_box,
+            force,
+            request,
+            actor="test",
+            public_url="https://exhibit.test",
+        )
+
+    await _make_due(platform)
+    await run_jobs(platform)
+
+    assert [body.rsplit("/u/", 1)[1].split()[0] for _, _, body in pager.received] == [token]
+    async with platform.force_session(scene.force_id) as session:
+        first = await session.scalar(
+            select(Notification).where(Notification.request_id == scene.request_id).limit(1)
+        )
+    assert first is not None and first.status == DeliveryStatus.FAILED_PERMANENTLY
+    assert first.status_detail == (
+        "not sent: the link was replaced by a newer one (the request was resent) "
+        "before the message could go"
+    )
+
+
+async def test_the_officers_words_are_cut_first_even_when_they_name_the_force(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
+    platform, pager = pager_platform
+    officer = (
+        "This is PC Smith from Kent Police. Please send the dashcam video of the collision "
+        "on the A2 you told me about on Tuesday evening, and any photos of the damage to the "
+        "vehicles, the road and the other driver's car, or anything else that may help us."
+    )
+    scene = await make_scene(platform, "kent", message=officer)
+    await enable(platform, scene.force_id, "pager", None)
+
+    await run_jobs(platform)
+
+    ((_, _, text),) = pager.received
+    lines = text.splitlines()
+    assert segment_count(text) <= DEFAULT_MAX_SEGMENTS
+    assert lines[0] == "Kent Police is asking you to send photos or videos as evidence."
+    assert lines[1].startswith("This is PC Smith from Kent Police.") and lines[1].endswith("...")
+    assert lines[2] == f"Upload them securely here: https://exhibit.test/u/{scene.token}"
+    assert lines[3].startswith("The link works until ")
+    assert lines[4] == "Questions: Call 101 quoting your reference"
+
+
+async def test_curly_quotes_and_dashes_do_not_cost_the_officers_words(
+    pager_platform: tuple[Platform, ModuleType],
+) -> None:
+    """One typographic apostrophe would send the text as UCS-2: 201 characters in 3 segments."""
+    platform, pager = pager_platform
+    officer = (
+        "Please send the video of the car outside Tesco\u2019s on Tuesday \u2013 the "
+        "\u201cblue one\u201d\u00a0\u2026 thanks."
+    )
+    scene = await make_scene(platform, "kent", message=officer)
+    await enable(platform, scene.force_id, "pager", None)
+
+    await run_jobs(platform)
+
+    ((_, _, text),) = pager.received
+    assert text.isascii()
+    assert segment_count(text) <= DEFAULT_MAX_SEGMENTS
+    assert text.splitlines()[1] == (
+        'Please send the video of the car outside Tesco\'s on Tuesday - the "blue one" ... thanks.'
+    )
+    assert text.splitlines()[3].startswith("The link works until ")

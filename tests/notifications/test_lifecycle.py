@@ -18,6 +18,7 @@ from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.uploads.requests import resend_request
 from tests.fixtures.officer import audit_events, browser, sign_in
 from tests.fixtures.witness import make_scene
 from tests.notifications.helpers import run_jobs
@@ -187,3 +188,37 @@ async def test_the_officer_sees_a_failed_message_and_its_history(platform: Platf
     assert "queued" in page and "delivered" in page and "failed permanently" in page
     (event,) = await audit_events(platform, scene.force_id, "notification.failed")
     assert event.reason == "provider answered 400: invalid number"
+
+
+async def test_a_failed_link_resent_since_no_longer_asks_the_officer_to_act(
+    platform: Platform,
+) -> None:
+    scene = await make_scene(platform, "kent")
+    await run_jobs(platform)
+    (failed,) = await _messages(platform, scene.force_id)
+    async with platform.force_session(scene.force_id) as session:
+        row = await session.get(Notification, failed.id)
+        assert row is not None
+        await fail_permanently(session, row, None, "provider answered 400: invalid number")
+        await session.commit()
+    async with force_transaction(platform, scene.force_id) as tx:
+        force = await tx.session.get(Force, scene.force_id)
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert force is not None and request is not None
+        await resend_request(
+            tx.session,
+            platform.secret_box,
+            force,
+            request,
+            actor="test",
+            public_url="https://exhibit.test",
+        )
+    await run_jobs(platform)
+
+    async with browser(platform.settings) as client:
+        await sign_in(client, "officer@kent.test")
+        page = (await client.get(f"/cases/{scene.case_id}")).text
+
+    assert f'id="message-{failed.id}-failed"' not in page  # the resent link was delivered
+    assert "could not be delivered" not in page
+    assert "provider answered 400: invalid number" in page  # still in the history

@@ -2,7 +2,12 @@
 
 import pytest
 
-from exhibit.notifications.sms_budget import cut_to_essentials, fit_to_segments, segment_count
+from exhibit.notifications.sms_budget import (
+    cut_to_essentials,
+    fit_to_segments,
+    gsm_lookalikes,
+    segment_count,
+)
 
 LINK = "https://exhibit.example.police.uk/u/Zk3mQ9vX2bL7nR4tY8wC1dF6hJ0"
 
@@ -80,3 +85,24 @@ def test_a_text_in_two_languages_over_budget_drops_optional_lines_in_both_at_onc
         f"Upload: {LINK}",
         *expiry,
     ]
+
+
+def test_a_line_is_never_cut_to_a_stub_such_as_a_hash_without_its_value() -> None:
+    intro = "Kent Police has received your evidence. Reference: KEN-2026-ABCD-1234"
+    files = [f"IMG_{n:04d}.HEIC (1234567 bytes)\nSHA-256: {str(n) * 64}" for n in range(4)]
+    body = "\n".join([intro, *files])
+    body += "\nQuestions: call 101" + "." * (3 * 153 + 2 - len(body) - 20)
+    assert segment_count(body) == 4  # a few characters over the budget
+
+    fitted = fit_to_segments(body, ["Kent Police"], 3)
+
+    assert segment_count(fitted) <= 3
+    assert all(line in body.splitlines() for line in fitted.splitlines())  # whole or gone
+    assert intro in fitted
+
+
+def test_typographic_punctuation_becomes_gsm_and_welsh_letters_stay() -> None:
+    assert gsm_lookalikes("Tesco\u2019s \u201cblue\u201d car \u2013 ok\u2026") == (
+        'Tesco\'s "blue" car - ok...'
+    )
+    assert gsm_lookalikes("Gŵyl ym Mhen-y-bont, tŷ") == "Gŵyl ym Mhen-y-bont, tŷ"

@@ -25,11 +25,17 @@ from exhibit.notifications.models import DeliveryStatus, Notification, Notificat
 from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage, SendResult
 from exhibit.notifications.reminders import LINK_PURPOSE, REMINDER_PURPOSE
 from exhibit.notifications.routing import NoNotifier, fallback_for, notifier_for
-from exhibit.notifications.service import DELIVERY_ATTEMPTS, enqueue_delivery, unseal
+from exhibit.notifications.service import (
+    DELIVERY_ATTEMPTS,
+    MessageContent,
+    enqueue_delivery,
+    unseal,
+)
 from exhibit.notifications.sms_budget import (
     DEFAULT_MAX_SEGMENTS,
     cut_to_essentials,
     fit_to_segments,
+    gsm_lookalikes,
 )
 from exhibit.platform import Platform
 from exhibit.plugins.config import InvalidPluginConfig
@@ -37,6 +43,7 @@ from exhibit.plugins.context import ForceInfo, ProviderContext
 from exhibit.plugins.manager import Provided
 from exhibit.secrets import SecretUnavailable
 from exhibit.uploads.contacts import normalise_mobile
+from exhibit.uploads.links import hash_token
 from exhibit.uploads.models import EvidenceRequest, RequestState
 
 log = logging.getLogger(__name__)
@@ -91,7 +98,8 @@ async def deliver_notification(job: JobContext) -> None:
             set_status(session, notification, DeliveryStatus.FAILED_PERMANENTLY, "purged")
             await session.commit()
             return
-        closed = await _link_closed(session, notification)
+        content = unseal(platform.secret_box, notification.body_encrypted)
+        closed = await _link_closed(session, notification, content)
         if closed:
             # A link revoked, expired or used while its message waited (retries last hours).
             reason = f"not sent: the link was {closed} before the message could go"
@@ -113,7 +121,8 @@ async def deliver_notification(job: JobContext) -> None:
         except Exception as exc:
             await _failed(session, platform, notification, route, _unbuilt(exc), job.attempt)
             return
-        message = _message(platform, force, notification, route)
+        officer_words = await _officer_words(session, notification)
+        message = _message(platform, force, notification, content, officer_words, route)
         set_status(session, notification, DeliveryStatus.SENDING, f"attempt {job.attempt}")
         await session.commit()
 
@@ -273,17 +282,17 @@ def _message(
     platform: Platform,
     force: ForceInfo,
     notification: Notification,
+    content: MessageContent,
+    officer_words: str,
     route: Route,
 ) -> OutboundMessage:
     assert notification.recipient_encrypted is not None
-    assert notification.body_encrypted is not None
-    content = unseal(platform.secret_box, notification.body_encrypted)
     body = content.body
     if notification.channel == "sms":
         budget = getattr(route.config(), "max_segments", DEFAULT_MAX_SEGMENTS)
-        keep = [force.name, content.link or "", *content.essentials]
+        keep = [gsm_lookalikes(k) for k in (force.name, content.link or "", *content.essentials)]
         fit = cut_to_essentials if content.essentials else fit_to_segments
-        body = fit(body, keep, budget)
+        body = fit(gsm_lookalikes(body), keep, budget, free_text=gsm_lookalikes(officer_words))
     return OutboundMessage(
         notification_id=notification.id,
         channel=notification.channel,
@@ -315,8 +324,15 @@ def _e164(message: OutboundMessage) -> str:
         return ""
 
 
-async def _link_closed(session: AsyncSession, notification: Notification) -> str:
-    """Why a message carrying a link should no longer go (its link is closed), or ""."""
+async def _link_closed(
+    session: AsyncSession, notification: Notification, content: MessageContent
+) -> str:
+    """Why a message carrying a link should no longer go (its link is closed), or "".
+
+    A link replaced by a newer one (the officer resent the request while this message
+    waited out a provider's outage) no longer opens anything: sending it late would leave
+    the witness with a dead link, perhaps after the working one.
+    """
     if notification.request_id is None or notification.purpose not in LINK_PURPOSES:
         return ""
     request = await session.get(EvidenceRequest, notification.request_id)
@@ -324,7 +340,20 @@ async def _link_closed(session: AsyncSession, notification: Notification) -> str
         return "withdrawn"
     if request.state in _CLOSED:
         return _CLOSED[request.state]
-    return "expired" if request.expires_at <= utcnow() else ""
+    if request.expires_at <= utcnow():
+        return "expired"
+    _, found, token = (content.link or "").rpartition("/u/")  # link_url's form
+    if found and token and hash_token(token) != request.token_hash:
+        return "replaced by a newer one (the request was resent)"
+    return ""
+
+
+async def _officer_words(session: AsyncSession, notification: Notification) -> str:
+    """The officer's own words in the request's link message (cut first when too long)."""
+    if notification.request_id is None or notification.purpose != LINK_PURPOSE:
+        return ""
+    request = await session.get(EvidenceRequest, notification.request_id)
+    return request.message if request is not None else ""
 
 
 async def _mark_sent(session: AsyncSession, request_id: int) -> None:

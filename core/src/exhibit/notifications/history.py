@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
+from exhibit.notifications.reminders import LINK_PURPOSE, REMINDER_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,14 @@ class MessageHistory:
     status: str
     detail: str
     steps: tuple[StatusStep, ...]
+    superseded: bool = False
+    """A newer link went on the same channel since (the officer resent the request)."""
 
     @property
     def failed(self) -> bool:
-        """True when the message did not reach the witness and will not be tried again."""
-        return self.status == DeliveryStatus.FAILED_PERMANENTLY.value
+        """True when the message did not reach the witness, will not be tried again, and
+        no newer link on its channel has taken its place: the officer has something to do."""
+        return self.status == DeliveryStatus.FAILED_PERMANENTLY.value and not self.superseded
 
 
 async def request_messages(
@@ -63,8 +67,14 @@ async def request_messages(
             StatusStep(change.status.value, change.detail, change.occurred_at)
         )
     found: dict[int, list[MessageHistory]] = {}
+    newest_link = {
+        (n.request_id, n.channel): n.id for n in notifications if n.purpose == LINK_PURPOSE
+    }
     for n in notifications:
         assert n.request_id is not None
+        superseded = n.purpose in (LINK_PURPOSE, REMINDER_PURPOSE) and n.id < newest_link.get(
+            (n.request_id, n.channel), 0
+        )
         found.setdefault(n.request_id, []).append(
             MessageHistory(
                 id=n.id,
@@ -74,6 +84,7 @@ async def request_messages(
                 status=n.status.value,
                 detail=n.status_detail,
                 steps=tuple(steps.get(n.id, ())),
+                superseded=superseded,
             )
         )
     return found
