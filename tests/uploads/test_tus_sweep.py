@@ -15,7 +15,8 @@ from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.jobs.handlers import JobContext
 from exhibit.platform import Platform
 from exhibit.storage.backend import ObjectNotFound
-from exhibit.uploads.models import Upload
+from exhibit.uploads.models import EvidenceRequest, Upload
+from exhibit.uploads.requests import revoke_request
 from exhibit.uploads.tus.sweep import (
     SWEEP_JOB,
     sweep_abandoned_uploads,
@@ -109,3 +110,40 @@ async def test_only_abandoned_uploads_are_discarded(
     job = JobContext(id=1, kind=SWEEP_JOB, force_id=None, payload={}, attempt=1, platform=platform)
     await sweep_abandoned_uploads_job(job)  # nothing left to do: the busy one is still held
     assert (await row(platform, kent.force_id, busy)).terminated_at is None
+
+
+async def test_unfinished_uploads_of_a_revoked_link_are_discarded_at_the_next_sweep(
+    client: AsyncTestClient[Litestar], platform: Platform
+) -> None:
+    scene = await make_scene(platform, "kent")
+    meta = {"filename": "sam-smith-front-door.mp4", "caption": "My neighbour at 4 Elm Road"}
+    path = await create_upload(client, scene.token, 100, meta)
+    assert (await patch_chunk(client, scene.token, path, 0, b"a" * 40)).status_code == 204
+    public_id = path.rsplit("/", 1)[1]
+    assert (await row(platform, scene.force_id, public_id)).caption == meta["caption"]
+    other = await make_scene(platform, "essex")  # a live link elsewhere keeps its upload
+    other_path = await create_upload(client, other.token, 100)
+    assert (await patch_chunk(client, other.token, other_path, 0, b"b" * 40)).status_code == 204
+    async with force_transaction(platform, scene.force_id) as tx:
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert request is not None
+        await revoke_request(tx.session, request, reason="Sent to the wrong number", actor="test")
+
+    # The link's own expiry is days away, and the upload's a day: revoking is what counts.
+    assert await sweep_abandoned_uploads(platform) == 1
+
+    gone = await row(platform, scene.force_id, public_id)
+    assert gone.terminated_at is not None
+    # What the witness typed about a file that never arrived is not kept either.
+    assert (gone.filename, gone.caption) == ("", "")
+    async with platform.force_session(scene.force_id) as session:
+        force = await force_info(session, scene.force_id)
+        [event] = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "upload.expired"))
+        ).all()
+    with pytest.raises(ObjectNotFound):
+        await platform.storage(force, "local").size(gone.storage_key, gone.storage_state)
+    assert (event.actor, event.object_id) == ("system", str(gone.id))
+    assert event.reason == "its link was revoked"
+    kept = await row(platform, other.force_id, other_path.rsplit("/", 1)[1])
+    assert kept.terminated_at is None

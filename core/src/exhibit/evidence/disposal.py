@@ -7,7 +7,9 @@ evidence manager, never the requester) approves or refuses, giving a reason of t
 otherwise the requester's own request is carried out at once. Carrying it out deletes the
 original and every derivative from the store; a store that refuses (``RetentionActive``:
 write-once retention or legal hold) stops the disposal with nothing changed. The item keeps
-its metadata and hash, with ``review_state`` ``disposed``, and the audit trail stays.
+its record and hash, with ``review_state`` ``disposed``, and the audit trail stays; the
+capture metadata read out of the file (a photo's position, the device) goes with the file.
+Declined material past the force's keeping period is disposed of by ``evidence.retention``.
 
 An item shared with a partner (a share not revoked) may still be disposed of, but only once
 whoever carries it out confirms knowing it: the partner's copy was made from the original
@@ -15,6 +17,7 @@ that goes. The shares are listed in the disposal's audit event.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -35,7 +38,7 @@ from exhibit.forces.transaction import ForceTransaction
 from exhibit.platform import Platform
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import unrevoked_shares
-from exhibit.storage.backend import ObjectNotFound, RetentionActive
+from exhibit.storage.backend import ObjectNotFound, RetentionActive, StorageError
 from exhibit.storage.capabilities import RetentionQuery
 
 
@@ -200,21 +203,8 @@ async def _carry_out(
 ) -> None:
     shares = await unrevoked_shares(tx.session, item.id)
     check_shares_acknowledged(item, shares, acknowledged=shared_acknowledged)
-    derivatives = list(
-        await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
-    )
-    # Deleting cannot be rolled back with the transaction, so a store that can say what it
-    # protects is asked first, and the original goes last: when a store still refuses, the
-    # evidence itself is kept and only copies that can be made again are gone.
-    objects = [(d.storage_backend, d.storage_key) for d in derivatives]
-    objects.append((item.storage_backend, item.storage_key))
-    for backend_key, key in objects:
-        await _check_not_retained(platform, tx, backend_key, key)
-    deleted = [await _delete(platform, tx, backend_key, key) for backend_key, key in objects]
-    now = utcnow()
-    item.review_state = ReviewState.DISPOSED
-    item.disposed_at = now
-    item.retain_until = None
+    deleted = await destroy_stored_objects(platform, tx, item)
+    now = make_tombstone(item)
     disposal.state = DisposalState.DONE
     disposal.decided_by, disposal.decided_at = user.id, now
     await audit.record(
@@ -239,6 +229,42 @@ async def _carry_out(
     )
 
 
+async def destroy_stored_objects(
+    platform: Platform, tx: ForceTransaction, item: EvidenceItem
+) -> list[str]:
+    """Delete every derivative of ``item``, then its original, from their stores; return
+    the keys deleted. An object already gone counts as deleted, so a disposal that stopped
+    part way can simply be carried out again.
+
+    Raises ``DisposalRefused`` when a store protects one of them (retention, legal hold).
+    """
+    derivatives = list(
+        await tx.session.scalars(select(Derivative).where(Derivative.item_id == item.id))
+    )
+    # Deleting cannot be rolled back with the transaction, so a store that can say what it
+    # protects is asked first, and the original goes last: when a store still refuses, the
+    # evidence itself is kept and only copies that can be made again are gone.
+    objects = [(d.storage_backend, d.storage_key) for d in derivatives]
+    objects.append((item.storage_backend, item.storage_key))
+    for backend_key, key in objects:
+        await _check_not_retained(platform, tx, backend_key, key)
+    return [await _delete(platform, tx, backend_key, key) for backend_key, key in objects]
+
+
+def make_tombstone(item: EvidenceItem) -> datetime:
+    """Mark ``item`` disposed of now and return the time; its hash and record stay.
+
+    The capture metadata goes with the file it was read from: it holds what the file
+    showed about the witness (where a photo was taken, on which device).
+    """
+    now = utcnow()
+    item.review_state = ReviewState.DISPOSED
+    item.disposed_at = now
+    item.retain_until = None
+    item.capture_metadata = {}
+    return now
+
+
 async def _check_not_retained(
     platform: Platform, tx: ForceTransaction, backend_key: str, key: str
 ) -> None:
@@ -249,6 +275,11 @@ async def _check_not_retained(
         retention = await backend.retention(key)
     except ObjectNotFound:
         return
+    except StorageError as exc:
+        raise DisposalRefused(
+            f"the store could not say whether {key} is protected ({exc}). "
+            "Nothing was disposed of: try again later."
+        ) from None
     if retention.legal_hold or (retention.until is not None and retention.until > utcnow()):
         raise DisposalRefused(
             f"the store protects {key} from deletion (retention or legal hold). "
@@ -266,5 +297,12 @@ async def _delete(platform: Platform, tx: ForceTransaction, backend_key: str, ke
         raise DisposalRefused(
             f"the store refused to delete {key}: it is under retention or legal hold ({exc}). "
             "The original was kept; copies made from it may already be gone."
+        ) from None
+    except StorageError as exc:
+        # The transaction rolls back, so no record claims a disposal while bytes remain;
+        # what was deleted stays deleted, and carrying the disposal out again finishes it.
+        raise DisposalRefused(
+            f"the store could not delete {key} ({exc}). Nothing is recorded as disposed of "
+            "and the original is kept unless it was already deleted: try again later."
         ) from None
     return key

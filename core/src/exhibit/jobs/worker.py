@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
+from exhibit.evidence.retention import RETENTION_JOB, dispose_of_expired_declined_job
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.queue import (
@@ -51,6 +52,7 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     PURGE_JOB: purge_contacts,
     REMIND_JOB: remind_witnesses,
     ARRIVALS_JOB: tell_officer_of_arrivals,
+    RETENTION_JOB: dispose_of_expired_declined_job,
 }
 # Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
 # provider's outage, where a media or sweep job's fault is worth a few quick retries.
@@ -63,6 +65,7 @@ PERIODIC_JOBS: Mapping[str, timedelta] = {
     UPLOAD_SWEEP_JOB: timedelta(minutes=15),
     PURGE_JOB: timedelta(hours=1),
     REMIND_JOB: timedelta(minutes=15),
+    RETENTION_JOB: timedelta(hours=1),
 }
 SCHEDULE_EVERY = 60.0
 

@@ -274,19 +274,29 @@ async def terminate_upload(platform: Platform, link: Link, public_id: str) -> No
         await _discard(platform, c, actor=f"witness:request:{link.request_id}", action="terminated")
 
 
+def upload_due(now: datetime) -> ColumnElement[bool]:
+    """Whether an unfinished upload is due to be discarded: its time ran out, or its link
+    was revoked (the witness can never finish it, so its bytes are not kept a day longer)."""
+    return or_(Upload.expires_at <= now, EvidenceRequest.state == RequestState.REVOKED)
+
+
 async def expire_upload(platform: Platform, force_id: int, upload_id: int) -> bool:
-    """Deal with an upload whose time ran out: discard it, audited ``upload.expired``.
+    """Deal with an unfinished upload that is due (``upload_due``): discard it, audited
+    ``upload.expired`` (with the reason "its link was revoked" where it was).
 
     An upload whose bytes all arrived but which was never ingested (its process died at
     the last moment) is ingested instead: nothing a witness sent in full is dropped.
-    Returns True if the upload was discarded; False if it was busy, finished or gone.
+    Returns True if the upload was discarded; False if it was busy, finished, not due or gone.
     """
+    due = (Upload.id == upload_id, upload_due(utcnow()))
     try:
-        async with _claimed(platform, force_id, (Upload.id == upload_id,), _require_expired) as c:
+        async with _claimed(platform, force_id, due, _require_unfinished) as c:
             if c.offset == c.upload.length:
                 await ingest_upload(platform, force_id, upload_id)
                 return False
-            await _discard(platform, c, actor="system", action="expired")
+            revoked = c.upload.expires_at > utcnow()
+            reason = "its link was revoked" if revoked else ""
+            await _discard(platform, c, actor="system", action="expired", reason=reason)
     except (UploadNotFound, UploadLocked, _NotDue):
         return False
     return True
@@ -557,8 +567,14 @@ _RELEASE = (
 )
 
 
-async def _discard(platform: Platform, claim: _Claim, *, actor: str, action: str) -> None:
-    """Abort the stored partial and mark the upload terminated, audited ``upload.<action>``."""
+async def _discard(
+    platform: Platform, claim: _Claim, *, actor: str, action: str, reason: str = ""
+) -> None:
+    """Abort the stored partial and mark the upload terminated, audited ``upload.<action>``.
+
+    The file's name and the witness's caption go with its bytes: nothing was received to
+    keep them for.
+    """
     try:
         await claim.backend.abort(claim.upload.storage_key, claim.state)
     except UploadBusy:
@@ -567,6 +583,7 @@ async def _discard(platform: Platform, claim: _Claim, *, actor: str, action: str
         upload = await tx.session.get(Upload, claim.upload.id, with_for_update=True)
         assert upload is not None
         upload.terminated_at = utcnow()
+        upload.filename, upload.caption = "", ""
         await audit.record(
             tx.session,
             claim.lease.force_id,
@@ -574,6 +591,7 @@ async def _discard(platform: Platform, claim: _Claim, *, actor: str, action: str
             action=f"upload.{action}",
             object_type="upload",
             object_id=upload.id,
+            reason=reason,
             details={"upload": upload.public_id, "received": claim.offset, "length": upload.length},
         )
 
@@ -597,11 +615,9 @@ def _require_alive(upload: Upload, now: datetime) -> None:
         raise UploadGone("the upload expired")
 
 
-def _require_expired(upload: Upload, now: datetime) -> None:
+def _require_unfinished(upload: Upload, now: datetime) -> None:
     if upload.terminated_at is not None or upload.completed_at is not None:
         raise _NotDue("the upload is finished")
-    if upload.expires_at > now:
-        raise _NotDue("the upload has not expired")
 
 
 def _view(

@@ -2,6 +2,7 @@
 
 tus's expiration extension tells the client when an upload stops being resumable
 (``Upload-Expires``); this sweep keeps that promise on the server's side, across all forces.
+An unfinished upload whose link was revoked goes at the next sweep too: nobody can finish it.
 Each discarded upload is audited in its force's chain as ``upload.expired``.
 """
 
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from exhibit.db.base import utcnow
 from exhibit.jobs.handlers import JobContext
 from exhibit.platform import Platform
-from exhibit.uploads.models import Upload
-from exhibit.uploads.tus.service import expire_upload
+from exhibit.uploads.models import EvidenceRequest, Upload
+from exhibit.uploads.tus.service import expire_upload, upload_due
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ BATCH = 500
 
 
 async def sweep_abandoned_uploads(platform: Platform) -> int:
-    """Discard every unfinished upload whose expiry has passed; return how many went.
+    """Discard every unfinished upload whose expiry has passed or whose link was revoked;
+    return how many went.
 
     An upload that a request is writing to right now is left for the next sweep; one whose
     bytes all arrived is ingested rather than discarded (see ``expire_upload``).
@@ -34,8 +36,9 @@ async def sweep_abandoned_uploads(platform: Platform) -> int:
             due = (
                 await session.execute(
                     select(Upload.id, Upload.force_id)
+                    .join(EvidenceRequest, EvidenceRequest.id == Upload.request_id)
                     .where(
-                        Upload.expires_at <= utcnow(),
+                        upload_due(utcnow()),
                         Upload.completed_at.is_(None),
                         Upload.terminated_at.is_(None),
                         Upload.id > after,
