@@ -32,6 +32,7 @@ from exhibit.notifications.delivery import deliver_notification
 from exhibit.notifications.purge import PURGE_JOB, purge_contacts
 from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
 from exhibit.notifications.service import DELIVER_JOB, DELIVERY_BACKOFF
+from exhibit.notifications.stranded import SETTLE_JOB, settle_stranded_messages_job
 from exhibit.platform import Platform
 from exhibit.ratelimit.sweep import SWEEP_JOB, sweep_rate_limits
 from exhibit.uploads.arrivals import ARRIVALS_JOB, tell_officer_of_arrivals
@@ -53,6 +54,7 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     REMIND_JOB: remind_witnesses,
     ARRIVALS_JOB: tell_officer_of_arrivals,
     RETENTION_JOB: dispose_of_expired_declined_job,
+    SETTLE_JOB: settle_stranded_messages_job,
 }
 # Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
 # provider's outage, where a media or sweep job's fault is worth a few quick retries.
@@ -66,6 +68,7 @@ PERIODIC_JOBS: Mapping[str, timedelta] = {
     PURGE_JOB: timedelta(hours=1),
     REMIND_JOB: timedelta(minutes=15),
     RETENTION_JOB: timedelta(hours=1),
+    SETTLE_JOB: timedelta(minutes=15),
 }
 SCHEDULE_EVERY = 60.0
 
