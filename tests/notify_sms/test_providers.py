@@ -354,6 +354,25 @@ async def test_a_long_message_keeps_the_link_and_force_within_the_budget(
     assert "Please send the dashcam video" in sent and "..." in sent
 
 
+async def test_notify_gets_no_more_than_its_918_characters_whatever_the_force_allows(
+    sms_platform: Platform, notify: HttpPeer
+) -> None:
+    kent = await make_force(
+        sms_platform, "kent", "notify_sms", notify_config(notify, max_segments=10)
+    )
+    officer = "Please send the dashcam video of the collision on the A20. " * 30
+    body = f"Kent Police is asking for evidence.\n{officer.strip()}\nUpload it here: {LINK}"
+    message = await queue(sms_platform, kent, NATIONAL, body=body)
+
+    await run_jobs(sms_platform)
+
+    sent = notify.requests[0].json()["personalisation"]["body"]
+    assert len(sent) <= 918
+    assert LINK in sent and "Kent Police" in sent and "Please send the dashcam" in sent
+    row = await stored(sms_platform, kent, message)
+    assert row.status == DeliveryStatus.SENT
+
+
 async def test_an_officers_request_reaches_the_witness_with_only_what_it_may_say(
     sms_platform: Platform, twilio: HttpPeer
 ) -> None:

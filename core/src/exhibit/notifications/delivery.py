@@ -290,6 +290,8 @@ def _message(
     body = content.body
     if notification.channel == "sms":
         budget = getattr(route.config(), "max_segments", DEFAULT_MAX_SEGMENTS)
+        # A provider may take fewer segments than a force allows (GOV.UK Notify: 6).
+        budget = min(budget, getattr(route.provider.provider, "max_segments", budget))
         keep = [gsm_lookalikes(k) for k in (force.name, content.link or "", *content.essentials)]
         fit = cut_to_essentials if content.essentials else fit_to_segments
         body = fit(gsm_lookalikes(body), keep, budget, free_text=gsm_lookalikes(officer_words))

@@ -56,7 +56,9 @@ class DeliveryFailed(Exception):
 class Notifier(Protocol):
     """Sends messages on one channel through one provider.
 
-    ``channel`` is ``sms`` or ``email``; ``key`` names the provider in configuration. The
+    ``channel`` is ``sms`` or ``email``; ``key`` names the provider in configuration. An SMS
+    notifier whose provider refuses long texts may declare ``max_segments`` (a class
+    attribute): texts are then cut to fit it, whatever the force allows. The
     constructor takes one ``ProviderContext``. ``send`` raises ``DeliveryFailed`` (with
     ``permanent=False`` for a fault worth retrying) and never logs the recipient or body.
     """

@@ -21,6 +21,8 @@ class NotifySms:
 
     channel: ClassVar[str] = "sms"
     key: ClassVar[str] = "govuk_notify"
+    max_segments: ClassVar[int] = 6
+    """Notify refuses a text of more than 918 characters (6 segments), whatever a force allows."""
 
     def __init__(self, context: ProviderContext) -> None:
         config: Config = context.config
