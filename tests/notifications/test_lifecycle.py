@@ -15,8 +15,9 @@ from exhibit.notifications.models import Notification
 from exhibit.notifications.outbox_reader import read_outbox
 from exhibit.notifications.purge import PURGE_JOB, purge_contacts
 from exhibit.notifications.reminders import REMIND_JOB, remind_witnesses
-from exhibit.notifications.service import unseal
+from exhibit.notifications.service import queue_message, unseal
 from exhibit.platform import Platform
+from exhibit.uploads.arrivals import ARRIVALS_PURPOSE, arrival_message
 from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.uploads.requests import resend_request
 from tests.fixtures.officer import audit_events, browser, sign_in
@@ -222,3 +223,31 @@ async def test_a_failed_link_resent_since_no_longer_asks_the_officer_to_act(
     assert f'id="message-{failed.id}-failed"' not in page  # the resent link was delivered
     assert "could not be delivered" not in page
     assert "provider answered 400: invalid number" in page  # still in the history
+
+
+async def test_a_failed_note_to_the_officer_gives_advice_for_the_officer_not_the_witness(
+    platform: Platform,
+) -> None:
+    scene = await make_scene(platform, "kent")
+    await run_jobs(platform)
+    async with force_transaction(platform, scene.force_id) as tx:
+        note = await queue_message(
+            tx.session,
+            platform.secret_box,
+            scene.force_id,
+            channel="email",
+            recipient="officer@kent.test",
+            content=arrival_message(1, 0, scene.request_id, "KENT/123/26", "https://exhibit.test"),
+            purpose=ARRIVALS_PURPOSE,
+            request_id=scene.request_id,
+        )
+        await fail_permanently(tx.session, note, None, "mailbox full")
+
+    async with browser(platform.settings) as client:
+        await sign_in(client, "officer@kent.test")
+        page = (await client.get(f"/cases/{scene.case_id}")).text
+
+    alert = page[page.index(f'id="message-{note.id}-failed"') :].split("</div>", 1)[0]
+    assert "mailbox full" in alert
+    assert "This was your own note that evidence arrived" in alert
+    assert "resend the link" not in alert
