@@ -130,6 +130,27 @@ async def test_an_admin_of_another_force_finds_no_such_user(
         assert (await session.get(User, officer.user_id)).active  # type: ignore[union-attr]
 
 
+async def test_an_address_taken_in_another_force_is_refused_not_an_error(
+    settings: Settings, platform: Platform
+) -> None:
+    """Addresses are unique across forces, while the admin's session sees only their own."""
+    officer = await make_user(platform)
+    other = await make_enrolled_user(platform, "essex", role=Role.FORCE_ADMIN)
+    async with browser(settings) as client:
+        await sign_in_with_code(client, other)
+        await client.get("/admin/users")
+        taken = await submit(
+            client,
+            "/admin/users",
+            {"name": "Copy", "email": officer.email, "role": "officer", "how": "link"},
+        )
+        assert taken.status_code == 400
+        assert "already exists" in taken.text
+    async with platform.system_session() as session:
+        owners = await session.scalars(select(User.force_id).where(User.email == officer.email))
+        assert list(owners) == [officer.force_id]
+
+
 async def test_an_admin_changes_the_force_settings_and_bad_values_change_nothing(
     settings: Settings, platform: Platform
 ) -> None:

@@ -64,6 +64,12 @@ async def test_a_supervisor_filters_the_log_newest_first_a_page_at_a_time(
         backwards = await client.get("/audit", params={"from": str(today), "to": "2020-01-01"})
         assert backwards.status_code == 400
         assert (await client.get("/audit", params={"page": "0"})).status_code == 400
+        # The calendar's last day is a date too (the day after it is not).
+        until_the_end = await client.get("/audit", params={"action": "item.", "to": "9999-12-31"})
+        assert until_the_end.status_code == 200
+        assert "120 events" in until_the_end.text
+        csv_to_the_end = await client.get("/audit/export.csv", params={"to": "9999-12-31"})
+        assert csv_to_the_end.status_code == 200
 
 
 async def test_the_csv_download_is_the_filtered_log_and_is_audited(

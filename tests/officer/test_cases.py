@@ -220,6 +220,14 @@ async def test_cases_are_found_by_officer_status_and_date(
         bad = await client.get("/cases", params={"opened_from": "last tuesday"})
         assert bad.status_code == 400
         assert "Enter a date as YYYY-MM-DD" in bad.text
+        # The calendar's first and last days are dates too (the day after the last one is not).
+        for edge in ("0001-01-01", "9999-12-31"):
+            for field in ("opened_from", "opened_to"):
+                shown = await client.get("/cases", params={field: edge})
+                assert shown.status_code == 200, (field, edge)
+        everything = await client.get("/cases", params={"opened_to": "9999-12-31"})
+        assert "KENT/9/25" in everything.text
+        assert "KENT/123/26" in everything.text
 
 
 async def test_a_big_case_is_shown_a_page_at_a_time(settings: Settings, platform: Platform) -> None:

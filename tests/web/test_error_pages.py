@@ -20,7 +20,7 @@ from exhibit.settings import Settings
 from exhibit.web.app import create_app
 from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.security import SECURITY_HEADERS
-from tests.fixtures.officer import HOST, browser, sign_in
+from tests.fixtures.officer import HOST, browser, sign_in, submit
 from tests.fixtures.witness import make_scene
 
 OFFICER = "officer@kent.test"
@@ -100,6 +100,28 @@ async def test_every_answer_carries_the_security_headers(settings: Settings) -> 
                 if missing := _missing_headers(response):
                     problems.append(f"{method} {path} ({response.status_code}): no {missing}")
     assert problems == []
+
+
+async def test_no_page_or_api_answer_may_be_kept_by_a_cache(
+    settings: Settings, platform: Platform
+) -> None:
+    """Officer pages show witnesses, statements, upload links and new API tokens: a browser
+    must not keep them for the back button after sign-out, nor a shared proxy at all."""
+    scene = await make_scene(platform)
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        answers = [
+            await client.get(path)
+            for path in ("/cases", f"/cases/{scene.case_id}", "/outbox", "/account/tokens")
+        ]
+        answers.append(await submit(client, "/account/tokens", {"name": "laptop"}))
+        answers.append(await client.get("/sign-in", follow_redirects=False))
+        answers.append(await client.get("/api/v1/cases"))
+        for answer in answers:
+            assert answer.headers.get_list("cache-control") == ["no-store"], answer.url
+        static = await client.get("/static/dist/citizen.css")
+        assert static.status_code == 200
+        assert "no-store" not in static.headers.get("cache-control", "")
 
 
 def _filled(path: str) -> str:

@@ -14,6 +14,7 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import load_plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
+from exhibit.web.csrf import CSRF_COOKIE
 from tests.fixtures.officer import browser, make_user, sign_in, submit
 from tests.fixtures.tus_client import tus_headers
 from tests.fixtures.witness import make_scene
@@ -44,6 +45,31 @@ async def test_an_officer_form_with_a_nul_is_refused_and_writes_nothing(
     assert "There is a problem with this address or form" in refused.text
     assert searched.status_code == 400
     assert await _cases(platform, officer.force_id) == 0
+
+
+async def test_a_form_sent_as_multipart_with_a_nul_is_refused_too(
+    settings: Settings, platform: Platform
+) -> None:
+    """A page may post ``multipart/form-data`` as well (any form with a file field does)."""
+    officer = await make_user(platform)
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        await client.get("/cases")
+        form = {"reference": "KENT/1/26", "title": "Th\x00eft"}
+        token = client.cookies.get(CSRF_COOKIE) or ""
+        refused = await client.post(
+            "/cases", data=form | {"_csrf_token": token}, files={"note": ("a.txt", b"\x00")}
+        )
+        opened = await client.post(
+            "/cases",
+            data=form | {"title": "Theft", "_csrf_token": token},
+            files={"note": ("a.txt", b"\x00")},  # a file's bytes are not looked at
+        )
+
+    assert refused.status_code == 400
+    assert "There is a problem with this address or form" in refused.text
+    assert opened.status_code == 200  # the new case's page
+    assert await _cases(platform, officer.force_id) == 1
 
 
 async def test_json_and_paths_with_a_nul_are_refused(

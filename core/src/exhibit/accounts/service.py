@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import ApiToken, Role, User
@@ -12,6 +13,8 @@ from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 
 TOKEN_PREFIX = "exh_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+MAX_EMAIL = 320
+MAX_NAME = 200
 
 
 class UserExists(ValueError):
@@ -30,15 +33,25 @@ async def create_user(
 ) -> User:
     """Create a user of one force with an argon2id password hash, audited. Not committed."""
     email = email.strip().lower()
+    if len(email) > MAX_EMAIL:
+        raise ValueError(f"an email address is at most {MAX_EMAIL} characters")
     if "@" not in email:
         raise ValueError(f"{email!r} is not an email address")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"a name is at most {MAX_NAME} characters")
+    # A force's session sees only its own users, but an address is unique across forces:
+    # the database's constraint (in a savepoint) catches one taken in another force.
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserExists(f"a user {email} already exists")
     user = User(
         force_id=force_id, email=email, name=name, role=role, password_hash=hash_password(password)
     )
-    session.add(user)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise UserExists(f"a user {email} already exists") from None
     await audit.record(
         session,
         force_id,

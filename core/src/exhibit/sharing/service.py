@@ -34,6 +34,10 @@ DO_NOT_DISCLOSE_TAG = "do-not-disclose"
 MAX_ITEMS = 500
 MAX_EXPIRY = timedelta(days=366)
 MIN_REASON_LENGTH = 10
+MAX_ORIGINAL_REASON = 500
+"""The longest reason for sharing an unredacted original (``ShareItem.original_reason``)."""
+MAX_REVOKE_REASON = 2000
+"""The longest reason for revoking a share (an audit event's reason)."""
 DELIVERY_ATTEMPTS = 5
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -141,6 +145,11 @@ async def choose_copies(
                 raise ShareRefused(
                     f"sharing the unredacted original of {item.exhibit_reference} needs a reason "
                     f"(at least {MIN_REASON_LENGTH} characters)"
+                )
+            if len(reason) > MAX_ORIGINAL_REASON:
+                raise ShareRefused(
+                    f"the reason for sharing the original of {item.exhibit_reference} is at "
+                    f"most {MAX_ORIGINAL_REASON} characters"
                 )
             copies.append(SharedCopy(item, None, reason))
             continue
@@ -338,6 +347,8 @@ async def revoke_share(session: AsyncSession, share_id: int, *, actor: str, reas
         raise ShareRefused(f"share {share_id} is already revoked")
     if not reason.strip():
         raise ShareRefused("say why the share is revoked")
+    if len(reason.strip()) > MAX_REVOKE_REASON:
+        raise ShareRefused(f"a reason is at most {MAX_REVOKE_REASON:,} characters")
     share.revoked_at = utcnow()
     delivery = await session.scalar(select(ShareDelivery).where(ShareDelivery.share_id == share.id))
     if delivery is not None and delivery.state is DeliveryState.PENDING:

@@ -8,7 +8,9 @@
 - A NUL character in the path, the query or a form or JSON body. No text Exhibit keeps can
   hold one (PostgreSQL refuses it in a query, where SQLite would store it), and nobody types
   one: the request is refused whole (404 for a path, 400 otherwise), before anything is
-  looked up or written. File bytes (tus uploads, multipart files) are not looked at.
+  looked up or written. A form sent as ``multipart/form-data`` (any browser form may be) is
+  read as the route would read it and its text fields checked too. File bytes (tus uploads,
+  multipart files) are not looked at, nor the body of a route that streams it (no size limit).
 """
 
 from typing import Any
@@ -18,6 +20,8 @@ from litestar.exceptions import ClientException, NotFoundException
 
 from exhibit.db.base import MAX_INTEGER
 
+_NUL_IN_BODY = "the request holds a NUL character, which no value may contain"
+_MULTIPART = "multipart/form-data"
 _TEXT_BODIES = {
     "application/x-www-form-urlencoded": (b"\x00", b"%00"),
     "application/json": (b"\x00", b"\\u0000"),
@@ -37,4 +41,8 @@ async def guard_request(request: Request[Any, Any, Any]) -> None:
     if media_type in _TEXT_BODIES:
         body = await request.body()
         if any(nul in body for nul in _TEXT_BODIES[media_type]):
-            raise ClientException("the request holds a NUL character, which no value may contain")
+            raise ClientException(_NUL_IN_BODY)
+    elif media_type == _MULTIPART and request.route_handler.resolve_request_max_body_size():
+        form = await request.form()  # kept by the request: the route reads the same form
+        if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+            raise ClientException(_NUL_IN_BODY)

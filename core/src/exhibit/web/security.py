@@ -18,8 +18,16 @@ SECURITY_HEADERS = [
 ]
 
 
+# Pages and API answers hold personal data (witnesses, statements, upload links, a new API
+# token): no browser or proxy may keep a copy, to show after sign-out or to the next user of a
+# shared computer. Only the built assets (versioned addresses, nothing personal) may be cached.
+NO_STORE = "no-store"
+CACHEABLE_PREFIX = "/static/"
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """Add each of ``SECURITY_HEADERS`` that a response does not set itself.
+    """Add each of ``SECURITY_HEADERS`` that a response does not set itself, and
+    ``Cache-Control: no-store`` to every answer but a static file's.
 
     A ``before_send`` hook of the app, so it reaches every answer: pages, errors made by
     exception handlers, routing's own 404 and 405, static files and streams. A header the
@@ -32,3 +40,5 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     for header in SECURITY_HEADERS:
         if header.name not in headers and header.value is not None:
             headers.add(header.name, header.value)
+    if "Cache-Control" not in headers and not scope["path"].startswith(CACHEABLE_PREFIX):
+        headers.add("Cache-Control", NO_STORE)

@@ -74,7 +74,8 @@ async def read_query(request: AnyRequest, session: AsyncSession) -> AuditQuery:
     start, end = _day(query, "from"), _day(query, "to")
     if start is not None:
         query.conditions.append(AuditEvent.occurred_at >= start)
-    if end is not None:
+    # The calendar's last day has no day after it: every event is on or before it.
+    if end is not None and end.date() < date.max:
         query.conditions.append(AuditEvent.occurred_at < end + timedelta(days=1))
     if start is not None and end is not None and end < start:
         query.errors["to"] = "The end date must be the same as or after the start date"

@@ -164,7 +164,8 @@ def _search_conditions(search: CaseSearch) -> list[ColumnElement[bool]]:
         conditions.append(Case.status == CaseStatus(search.status))
     if search.opened_from:
         conditions.append(Case.created_at >= _midnight(search.opened_from))
-    if search.opened_to:
+    # The calendar's last day has no day after it: everything opened is on or before it.
+    if search.opened_to and search.opened_to < date.max:
         conditions.append(Case.created_at < _midnight(search.opened_to + timedelta(days=1)))
     return conditions
 
