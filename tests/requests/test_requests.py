@@ -166,3 +166,39 @@ async def test_revoked_and_expired_links_are_refused_and_say_which(platform: Pla
             request = await tx.session.get(EvidenceRequest, revoked.request_id)
             assert request is not None
             await extend_request(tx.session, request, days=3, actor="user:1")
+
+
+async def test_a_request_whose_contact_details_were_erased_is_not_resent(
+    platform: Platform,
+) -> None:
+    from exhibit.forces.models import Force
+    from exhibit.notifications.purge import PURGE_JOB, purge_contacts
+
+    scene = await make_scene(platform)
+    async with platform.system_session() as session:
+        await session.execute(
+            update(EvidenceRequest)
+            .where(EvidenceRequest.id == scene.request_id)
+            .values(state=RequestState.EXPIRED, expires_at=utcnow() - timedelta(days=31))
+        )
+        await session.commit()
+    await purge_contacts(JobContext(0, PURGE_JOB, None, {}, 1, platform))
+    async with force_transaction(platform, scene.force_id) as tx:
+        request = await tx.session.get(EvidenceRequest, scene.request_id)
+        assert request is not None and request.recipient_phone is None
+        await extend_request(tx.session, request, days=7, actor="user:1")  # it reopens
+
+    with pytest.raises(RequestClosed, match="contact details were erased"):
+        async with force_transaction(platform, scene.force_id) as tx:
+            request = await tx.session.get(EvidenceRequest, scene.request_id)
+            force = await tx.session.get(Force, scene.force_id)
+            assert request is not None and force is not None
+            await resend_request(
+                tx.session,
+                platform.secret_box,
+                force,
+                request,
+                actor="user:1",
+                public_url="https://exhibit.test",
+            )
+    assert "request.resent" not in await _audit_actions(platform, scene.force_id)

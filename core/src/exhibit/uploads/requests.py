@@ -6,7 +6,7 @@ message sent for a request that was rolled back. Nothing here commits.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,9 @@ from exhibit.uploads.models import EvidenceRequest, RequestState
 
 MAX_EXPIRY_DAYS = 90
 MAX_FILES = 500
+MAX_RECIPIENT_NAME = 200
+MAX_INCIDENT_PLACE = 300
+MAX_REASON = 2000
 CLOSED_STATES = {RequestState.SUBMITTED, RequestState.EXPIRED, RequestState.REVOKED}
 
 
@@ -79,6 +82,9 @@ async def create_request(
     await _require_case_open(session, case)
     if not new.recipient_name.strip():
         raise ValueError("the recipient's name is required")
+    _at_most("the recipient's name", new.recipient_name.strip(), MAX_RECIPIENT_NAME)
+    _at_most("the place of the incident", new.incident_place.strip(), MAX_INCIDENT_PLACE)
+    incident_at = _incident_time(new.incident_at)
     channels = _channels(new)
     phone = normalise_mobile(new.phone) if new.phone else None
     email = normalise_email(new.email) if new.email else None
@@ -99,7 +105,7 @@ async def create_request(
         recipient_email=email,
         channels=list(channels),
         message=new.message.strip(),
-        incident_at=new.incident_at,
+        incident_at=incident_at,
         incident_place=new.incident_place.strip(),
         token_hash=token_hash,
         max_files=max_files,
@@ -132,8 +138,17 @@ async def resend_request(
     public_url: str,
 ) -> str:
     """Send the link again. Only the token's hash is kept, so this issues a new link and the
-    old one stops working at once. Returns the new token."""
+    old one stops working at once. Returns the new token.
+
+    Refused (``RequestClosed``) once the witness's contact details were erased
+    (``notifications.purge``): there is nobody to send it to.
+    """
     _require_open(request)
+    if any(_recipient(request, channel) is None for channel in request.channels):
+        raise RequestClosed(
+            "the witness's contact details were erased when the request closed; "
+            "create a new request instead"
+        )
     await _require_case_open(session, await _case_of(session, request))
     token, request.token_hash = new_link_token()
     await audit.record(
@@ -180,6 +195,7 @@ async def revoke_request(
         return
     if not reason.strip():
         raise ValueError("a reason is required to revoke a request")
+    _at_most("a reason", reason.strip(), MAX_REASON)
     request.state = RequestState.REVOKED
     request.revoked_at = utcnow()
     await audit.record(
@@ -230,6 +246,24 @@ def _channels(new: NewRequest) -> tuple[str, ...]:
     return channels
 
 
+def _at_most(what: str, text: str, limit: int) -> None:
+    """Refuse ``text`` longer than its column holds (PostgreSQL would refuse the row)."""
+    if len(text) > limit:
+        raise ValueError(f"{what} is at most {limit:,} characters")
+
+
+def _incident_time(moment: datetime | None) -> datetime | None:
+    """The incident's time in UTC; it must name its time zone and be a time we can store."""
+    if moment is None:
+        return None
+    if moment.utcoffset() is None:
+        raise ValueError("the incident's time must include a time zone, e.g. +00:00")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the incident's time is not a real time") from None
+
+
 def _within(name: str, value: int | None, default: int, low: int, high: int) -> int:
     chosen = default if value is None else value
     if not low <= chosen <= high:
@@ -247,7 +281,7 @@ async def _send_link(
 ) -> None:
     content = link_message(force, request, link_url(public_url, token))
     for channel in request.channels:
-        recipient = request.recipient_phone if channel == "sms" else request.recipient_email
+        recipient = _recipient(request, channel)
         assert recipient is not None
         await queue_message(
             session,
@@ -259,6 +293,10 @@ async def _send_link(
             purpose="upload_link",
             request_id=request.id,
         )
+
+
+def _recipient(request: EvidenceRequest, channel: str) -> str | None:
+    return request.recipient_phone if channel == "sms" else request.recipient_email
 
 
 def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageContent:
