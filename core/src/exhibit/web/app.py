@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
@@ -82,6 +83,9 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
             title="Exhibit",
             version=__version__,
             path="/schema",
+            # The document only: Litestar's viewers (Swagger, Redoc...) load their scripts from
+            # a CDN, which no Exhibit page does (and the CSP would block them anyway).
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
