@@ -124,6 +124,15 @@ async def test_no_page_or_api_answer_may_be_kept_by_a_cache(
         assert "no-store" not in static.headers.get("cache-control", "")
 
 
+async def test_answers_over_https_tell_the_browser_to_keep_to_https(settings: Settings) -> None:
+    async with browser(settings, "https://exhibit.example.police.uk") as client:
+        for path in ("/sign-in", "/healthz", "/u/not-a-link", "/static/dist/citizen.css"):
+            answer = await client.get(path, follow_redirects=False)
+            assert answer.headers["strict-transport-security"] == "max-age=31536000", path
+    async with browser(settings) as client:  # plain HTTP (a trial): a browser would ignore it
+        assert "strict-transport-security" not in (await client.get("/sign-in")).headers
+
+
 def _filled(path: str) -> str:
     """``path`` with each parameter filled: a number for integers, a word for the rest."""
     return re.sub(r"\{[a-z_]+(:[a-z]+)?\}", lambda m: "1" if m.group(1) == ":int" else "x", path)

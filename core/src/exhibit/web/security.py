@@ -23,11 +23,16 @@ SECURITY_HEADERS = [
 # shared computer. Only the built assets (versioned addresses, nothing personal) may be cached.
 NO_STORE = "no-store"
 CACHEABLE_PREFIX = "/static/"
+# Once a browser has reached Exhibit over HTTPS, it never tries plain HTTP again for a year
+# (an upload link typed or pasted without https:// cannot be read on the way). Sent only on
+# HTTPS answers (behind a proxy: one listed in EXHIBIT_TRUSTED_PROXIES that says so).
+STRICT_TRANSPORT = "max-age=31536000"
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """Add each of ``SECURITY_HEADERS`` that a response does not set itself, and
-    ``Cache-Control: no-store`` to every answer but a static file's.
+    """Add each of ``SECURITY_HEADERS`` that a response does not set itself,
+    ``Cache-Control: no-store`` to every answer but a static file's, and
+    ``Strict-Transport-Security`` to every answer over HTTPS.
 
     A ``before_send`` hook of the app, so it reaches every answer: pages, errors made by
     exception handlers, routing's own 404 and 405, static files and streams. A header the
@@ -42,3 +47,5 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
             headers.add(header.name, header.value)
     if "Cache-Control" not in headers and not scope["path"].startswith(CACHEABLE_PREFIX):
         headers.add("Cache-Control", NO_STORE)
+    if scope.get("scheme") == "https" and "Strict-Transport-Security" not in headers:
+        headers.add("Strict-Transport-Security", STRICT_TRANSPORT)
