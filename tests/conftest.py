@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from exhibit.platform import Platform
-from exhibit.plugins.manager import Plugins, load_builtin_plugins
+from exhibit.plugins.manager import Plugins, load_builtin_plugins, load_plugins
 from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from tests.fixtures.databases import DatabaseTemplates
@@ -23,10 +23,12 @@ def builtin_plugins() -> Plugins:
 
 @pytest.fixture(scope="session")
 async def database_templates(
-    tmp_path_factory: pytest.TempPathFactory, builtin_plugins: Plugins
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[DatabaseTemplates]:
-    """Migrated template databases for the session."""
-    templates = DatabaseTemplates(tmp_path_factory.mktemp("db-templates"), builtin_plugins)
+    """Template databases migrated for the session: the core and every installed plugin's
+    branch, as ``exhibit migrate`` leaves them (an app built with any of the plugins, or
+    ``exhibit serve`` in a subprocess, finds its schema up to date)."""
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("db-templates"), load_plugins())
     yield templates
     await templates.drop_all()
 

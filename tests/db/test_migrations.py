@@ -1,5 +1,7 @@
 """Migrations run up from empty on both engines and match the models."""
 
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -8,8 +10,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from exhibit.db.base import Base
 from exhibit.db.migrate import alembic_config
-from exhibit.db.revisions import head_revisions, pending_heads, version_dirs
-from exhibit.forces.models import Force
+from exhibit.db.revisions import head_revisions, pending_heads, unapplied_heads, version_dirs
+from exhibit.forces.models import Force, ForcePlugin
 from exhibit.forces.service import create_force
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins, load_plugins
@@ -42,7 +44,9 @@ def test_heads_read_from_the_files_are_alembics_heads(plugins: Plugins) -> None:
 async def test_a_database_behind_the_newest_revision_is_reported(platform: Platform) -> None:
     heads = head_revisions(version_dirs(platform.plugins))
     async with platform.engine.begin() as connection:
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = '0014' WHERE version_num = '0015'")
+        )
 
     assert "0015" in await pending_heads(platform.engine, platform.plugins)
     assert await pending_heads(platform.engine, platform.plugins) <= heads
@@ -61,7 +65,9 @@ async def test_force_file_size_defaults_become_decimal_megabytes(platform: Platf
     """0014: what an admin typed as N "MB" (stored as N MiB) becomes N decimal megabytes,
     the old default of 10 GiB becomes 10 GB, and a size in bytes (from the API) stays."""
     async with platform.engine.begin() as connection:
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = '0013' WHERE version_num = '0015'")
+        )
     async with platform.system_session() as session:
         for slug, size in [
             ("kent", 500 * 1024**2),
@@ -82,7 +88,7 @@ async def test_force_file_size_defaults_become_decimal_megabytes(platform: Platf
 
 
 async def _upgrade_to(platform: Platform, revision: str) -> None:
-    config = alembic_config(platform.plugins)
+    config = alembic_config(load_plugins())  # the plugins the test database was migrated with
 
     def upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
@@ -90,3 +96,47 @@ async def _upgrade_to(platform: Platform, revision: str) -> None:
 
     async with platform.engine.begin() as connection:
         await connection.run_sync(upgrade)
+
+
+async def test_notify_email_settings_lose_the_frame_language(platform: Platform) -> None:
+    """notify_email_0001: the frame follows each message, so the stored ``language`` goes
+    (settings still holding it would no longer load), and the rest stays as it was."""
+    async with platform.engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM alembic_version WHERE version_num = 'notify_email_0001'")
+        )
+    async with platform.system_session() as session:
+        force = await create_force(session, slug="kent", name="Kent Police", actor="test")
+        await session.flush()
+        stored = {"provider": "smtp", "from_address": "evidence@kent.police.uk", "language": "cy"}
+        session.add(ForcePlugin(force_id=force.id, plugin_id="notify_email", config=stored))
+        session.add(ForcePlugin(force_id=force.id, plugin_id="other", config={"language": "cy"}))
+        await session.commit()
+
+    await _upgrade_to(platform, "heads")
+
+    async with platform.system_session() as session:
+        rows = await session.execute(select(ForcePlugin.plugin_id, ForcePlugin.config))
+        configs: dict[str, object] = {plugin_id: config for plugin_id, config in rows}
+    assert configs == {
+        "notify_email": {"provider": "smtp", "from_address": "evidence@kent.police.uk"},
+        "other": {"language": "cy"},
+    }
+
+
+def test_a_head_that_a_plugins_revision_depends_on_counts_as_applied(tmp_path: Path) -> None:
+    """Alembic keeps only the plugin's revision in ``alembic_version`` once it ``depends_on``
+    the core's head (as docs/plugins.md advises): the core's head is applied all the same."""
+    core, plugin = tmp_path / "core", tmp_path / "plugin"
+    core.mkdir()
+    plugin.mkdir()
+    (core / "0001.py").write_text('revision = "0001"\ndown_revision = None\n')
+    (core / "0002.py").write_text('revision = "0002"\ndown_revision = "0001"\n')
+    (plugin / "p1.py").write_text(
+        'revision = "p1"\ndown_revision = None\nbranch_labels = ("p",)\ndepends_on = "0002"\n'
+    )
+
+    assert head_revisions([core, plugin]) == {"0002", "p1"}
+    assert unapplied_heads([core, plugin], {"p1"}) == set()
+    assert unapplied_heads([core, plugin], {"0002"}) == {"p1"}
+    assert unapplied_heads([core, plugin], {"0001", "p1"}) == set()  # p1 stands for 0002

@@ -7,7 +7,9 @@ from email.message import EmailMessage
 import jwt
 import pytest
 
+from exhibit.forces.transaction import force_transaction
 from exhibit.notifications.models import DeliveryStatus
+from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from tests.fixtures.notify_peers import (
     NOTIFY_EMAIL_TEMPLATE,
@@ -90,19 +92,40 @@ async def test_smtp_over_implicit_tls(email_platform: Platform, tls_relay: Relay
     assert (await stored(email_platform, kent, message)).status == DeliveryStatus.SENT
 
 
-async def test_the_welsh_frame_is_used_when_the_force_chose_welsh(
+async def test_the_frame_follows_the_languages_of_each_message(
     email_platform: Platform, relay: Relay
 ) -> None:
-    config = smtp_config(relay, language="cy")
-    kent = await make_force(email_platform, "kent", "notify_email", config)
-    await queue(email_platform, kent, WITNESS, channel="email")
+    """A Welsh force's link goes in Welsh and English, its English receipt in English: the
+    heading, footer and Content-Language say the same as the message, not one setting."""
+    kent = await make_force(email_platform, "kent", "notify_email", smtp_config(relay))
+    for languages in (("cy", "en"), ("en",)):
+        async with force_transaction(email_platform, kent) as tx:
+            await queue_message(
+                tx.session,
+                email_platform.secret_box,
+                kent,
+                channel="email",
+                recipient=WITNESS,
+                content=MessageContent(
+                    subject=SUBJECT,
+                    body=f"Lanlwythwch / Upload: {LINK}",
+                    link=LINK,
+                    languages=languages,
+                ),
+                purpose="upload_link",
+            )
 
     await run_jobs(email_platform)
 
-    text, html = _check_message(relay.received[0].parsed())
+    both, english = (received.parsed() for received in relay.received)
+    text, html = _check_message(both)
     assert '<html lang="cy">' in html
-    assert "Neges gan Kent Police" in html and "Neges gan Kent Police" in text
-    assert relay.received[0].parsed()["Content-Language"] == "cy"
+    assert "Neges gan Kent Police / A message from Kent Police" in text
+    assert "Anfonwyd y neges hon gan Kent Police" in html and "This message was sent by" in html
+    assert both["Content-Language"] == "cy, en"
+    text, html = _check_message(english)
+    assert '<html lang="en">' in html and "Neges" not in text and "Anfonwyd" not in html
+    assert english["Content-Language"] == "en"
 
 
 async def test_smtp_with_a_wrong_password_fails_permanently(

@@ -4,7 +4,7 @@ import logging
 
 from sqlalchemy import select
 
-from exhibit.db.revisions import applied_revisions, head_revisions, version_dirs
+from exhibit.db.revisions import applied_revisions, unapplied_heads, version_dirs
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import UnknownPlugin, enabled_plugins
 from exhibit.platform import Platform
@@ -49,7 +49,7 @@ async def check_schema(platform: Platform) -> None:
     applied = await applied_revisions(platform.engine)
     if not applied:
         raise NotReady("the database has no Exhibit schema yet: run `exhibit migrate`")
-    if head_revisions(version_dirs(platform.plugins)) - applied:
+    if unapplied_heads(version_dirs(platform.plugins), applied):
         raise NotReady("the database schema is not up to date: run `exhibit migrate` first")
 
 

@@ -3,8 +3,8 @@
 Every app and worker process checks the schema when it starts. Alembic's script directory
 brings Mako and Pygments with it (about 10 MiB in every process) only to list revisions,
 and the revision graph is plain in each migration file: its ``revision`` and
-``down_revision`` assignments, read here with ``ast``. A head is a revision that no other
-revision builds on; tests compare the answer with Alembic's own.
+``down_revision`` (and ``depends_on``) assignments, read here with ``ast``. A head is a
+revision that no other revision builds on; tests compare the answer with Alembic's own.
 """
 
 import ast
@@ -25,20 +25,45 @@ def version_dirs(plugins: Plugins) -> list[Path]:
 
 
 def head_revisions(folders: Iterable[Path]) -> set[str]:
-    """The revisions in ``folders`` that no other revision builds on."""
-    revisions: set[str] = set()
-    built_on: set[str] = set()
+    """The revisions in ``folders`` that no other revision builds on (``down_revision``)."""
+    graph = _graph(folders)
+    built_on = {down for downs, _ in graph.values() for down in downs}
+    return set(graph) - built_on
+
+
+def unapplied_heads(folders: Iterable[Path], applied: Iterable[str]) -> set[str]:
+    """The heads in ``folders`` that ``applied`` (what ``alembic_version`` holds) lacks.
+
+    Alembic records only the newest revision of each line: a head that another applied
+    revision builds on or depends on (a plugin's first revision ``depends_on`` a core one) is
+    applied too, though the table no longer names it.
+    """
+    graph = _graph(folders)
+    reached: set[str] = set()
+    waiting = list(applied)
+    while waiting:
+        revision = waiting.pop()
+        if revision not in reached:
+            reached.add(revision)
+            downs, depends = graph.get(revision, ([], []))
+            waiting += [*downs, *depends]
+    return head_revisions(folders) - reached
+
+
+def _graph(folders: Iterable[Path]) -> dict[str, tuple[list[str], list[str]]]:
+    """Each revision in ``folders`` with the revisions it revises and those it depends on."""
+    graph: dict[str, tuple[list[str], list[str]]] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.py")):
             found = _graph_entry(path)
             if found is not None:
-                revisions.add(found[0])
-                built_on.update(found[1])
-    return revisions - built_on
+                graph[found[0]] = (found[1], found[2])
+    return graph
 
 
-def _graph_entry(path: Path) -> tuple[str, list[str]] | None:
-    """A migration file's revision and the revisions it revises (None if it is not one)."""
+def _graph_entry(path: Path) -> tuple[str, list[str], list[str]] | None:
+    """A migration file's revision, the revisions it revises and those it depends on (None
+    if it is not one)."""
     values: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -47,16 +72,24 @@ def _graph_entry(path: Path) -> tuple[str, list[str]] | None:
             target, value = node.target, node.value
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
+        if isinstance(target, ast.Name) and target.id in {
+            "revision",
+            "down_revision",
+            "depends_on",
+        }:
             values[target.id] = ast.literal_eval(value)
-    revision, down = values.get("revision"), values.get("down_revision")
+    revision = values.get("revision")
     if not isinstance(revision, str):
         return None
-    if isinstance(down, str):
-        return revision, [down]
-    if isinstance(down, tuple | list):
-        return revision, [str(entry) for entry in down]
-    return revision, []
+    return revision, _names(values.get("down_revision")), _names(values.get("depends_on"))
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [str(entry) for entry in value]
+    return []
 
 
 async def applied_revisions(engine: AsyncEngine) -> set[str]:
@@ -73,4 +106,4 @@ async def applied_revisions(engine: AsyncEngine) -> set[str]:
 
 async def pending_heads(engine: AsyncEngine, plugins: Plugins) -> set[str]:
     """The head revisions not yet applied to the database (empty when up to date)."""
-    return head_revisions(version_dirs(plugins)) - await applied_revisions(engine)
+    return unapplied_heads(version_dirs(plugins), await applied_revisions(engine))

@@ -305,6 +305,7 @@ def _message(
         sender_name=force.name,
         link=content.link,
         purpose=notification.purpose,
+        languages=content.languages,
         force_slug=force.slug,
     )
 

@@ -12,8 +12,9 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     ``html_body`` is used by channels that support it (email) and ignored by others. For
     text messages the core has already fitted ``body`` to the force's segment budget.
     ``link`` is the upload link the body carries (if any), ``purpose`` what the message is
-    for (``upload_link``, ``receipt``, ``reminder``, ...), and ``force_slug`` names the force
-    for providers that build a delivery-receipt callback address.
+    for (``upload_link``, ``receipt``, ``reminder``, ...), ``languages`` the languages it is
+    written in, in order (``("cy", "en")`` for Welsh then English), and ``force_slug`` names
+    the force for providers that build a delivery-receipt callback address.
     """
 
     notification_id: int
@@ -26,6 +27,7 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     reply_to: str | None = None
     link: str | None = None
     purpose: str = ""
+    languages: tuple[str, ...] = ("en",)
     force_slug: str = ""
 
 

@@ -57,6 +57,7 @@ def reminder_message(force: Force, request: EvidenceRequest, link: str) -> Messa
         subject=f"{force_names(force, languages)}: {joined(languages, 'reminder_message_subject')}",
         body="\n".join(lines),
         link=link,
+        languages=languages,
         essentials=essentials(force, languages, expiry),
     )
 

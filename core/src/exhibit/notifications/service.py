@@ -33,6 +33,9 @@ class MessageContent(msgspec.Struct, frozen=True, kw_only=True):
     html_body: str | None = None
     link: str | None = None
     """The upload link the body carries: kept whole when a text message is shortened."""
+    languages: tuple[str, ...] = ("en",)
+    """The languages the message is written in, in their order (``("cy", "en")``): an email's
+    frame (heading, footer) and its ``Content-Language`` follow them."""
     essentials: tuple[str, ...] = ()
     """In a message in Welsh and English, the lines besides those with the force's name and
     the link that a text message over its budget is cut down to: the expiry in each

@@ -323,5 +323,6 @@ def link_message(force: Force, request: EvidenceRequest, url: str) -> MessageCon
         subject=f"{force_names(force, languages)}: {joined(languages, 'link_message_subject')}",
         body="\n".join(lines),
         link=url,
+        languages=languages,
         essentials=essentials(force, languages, expiry),
     )

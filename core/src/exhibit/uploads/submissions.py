@@ -148,7 +148,9 @@ def receipt_message(
     if questions:
         lines += ["", *questions]
     return MessageContent(
-        subject=translate(lang, "receipt_message_subject", **named), body="\n".join(lines)
+        subject=translate(lang, "receipt_message_subject", **named),
+        body="\n".join(lines),
+        languages=(lang,),
     )
 
 

@@ -51,7 +51,10 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Emails to witnesses, through an SMTP relay, Amazon SES or GOV.UK Notify. Saving
     checks the form of the settings (a Notify key given by value included), not that the
-    provider accepts them: send yourself a test request after changing them."""
+    provider accepts them: after changing them, press "Check the saved settings" (or run
+    ``exhibit force check SLUG notify_email``), which tries the provider and the fallback
+    without sending anything (the relay takes the login, SES knows the From
+    address, Notify has the key and template)."""
 
     provider: Annotated[
         ProviderKey,
@@ -71,14 +74,6 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         Address | None,
         msgspec.Meta(title="Reply-To address", description="Where replies go, if not From."),
     ] = None
-    language: Annotated[
-        Literal["en", "cy"],
-        msgspec.Meta(
-            title="Language of the frame",
-            description="en or cy: the heading and footer around the force's own text.",
-        ),
-    ] = "en"
-    """The language of the message's frame (heading, footer); the text is the force's."""
     fallback: Annotated[
         ProviderKey | None,
         msgspec.Meta(

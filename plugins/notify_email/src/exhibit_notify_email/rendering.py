@@ -2,7 +2,8 @@
 
 The HTML is the same text, escaped, with the upload link as the only hyperlink. It loads
 nothing: no images, no remote styles, no tracking pixel. The frame (heading and footer)
-is in English or Welsh, as the force configured.
+is in the message's own languages, in its order: Welsh then English around a message in
+both, English around an English receipt.
 """
 
 import re
@@ -16,6 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from exhibit.plugins import OutboundMessage
 from exhibit_notify_email.config import Config
+
+ENGLISH = "en"
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORDS = {
@@ -60,14 +63,28 @@ def paragraphs(body: str, link: str | None) -> list[list[Part]]:
     return found
 
 
-def render(message: OutboundMessage, config: Config, force_name: str) -> tuple[str, str]:
+def frame_languages(message: OutboundMessage) -> list[str]:
+    """The message's languages that the frame has words for, in order (English if none)."""
+    return [lang for lang in message.languages if lang in WORDS] or [ENGLISH]
+
+
+def frame(languages: list[str], force_name: str) -> dict[str, list[str]]:
+    """The frame's heading and footer, one entry per language."""
+    return {
+        part: [WORDS[lang][part].format(force=force_name) for lang in languages]
+        for part in ("heading", "footer")
+    }
+
+
+def render(message: OutboundMessage, force_name: str) -> tuple[str, str]:
     """The text and HTML bodies of ``message``."""
-    words = {k: v.format(force=force_name) for k, v in WORDS[config.language].items()}
+    languages = frame_languages(message)
+    words = frame(languages, force_name)
     text = _environment.get_template("notify_email/message.txt").render(
         words=words, body=message.body
     )
     html = _environment.get_template("notify_email/message.html").render(
-        lang=config.language,
+        lang=languages[0],
         subject=message.subject,
         words=words,
         paragraphs=paragraphs(message.body, message.link),
@@ -78,11 +95,12 @@ def render(message: OutboundMessage, config: Config, force_name: str) -> tuple[s
 def build_email(message: OutboundMessage, config: Config) -> EmailMessage:
     """The multipart/alternative email for ``message``, From and Reply-To as configured."""
     force_name = message.sender_name
-    text, html = render(message, config, force_name)
+    text, html = render(message, force_name)
+    languages = frame_languages(message)
     email = EmailMessage(policy=SMTP)
     email["From"] = formataddr((config.from_name or force_name, config.from_address))
     email["To"] = message.recipient
-    email["Subject"] = message.subject or WORDS[config.language]["heading"].format(force=force_name)
+    email["Subject"] = message.subject or " / ".join(frame(languages, force_name)["heading"])
     if config.reply_to:
         email["Reply-To"] = config.reply_to
     email["Date"] = formatdate(localtime=False)
@@ -90,5 +108,6 @@ def build_email(message: OutboundMessage, config: Config) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(text)
     email.add_alternative(html, subtype="html")
-    email["Content-Language"] = config.language  # after the body: set_content clears Content-*
+    # After the body: set_content clears Content-*.
+    email["Content-Language"] = ", ".join(dict.fromkeys(message.languages or (ENGLISH,)))
     return email
