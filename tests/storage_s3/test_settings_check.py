@@ -64,9 +64,9 @@ async def test_the_admin_page_checks_the_saved_settings_against_the_bucket(
 
         # Nothing to check for a plugin without saved settings, or one without a check.
         assert (
-            "Check the saved settings" not in (await client.get("/admin/plugins/notify_sms")).text
+            "Check the saved settings" not in (await client.get("/admin/plugins/media_tools")).text
         )
-        refused = await submit(client, "/admin/plugins/notify_sms/check", {})
+        refused = await submit(client, "/admin/plugins/media_tools/check", {})
         assert refused.status_code == 404
 
 
@@ -113,9 +113,9 @@ async def test_the_cli_checks_every_enabled_plugin_and_exits_1_on_a_problem(
     assert done.returncode == 1
     assert f"problem: storage_s3: bucket '{config.bucket}' does not exist" in done.stderr
 
-    refused = run_exhibit(settings, "force", "check", "kent", "notify_sms")
+    refused = run_exhibit(settings, "force", "check", "kent", "media_tools")
     assert refused.returncode == 1
-    assert "plugin 'notify_sms' offers no check of its settings" in refused.stderr
+    assert "plugin 'media_tools' offers no check of its settings" in refused.stderr
 
 
 async def test_a_starting_process_logs_what_the_check_finds(

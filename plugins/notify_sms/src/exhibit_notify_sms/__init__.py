@@ -16,6 +16,7 @@ from exhibit.plugins import hookimpl
 from exhibit_notify_sms.callbacks import ROUTES
 from exhibit_notify_sms.config import Config
 from exhibit_notify_sms.govuk_notify import NotifySms
+from exhibit_notify_sms.settings_check import check_settings
 from exhibit_notify_sms.sns import SnsSms
 from exhibit_notify_sms.twilio import TwilioSms
 
@@ -36,3 +37,11 @@ def exhibit_notifiers() -> list[type]:
 def exhibit_web_routes() -> Sequence[ControllerRouterHandler]:
     """The delivery-receipt routes, one per provider."""
     return ROUTES
+
+
+@hookimpl
+async def exhibit_check_settings(config: Config) -> Sequence[str]:
+    """The provider (and the fallback) takes the saved settings, without sending anything:
+    Notify's key and template, Twilio's account, SNS's credentials and region.
+    """
+    return await check_settings(config)

@@ -54,7 +54,10 @@ class SnsSettings(SnsReceiptSettings, forbid_unknown_fields=True, kw_only=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Text messages to witnesses, through GOV.UK Notify, Twilio or Amazon SNS. Saving
     checks the form of the settings (a Notify key given by value included), not that the
-    provider accepts them: send yourself a test request after changing them."""
+    provider accepts them: after changing them, press "Check the saved settings" (or run
+    ``exhibit force check SLUG notify_sms``), which tries the provider and the fallback
+    without sending anything (Notify has the key and template, Twilio the
+    account, SNS the credentials)."""
 
     provider: Annotated[
         ProviderKey,

@@ -65,14 +65,15 @@ class TwilioSms:
         except httpx.HTTPError as exc:
             raise no_answer("Twilio", exc) from None
         if response.status_code >= 300:
-            raise failure_for_status(response.status_code, _twilio_reason(response))
+            raise failure_for_status(response.status_code, twilio_reason(response))
         sid = response.json().get("sid")
         if not isinstance(sid, str):
             raise DeliveryFailed("Twilio's answer has no message sid", permanent=False)
         return SendResult(Outcome.SENT, reference=sid)
 
 
-def _twilio_reason(response: "httpx.Response") -> str:
+def twilio_reason(response: "httpx.Response") -> str:
+    """Twilio's error code and message from its answer (its reason phrase if not JSON)."""
     try:
         body = response.json()
     except ValueError:

@@ -23,6 +23,7 @@ from exhibit_share_cps.config import ShareCpsConfig
 from exhibit_share_cps.jobs import deliver_and_invite
 from exhibit_share_cps.partner import PartnerArea
 from exhibit_share_cps.partner_cli import partner_end, partner_reset, partners
+from exhibit_share_cps.settings_check import check_settings
 from exhibit_share_cps.targets import CpsDrop, CpsPortal
 
 PLUGIN_ID = "share_cps"
@@ -63,3 +64,11 @@ def exhibit_web_routes() -> Sequence[ControllerRouterHandler]:
 def exhibit_template_dir() -> Path:
     """The partner area's templates (``share_cps/<name>``)."""
     return Path(__file__).parent / "templates"
+
+
+@hookimpl
+async def exhibit_check_settings(config: ShareCpsConfig) -> Sequence[str]:
+    """The drop location works: the SFTP server proves its host key, takes the login and
+    lets the user write in the folder; or the S3 bucket takes the credentials and a probe.
+    """
+    return await check_settings(config)

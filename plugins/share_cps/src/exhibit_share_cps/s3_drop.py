@@ -6,15 +6,17 @@ every installed plugin, and most never deliver a bundle to S3.
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from exhibit_share_cps.config import S3Drop
 
 
-def _push(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
+def s3_client(drop: S3Drop) -> Any:
+    """A boto3 S3 client for the partner's bucket, with the drop's credentials."""
     import boto3
     from botocore.config import Config as BotoConfig
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
         region_name=drop.region,
         endpoint_url=drop.endpoint_url,
@@ -22,7 +24,16 @@ def _push(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
         aws_secret_access_key=drop.secret_access_key.reveal(),
         config=BotoConfig(retries={"max_attempts": 2}, connect_timeout=10, read_timeout=60),
     )
-    key = f"{drop.prefix.strip('/')}/{name}" if drop.prefix.strip("/") else name
+
+
+def drop_key(drop: S3Drop, name: str) -> str:
+    """The key of ``name`` under the drop's prefix."""
+    return f"{drop.prefix.strip('/')}/{name}" if drop.prefix.strip("/") else name
+
+
+def _push(drop: S3Drop, bundle: Path, name: str, digest: str) -> str:
+    client = s3_client(drop)
+    key = drop_key(drop, name)
     client.upload_file(str(bundle), drop.bucket, key, ExtraArgs={"Metadata": {"sha256": digest}})
     # Stores may accept a wrong checksum: compare what landed with what was sent ourselves.
     head = client.head_object(Bucket=drop.bucket, Key=key)
