@@ -104,3 +104,51 @@ def aws_refusal(service: str, response: Mapping[str, Any]) -> DeliveryFailed:
     retry = code in RETRYABLE_CODES or status >= 500 or status == 429
     reason = f"{service} refused the message: {code} {error.get('Message', '')}".strip()
     return DeliveryFailed(reason[:REASON_LIMIT], permanent=not retry)
+
+
+CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+"""AWS error codes that mean the access key or secret was refused."""
+
+
+def aws_problem(service: str, settings: AwsSettings, exc: BaseException, permissions: str) -> str:
+    """AWS's refusal (or silence) of a settings check's read, as what to change.
+
+    ``permissions`` names what the check needed (``"ses:GetEmailIdentity"``), for an answer
+    that the credentials are valid but not allowed.
+    """
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    where = settings.endpoint_url or f"region {settings.region}"
+    if isinstance(exc, NoCredentialsError):
+        return (
+            f"{service}: no AWS credentials on this server: give access_key_id and "
+            "secret_access_key, or give the server a role"
+        )
+    if not isinstance(exc, ClientError):
+        return (
+            f"{service} did not answer at {where} ({type(exc).__name__}): check region and "
+            "endpoint_url, and that this server may reach AWS"
+        )
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in CREDENTIAL_CODES or (code in ("", "403") and status == 403):
+        return (
+            f"{service} refused the credentials (HTTP {status} {code}): check access_key_id "
+            "and secret_access_key"
+        )
+    if "AccessDenied" in code or code == "AuthorizationError":
+        return (
+            f"{service} says the credentials may not do what the check asked ({code}): "
+            f"allow {permissions}"
+        )
+    return f"{service} at {where} answered {code or 'an error'} (HTTP {status})"

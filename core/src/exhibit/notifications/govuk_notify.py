@@ -13,9 +13,11 @@ that calls these depends on ``notifications-python-client``; the core does not.
 """
 
 import re
+import uuid
 from typing import Any
 
 from exhibit.notifications.notifier import DeliveryFailed
+from exhibit.notifications.provider_http import error_list_reason
 from exhibit.secrets import Secret, SecretUnavailable
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -69,3 +71,64 @@ def notify_client(api_key: Secret, base_url: str, timeout: float) -> Any:
     except (AssertionError, ValueError) as exc:  # the client asserts on the key and base URL
         reason = f"the GOV.UK Notify client cannot be built from the force's settings: {exc}"
         raise DeliveryFailed(reason, permanent=True) from None
+
+
+def fetch_template(
+    api_key: Secret, base_url: str, template_id: str, timeout: float
+) -> dict[str, Any] | str:
+    """Notify's template ``template_id`` as the key's service sees it, or what stops that,
+    in words an administrator can act on (a settings check: nothing is sent)."""
+    from notifications_python_client.errors import APIError
+
+    try:
+        uuid.UUID(template_id)
+    except ValueError:
+        return (
+            f"template_id {template_id!r} is not a Notify template id (a UUID): copy it from "
+            "the template's page in Notify"
+        )
+    try:
+        template: dict[str, Any] = notify_client(api_key, base_url, timeout).get_template(
+            template_id
+        )
+    except DeliveryFailed as failed:
+        return failed.reason
+    except APIError as error:
+        if error.response is None:
+            return f"GOV.UK Notify did not answer at {base_url}: check base_url"
+        status, reason = error.status_code, error_list_reason(error.message)
+        if status == 403:
+            return (
+                f"GOV.UK Notify refused the API key (403: {reason}): check api_key (a live key "
+                "of the force's service, copied whole)"
+            )
+        if status in (400, 404):
+            return (
+                f"GOV.UK Notify has no template {template_id} in the key's service ({status}: "
+                f"{reason}): correct template_id"
+            )
+        return f"GOV.UK Notify answered {status}: {reason}"
+    return template
+
+
+def template_problems(template_id: str, template: dict[str, Any], kind: str) -> list[str]:
+    """What makes a fetched template unfit: another ``kind`` (``email``, ``sms``), or a
+    missing ``((body))`` (and, for email, ``((subject))``) for the force's words."""
+    if template.get("type") != kind:
+        wanted = "an email" if kind == "email" else "a text message"
+        return [
+            f"GOV.UK Notify template {template_id} is a {template.get('type')} template, not "
+            f"{wanted} one: correct template_id"
+        ]
+    fields = (("subject", "subject"), ("body", "body")) if kind == "email" else (("body", "body"),)
+    missing = [
+        f"(({name})) in its {part}"
+        for name, part in fields
+        if not re.search(rf"\(\(\s*{name}\s*\)\)", str(template.get(part) or ""), re.I)
+    ]
+    if missing:
+        return [
+            f"GOV.UK Notify template {template_id} lacks {' and '.join(missing)}: the force's "
+            "words would not reach the witness; edit the template in Notify"
+        ]
+    return []

@@ -9,30 +9,15 @@ whether it has ``((subject))`` and ``((body))``. Exhibit runs it as the plugin's
 """
 
 import asyncio
-import re
 import ssl
-import uuid
 from typing import Any
 
-from exhibit.notifications.aws import aws_client
-from exhibit.notifications.govuk_notify import notify_client
-from exhibit.notifications.provider_http import error_list_reason
-from exhibit.plugins import DeliveryFailed
+from exhibit.notifications.aws import aws_client, aws_problem
+from exhibit.notifications.govuk_notify import fetch_template, template_problems
 from exhibit_notify_email.config import Config, NotifySettings, SesSettings, SmtpSettings
 
 CHECK_TIMEOUT = 20.0
 """Seconds each provider may take here (the core gives a whole check 30)."""
-_AWS_CREDENTIAL_CODES = {
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "403",  # an answer without an error code (some S3-compatible and test peers)
-}
-_NOTIFY_FIELD = r"\(\(\s*{}\s*\)\)"
 
 
 async def check_settings(config: Config) -> list[str]:
@@ -160,7 +145,9 @@ def check_ses(settings: SesSettings, from_address: str, timeout: float) -> list[
         if settings.configuration_set:
             problems.extend(_ses_configuration_set(client, settings))
     except (ClientError, BotoCoreError) as exc:
-        problems.append(_aws_problem("SES", settings, exc))
+        problems.append(
+            aws_problem("SES", settings, exc, "ses:GetEmailIdentity and ses:GetConfigurationSet")
+        )
     return problems
 
 
@@ -197,93 +184,9 @@ def _ses_configuration_set(client: Any, settings: SesSettings) -> list[str]:
     return []
 
 
-def _aws_problem(service: str, settings: SesSettings, exc: BaseException) -> str:
-    """AWS's refusal or silence as what the administrator should change."""
-    from botocore.exceptions import ClientError, NoCredentialsError
-
-    where = settings.endpoint_url or f"region {settings.region}"
-    if isinstance(exc, NoCredentialsError):
-        return (
-            f"{service}: no AWS credentials on this server: give access_key_id and "
-            "secret_access_key, or give the server a role"
-        )
-    if not isinstance(exc, ClientError):
-        return (
-            f"{service} did not answer at {where} ({type(exc).__name__}): check region and "
-            "endpoint_url, and that this server may reach AWS"
-        )
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in _AWS_CREDENTIAL_CODES:
-        return (
-            f"{service} refused the credentials (HTTP {status} {code}): check access_key_id "
-            "and secret_access_key"
-        )
-    if "AccessDenied" in code or code == "AuthorizationError":
-        return (
-            f"{service} says the credentials may not read the settings it was asked about "
-            f"({code}): allow ses:GetEmailIdentity and ses:GetConfigurationSet, or check the "
-            "access key is the force's"
-        )
-    return f"{service} at {where} answered {code or 'an error'} (HTTP {status})"
-
-
 def check_notify(settings: NotifySettings, timeout: float) -> list[str]:
     """Notify takes the key and has the template, an email one with the two fields."""
-    from notifications_python_client.errors import APIError
-
-    try:
-        uuid.UUID(settings.template_id)
-    except ValueError:
-        return [
-            f"template_id {settings.template_id!r} is not a Notify template id (a UUID): copy "
-            "it from the template's page in Notify"
-        ]
-    try:
-        client = notify_client(settings.api_key, settings.base_url, timeout)
-        template = client.get_template(settings.template_id)
-    except DeliveryFailed as failed:
-        return [failed.reason]
-    except APIError as error:
-        return [_notify_problem(settings.base_url, settings.template_id, error)]
-    return _template_problems(settings.template_id, template)
-
-
-def _notify_problem(base_url: str, template_id: str, error: Any) -> str:
-    """Notify's refusal (or silence) of the template request, in words."""
-    status = error.status_code
-    if error.response is None:
-        return f"GOV.UK Notify did not answer at {base_url}: check base_url"
-    reason = error_list_reason(error.message)
-    if status == 403:
-        return (
-            f"GOV.UK Notify refused the API key (403: {reason}): check api_key (a live key of "
-            "the force's service, copied whole)"
-        )
-    if status in (400, 404):
-        return (
-            f"GOV.UK Notify has no template {template_id} in the key's service ({status}: "
-            f"{reason}): correct template_id"
-        )
-    return f"GOV.UK Notify answered {status}: {reason}"
-
-
-def _template_problems(template_id: str, template: dict[str, Any]) -> list[str]:
-    kind = template.get("type")
-    if kind != "email":
-        return [
-            f"GOV.UK Notify template {template_id} is a {kind} template, not an email one: "
-            "correct template_id"
-        ]
-    missing = [
-        f"(({name})) in its {part}"
-        for name, part in (("subject", "subject"), ("body", "body"))
-        if not re.search(_NOTIFY_FIELD.format(name), str(template.get(part) or ""), re.I)
-    ]
-    if missing:
-        return [
-            f"GOV.UK Notify template {template_id} lacks {' and '.join(missing)}: the force's "
-            "words would not reach the witness; edit the template in Notify"
-        ]
-    return []
+    found = fetch_template(settings.api_key, settings.base_url, settings.template_id, timeout)
+    if isinstance(found, str):
+        return [found]
+    return template_problems(settings.template_id, found, "email")

@@ -10,29 +10,15 @@ check``).
 """
 
 import asyncio
-import re
-import uuid
 from typing import Any
 
-from exhibit.notifications.aws import aws_client
-from exhibit.notifications.govuk_notify import notify_client
-from exhibit.notifications.provider_http import error_list_reason
-from exhibit.plugins import DeliveryFailed
+from exhibit.notifications.aws import aws_client, aws_problem
+from exhibit.notifications.govuk_notify import fetch_template, template_problems
 from exhibit_notify_sms.config import Config, NotifySettings, SnsSettings, TwilioSettings
 from exhibit_notify_sms.twilio import twilio_reason
 
 CHECK_TIMEOUT = 20.0
 """Seconds each provider may take here (the core gives a whole check 30)."""
-_AWS_CREDENTIAL_CODES = {
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "SignatureDoesNotMatch",
-    "InvalidSignatureException",
-    "IncompleteSignature",
-    "ExpiredToken",
-    "ExpiredTokenException",
-}
-_BODY_FIELD = re.compile(r"\(\(\s*body\s*\)\)", re.I)
 
 
 async def check_settings(config: Config) -> list[str]:
@@ -58,51 +44,10 @@ async def _check_provider(config: Config, key: str, time_limit: float) -> list[s
 
 def check_notify(settings: NotifySettings, timeout: float) -> list[str]:
     """Notify takes the key and has the template, a text message one with ``((body))``."""
-    from notifications_python_client.errors import APIError
-
-    template_id = settings.template_id
-    try:
-        uuid.UUID(template_id)
-    except ValueError:
-        return [
-            f"template_id {template_id!r} is not a Notify template id (a UUID): copy it from "
-            "the template's page in Notify"
-        ]
-    try:
-        client = notify_client(settings.api_key, settings.base_url, timeout)
-        template = client.get_template(template_id)
-    except DeliveryFailed as failed:
-        return [failed.reason]
-    except APIError as error:
-        return [_notify_problem(settings.base_url, template_id, error)]
-    if template.get("type") != "sms":
-        return [
-            f"GOV.UK Notify template {template_id} is a {template.get('type')} template, not a "
-            "text message one: correct template_id"
-        ]
-    if not _BODY_FIELD.search(str(template.get("body") or "")):
-        return [
-            f"GOV.UK Notify template {template_id} lacks ((body)): the force's words would not "
-            "reach the witness; edit the template in Notify"
-        ]
-    return []
-
-
-def _notify_problem(base_url: str, template_id: str, error: Any) -> str:
-    if error.response is None:
-        return f"GOV.UK Notify did not answer at {base_url}: check base_url"
-    status, reason = error.status_code, error_list_reason(error.message)
-    if status == 403:
-        return (
-            f"GOV.UK Notify refused the API key (403: {reason}): check api_key (a live key of "
-            "the force's service, copied whole)"
-        )
-    if status in (400, 404):
-        return (
-            f"GOV.UK Notify has no template {template_id} in the key's service ({status}: "
-            f"{reason}): correct template_id"
-        )
-    return f"GOV.UK Notify answered {status}: {reason}"
+    found = fetch_template(settings.api_key, settings.base_url, settings.template_id, timeout)
+    if isinstance(found, str):
+        return [found]
+    return template_problems(settings.template_id, found, "sms")
 
 
 async def check_twilio(settings: TwilioSettings, time_limit: float) -> list[str]:
@@ -156,7 +101,8 @@ def check_sns(settings: SnsSettings, timeout: float) -> list[str]:
         if settings.topic_arn:
             return _topic_problems(client, settings)
     except (ClientError, BotoCoreError) as exc:
-        return [_aws_problem(settings, exc)]
+        permissions = "sns:GetSMSAttributes (and sns:GetTopicAttributes on topic_arn)"
+        return [aws_problem("SNS", settings, exc, permissions)]
     return []
 
 
@@ -173,32 +119,3 @@ def _topic_problems(client: Any, settings: SnsSettings) -> list[str]:
             "create it or correct topic_arn"
         ]
     return []
-
-
-def _aws_problem(settings: SnsSettings, exc: BaseException) -> str:
-    from botocore.exceptions import ClientError, NoCredentialsError
-
-    where = settings.endpoint_url or f"region {settings.region}"
-    if isinstance(exc, NoCredentialsError):
-        return (
-            "SNS: no AWS credentials on this server: give access_key_id and "
-            "secret_access_key, or give the server a role"
-        )
-    if not isinstance(exc, ClientError):
-        return (
-            f"SNS did not answer at {where} ({type(exc).__name__}): check region and "
-            "endpoint_url, and that this server may reach AWS"
-        )
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in _AWS_CREDENTIAL_CODES:
-        return (
-            f"SNS refused the credentials (HTTP {status} {code}): check access_key_id and "
-            "secret_access_key"
-        )
-    if code in ("AuthorizationError", "AccessDenied", "AccessDeniedException"):
-        return (
-            f"SNS says the credentials may not read the account's text settings ({code}): "
-            "allow sns:GetSMSAttributes (and sns:GetTopicAttributes on topic_arn)"
-        )
-    return f"SNS at {where} answered {code or 'an error'} (HTTP {status})"
