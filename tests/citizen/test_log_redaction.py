@@ -42,6 +42,15 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
         == '"GET /items/7/download?reason=[reason]&x=1 HTTP/1.1"'
     )
     assert redact("/items/7/download?page=2&reason=x") == "/items/7/download?page=2&reason=[reason]"
+    # Signed out, the sign-in page's address carries the download's, reason and all.
+    assert (
+        redact("GET /sign-in?next=%2Fitems%2F7%2Fdownload%3Freason%3DCPS%2Bfile%2Bfor%2BJ.%2BSmith")
+        == "GET /sign-in?next=%2Fitems%2F7%2Fdownload%3Freason%3D[reason]"
+    )
+    assert (
+        redact("/sign-in?next=%2Fitems%2F7%2Fdownload%3Fa%3D1%26reason%3DJ.%2BSmith%26b%3D2&x=1")
+        == "/sign-in?next=%2Fitems%2F7%2Fdownload%3Fa%3D1%26reason%3D[reason]%26b%3D2&x=1"
+    )
 
 
 def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> None:

@@ -20,11 +20,15 @@ from uvicorn.config import LOGGING_CONFIG
 
 _LINK = re.compile(r"(/u/|/set-password/|/partner/invite/)[^/?#\s\"']+")
 _REASON = re.compile(r"([?&]reason=)[^&#\s\"']*")
+# The same address percent-encoded in another one's query: the sign-in page's ``next=``.
+_ENCODED_REASON = re.compile(r"((?:%3[Ff]|%26)reason%3[Dd])(?:(?!%26)[^&#\s\"'])*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every one-time link's token as ``[link]`` and every ``reason=`` hidden."""
-    return _REASON.sub(r"\1[reason]", _LINK.sub(r"\1[link]", text))
+    """``text`` with every one-time link's token as ``[link]`` and every ``reason=`` hidden,
+    also where the address is itself the encoded value of another's query (``next=``)."""
+    text = _REASON.sub(r"\1[reason]", _LINK.sub(r"\1[link]", text))
+    return _ENCODED_REASON.sub(r"\1[reason]", text)
 
 
 class RedactUploadLinks(logging.Filter):
