@@ -226,7 +226,7 @@ def force_check(slug: str, plugin_id: str | None) -> None:
 
     results = run_with_platform(work)
     if not results:
-        click.echo(f"no plugin {slug} has enabled offers a check")
+        click.echo(f"no plugin that {slug} has enabled offers a check")
     for checked, problems in results.items():
         for problem in problems:
             click.echo(f"problem: {checked}: {problem}", err=True)
