@@ -393,13 +393,7 @@ async def plugin_page(
     plugin_id: FromPath[str],
 ) -> Template:
     """One plugin's settings as a form."""
-    fields = _fields(platform, plugin_id)
-    row = await _row(platform, user.force_id, plugin_id)
-    stored = row.config if row is not None else {}
-    enabled = row is not None and row.enabled
-    form = PluginForm(plugin_id, enabled, fill(fields, stored), stored_enabled=enabled)
-    form.checkable = row is not None and checkable(platform.plugins, plugin_id)
-    await _describe_form(platform, user.force_id, form)
+    form = await _stored_form(platform, user.force_id, plugin_id)
     return page(request, "admin_plugin.html", user=user, form=form)
 
 
@@ -411,15 +405,23 @@ async def plugin_check(
     plugin_id: FromPath[str],
 ) -> Template:
     """Try the stored settings against the plugin's service; show what is wrong, if anything."""
-    fields = _fields(platform, plugin_id)
-    row = await _row(platform, user.force_id, plugin_id)
-    if row is None or not checkable(platform.plugins, plugin_id):
+    form = await _stored_form(platform, user.force_id, plugin_id)
+    if not form.checkable:
         raise NotFoundException(f"no settings of {plugin_id} to check")
-    form = PluginForm(plugin_id, row.enabled, fill(fields, row.config), stored_enabled=row.enabled)
-    form.checkable = True
     form.problems = await check_plugin(platform, user.force_id, plugin_id)
-    await _describe_form(platform, user.force_id, form)
     return page(request, "admin_plugin.html", user=user, form=form)
+
+
+async def _stored_form(platform: Platform, force_id: int, plugin_id: str) -> PluginForm:
+    """The plugin's form showing what the force has stored."""
+    fields = _fields(platform, plugin_id)
+    row = await _row(platform, force_id, plugin_id)
+    stored = row.config if row is not None else {}
+    enabled = row is not None and row.enabled
+    form = PluginForm(plugin_id, enabled, fill(fields, stored), stored_enabled=enabled)
+    form.checkable = row is not None and checkable(platform.plugins, plugin_id)
+    await _describe_form(platform, force_id, form)
+    return form
 
 
 @post("/admin/plugins/{plugin_id:str}", include_in_schema=False, opt=ADMIN)
