@@ -9,11 +9,16 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from exhibit.forces.models import ForcePlugin
+from exhibit.evidence.models import EvidenceItem
+from exhibit.forces.models import Force, ForcePlugin
+from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.notifications.models import DeliveryStatus, Notification
+from exhibit.notifications.service import queue_message
+from exhibit.notifications.sms_budget import segment_count
 from exhibit.platform import Platform
-from exhibit.uploads.models import EvidenceRequest, RequestState
+from exhibit.uploads.models import EvidenceRequest, RequestState, Submission
+from exhibit.uploads.submissions import receipt_message
 from tests.fixtures.notify_peers import (
     NOTIFY_SECRET,
     NOTIFY_SERVICE_ID,
@@ -456,3 +461,36 @@ async def test_a_malformed_notify_key_saved_before_it_was_checked_fails_at_once(
     assert status == "failed_permanently"
     assert "notify_sms" in detail and "name-serviceid-secret" in detail
     assert "SEKRIT" not in detail
+
+
+async def test_a_receipt_too_long_for_a_text_says_where_the_rest_is(
+    sms_platform: Platform, twilio: HttpPeer
+) -> None:
+    kent = await make_force(sms_platform, "kent", "notify_sms", twilio_config(twilio))
+    force = Force(name="Kent Police", contact_details="call 101")
+    submission = Submission(reference="EXH-ABCD-2345", language="en")
+    files = [
+        EvidenceItem(original_filename=f"photo-{n}.jpg", size=3_000_000 + n, sha256=f"{n}" * 64)
+        for n in range(5)
+    ]
+    async with force_transaction(sms_platform, kent) as tx:
+        await queue_message(
+            tx.session,
+            sms_platform.secret_box,
+            kent,
+            channel="sms",
+            recipient=NATIONAL,
+            content=receipt_message(force, submission, files),
+            purpose="receipt",
+        )
+
+    await run_jobs(sms_platform)
+
+    sent = twilio.requests[0].form()["Body"]
+    assert segment_count(sent) <= 3  # the force's budget (the default)
+    assert "Kent Police has received your evidence. Reference: EXH-ABCD-2345" in sent
+    assert sent.count("SHA-256: ") < 5
+    assert sent.endswith(
+        "Not every file fits in a text: the confirmation page listed them all, or ask us "
+        "quoting EXH-ABCD-2345."
+    )

@@ -322,6 +322,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{force} has received your evidence. Reference: {reference}",
         "Mae {force} wedi cael eich tystiolaeth. Cyfeirnod: {reference}",
     ),
+    "receipt_message_cut": (
+        "Not every file fits in a text: the confirmation page listed them all, or ask us "
+        "quoting {reference}.",
+        "Nid yw pob ffeil yn ffitio mewn neges destun: roedd y dudalen gadarnhau yn eu "
+        "rhestru i gyd, neu gofynnwch i ni gan nodi {reference}.",
+    ),
     "message_questions": ("Questions", "Cwestiynau"),
     # Sizes and dates
     "size_exact": ("{count} bytes", "{count} beit"),

@@ -294,7 +294,12 @@ def _message(
         budget = min(budget, getattr(route.provider.provider, "max_segments", budget))
         keep = [gsm_lookalikes(k) for k in (force.name, content.link or "", *content.essentials)]
         fit = cut_to_essentials if content.essentials else fit_to_segments
-        body = fit(gsm_lookalikes(body), keep, budget, free_text=gsm_lookalikes(officer_words))
+        whole, words = gsm_lookalikes(body), gsm_lookalikes(officer_words)
+        body = fit(whole, keep, budget, free_text=words)
+        if body != whole and content.when_cut:
+            # Say where the rest is, kept whole, at the cost of more of the rest.
+            note = gsm_lookalikes(content.when_cut)
+            body = fit(f"{whole}\n{note}", [*keep, note], budget, free_text=words)
     return OutboundMessage(
         notification_id=notification.id,
         channel=notification.channel,

@@ -36,6 +36,9 @@ class MessageContent(msgspec.Struct, frozen=True, kw_only=True):
     languages: tuple[str, ...] = ("en",)
     """The languages the message is written in, in their order (``("cy", "en")``): an email's
     frame (heading, footer) and its ``Content-Language`` follow them."""
+    when_cut: str = ""
+    """A line a text message over its budget ends with, once shortened: where to find what
+    did not fit (a receipt's files beyond the first few)."""
     essentials: tuple[str, ...] = ()
     """In a message in Welsh and English, the lines besides those with the force's name and
     the link that a text message over its budget is cut down to: the expiry in each

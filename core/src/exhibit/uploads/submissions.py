@@ -151,6 +151,7 @@ def receipt_message(
         subject=translate(lang, "receipt_message_subject", **named),
         body="\n".join(lines),
         languages=(lang,),
+        when_cut=translate(lang, "receipt_message_cut", reference=submission.reference),
     )
 
 
