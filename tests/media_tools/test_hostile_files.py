@@ -136,3 +136,33 @@ async def test_a_run_over_its_memory_limit_fails_cleanly(tmp_path: Path) -> None
     }
     with pytest.raises(SandboxFailed, match="memory"):
         await run_sandboxed(request, Limits(memory_bytes=520 * 1024 * 1024))
+
+
+def _damaged_in_the_middle(clip: bytes) -> bytes:
+    """The clip with 3,000 bytes a third of the way in scrambled (a bad copy, a bad card)."""
+    damaged = bytearray(clip)
+    start = len(clip) // 3
+    for index in range(start, start + 3000):
+        damaged[index] = (damaged[index] * 7 + 13) & 0xFF
+    return bytes(damaged)
+
+
+async def test_a_video_damaged_in_the_middle_still_gets_its_poster_and_proxy(
+    media_platform: Platform, scene: Scene, tmp_path: Path
+) -> None:
+    clip = media.video(tmp_path / "clip.mp4", seconds=3.0, rotation=90)  # needs a proxy
+    item_id = await submit(media_platform, scene, _damaged_in_the_middle(clip), "VID_0001.mp4")
+
+    await drain(media_platform)
+
+    result = await outcome(media_platform, scene.force_id, item_id)
+    assert {r.processor: (r.status, r.error) for r in result.runs} == {
+        "media_tools": ("succeeded", ""),
+        "media_tools_proxy": ("succeeded", ""),
+    }
+    assert 2.9 < result.item.capture_metadata["duration_seconds"] < 3.2
+    made = {d.kind: d for d in result.derivatives}
+    assert set(made) == {"poster", "proxy"}
+    # the court is told that frames were lost, and how many packets
+    assert made["proxy"].parameters["undecodable_packets_skipped"] > 0
+    assert made["poster"].parameters["undecodable_packets_skipped"] > 0

@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from exhibit.audit.models import AuditEvent
 from exhibit.db.base import utcnow
+from exhibit.evidence.disposal import destroy_stored_objects, make_tombstone
 from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.platform import Platform
+from exhibit_media_tools.redaction_job import queue_redaction
 from tests.fixtures.witness import Scene
 from tests.media_tools import media
 from tests.media_tools.conftest import drain, outcome, stored_bytes, submit
@@ -142,3 +144,32 @@ async def test_nothing_made_from_an_item_disposed_of_meanwhile_is_kept(
     storage = media_platform.settings.storage_dir
     kept = [p for p in storage.rglob("*") if p.is_file() and result.item.storage_key not in str(p)]
     assert not [p for p in kept if "derivative" in str(p)], kept
+
+
+async def test_jobs_for_an_item_disposed_of_before_they_ran_do_nothing_and_end(
+    media_platform: Platform, scene: Scene
+) -> None:
+    photo = media.photo(media.face_scene(), "JPEG", media.exif(), quality=95)
+    item_id = await submit(media_platform, scene, photo, "IMG_0006.JPG")
+    async with force_transaction(media_platform, scene.force_id) as tx:
+        await queue_redaction(
+            tx.session, item_id, actor="user:1", reason="disclosure", boxes=[],
+            detect_faces=True, disclosure=True,
+        )  # fmt: skip
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        await destroy_stored_objects(media_platform, tx, item)  # as a disposal does
+        make_tombstone(item)
+
+    await drain(media_platform)
+
+    result = await outcome(media_platform, scene.force_id, item_id)
+    assert (result.runs, result.derivatives) == ([], [])
+    async with media_platform.force_session(scene.force_id) as session:
+        kinds = ("media.process", "media_tools.redact")
+        jobs = list(await session.scalars(select(Job).where(Job.kind.in_(kinds))))
+    # not retried against bytes that no longer exist, and nothing to alarm anyone
+    assert {(job.kind, job.status) for job in jobs} == {
+        ("media.process", JobStatus.SUCCEEDED),
+        ("media_tools.redact", JobStatus.SUCCEEDED),
+    }

@@ -105,13 +105,17 @@ async def run_processor(platform: Platform, force_id: int, item_id: int, key: st
     """Run processor ``key`` on an item and record the outcome; skip if already recorded.
 
     A ``ProcessingFailed`` (corrupt or hostile file, a limit hit) is recorded as the outcome;
-    any other error propagates so that the job is retried.
+    any other error propagates so that the job is retried. An item disposed of (its bytes
+    are gone) or quarantined since the job was queued is left alone: nothing is read.
     """
     async with platform.force_session(force_id) as session:
         item = await session.get(EvidenceItem, item_id)
         provided = platform.plugins.media_processors.get(key)
         if item is None or provided is None:
             log.warning("media job: item %s or processor %s is gone", item_id, key)
+            return
+        if not processable(item):
+            log.info("media job: item %s is disposed of or quarantined; not processed", item_id)
             return
         force = await force_info(session, force_id)
         enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
@@ -141,17 +145,25 @@ async def run_processor(platform: Platform, force_id: int, item_id: int, key: st
         )
 
 
+def processable(item: EvidenceItem) -> bool:
+    """Whether a plugin may read the item's original: not disposed of, not quarantined."""
+    return item.disposed_at is None and item.review_state != ReviewState.QUARANTINED
+
+
 async def original_of(
     platform: Platform, force_id: int, item_id: int
 ) -> tuple[ItemInfo, Callable[[], AsyncIterator[bytes]]]:
     """An item's snapshot and a reader of its original that checks the recorded SHA-256.
 
-    Raises ``LookupError`` if the force has no such item.
+    Raises ``LookupError`` if the force has no such item, or if it was disposed of or is
+    quarantined (see ``processable``).
     """
     async with platform.force_session(force_id) as session:
         item = await session.get(EvidenceItem, item_id)
         if item is None:
             raise LookupError(f"no item {item_id}")
+        if not processable(item):
+            raise LookupError(f"item {item_id} is disposed of or quarantined")
         force = await force_info(session, force_id)
         backend = await platform.force_storage(session, force, item.storage_backend)
         return item_info(item), verified_reader(backend, item.storage_key, item.size, item.sha256)

@@ -44,7 +44,8 @@ def redact_image(
         region = picture.crop((left, top, left + width, top + height))
         radius = max(4.0, min(width, height) * BLUR_RADIUS_FRACTION)
         picture.paste(region.filter(ImageFilter.GaussianBlur(radius)), (left, top))
-    picture.save(target, "JPEG", quality=92)
+    # Pillow copies a JPEG comment of the original into the copy unless told otherwise.
+    picture.save(target, "JPEG", quality=92, comment=b"")
     return {
         "officer_boxes": [list(b) for b in boxes],
         "detected_faces": [list(b) for b in found],
@@ -82,12 +83,18 @@ def disclosure_copy(image: Image.Image, source: Path, target: Path) -> dict[str,
     if image.format == "JPEG":
         target.write_bytes(_jpeg_without_metadata(source.read_bytes(), kept))
         return {
-            "method": "JPEG segments APP1/APP13/COM removed, pixels untouched",
+            "method": "JPEG: only JFIF, ICC and Adobe APPn segments kept (EXIF, XMP, MPF, "
+            "IPTC, comments dropped), nothing after the end of the first image, "
+            "pixels untouched",
             "kept_exif": _kept_names(kept),
         }
     if image.format == "PNG":
         target.write_bytes(_png_without_metadata(source.read_bytes()))
-        return {"method": "PNG text and eXIf chunks removed, pixels untouched", "kept_exif": []}
+        return {
+            "method": "PNG: only picture and colour chunks kept (text, time, eXIf and "
+            "private chunks dropped), nothing after IEND, pixels untouched",
+            "kept_exif": [],
+        }
     upright(image).save(target, "PNG", optimize=False)
     return {"method": f"{image.format} decoded and saved as lossless PNG", "kept_exif": []}
 
@@ -114,38 +121,84 @@ def _kept_names(kept: Image.Exif) -> list[str]:
     return names
 
 
+_JPEG_KEPT_APPS = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
+"""APPn segments kept, by their identifier: JFIF, the colour profile and Adobe's colour
+transform flag, which decoding needs. Every other APPn (EXIF, XMP, MPF, IPTC, vendors') goes."""
+_JPEG_UNSIZED = {0x01, *range(0xD0, 0xD8)}
+"""Markers without a length: TEM and the restart markers."""
+
+
 def _jpeg_without_metadata(data: bytes, kept: Image.Exif) -> bytes:
-    """The JPEG with its APPn metadata segments (bar JFIF and ICC) and comments removed."""
+    """The first picture of the JPEG, up to its end marker, without metadata segments.
+
+    Only the APPn segments of ``_JPEG_KEPT_APPS`` and the decoding segments are copied, so
+    EXIF, XMP, MPF, IPTC, comments and vendor segments are dropped; so is everything after
+    the end-of-image marker, where phones append further pictures with their own EXIF
+    (MPF gain maps, depth maps) and motion-photo videos.
+    """
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
     out = io.BytesIO()
     out.write(b"\xff\xd8")
     if len(kept):
-        payload = b"Exif\x00\x00" + kept.tobytes()
+        payload = kept.tobytes()  # starts with the "Exif\0\0" identifier already
         out.write(b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload)
     pos = 2
-    while pos + 4 <= len(data):
+    while pos + 2 <= len(data):
         if data[pos] != 0xFF:
             raise ValueError("corrupt JPEG: segment marker expected")
         marker = data[pos + 1]
-        if marker == 0xDA:  # start of scan: the rest is picture data
-            out.write(data[pos:])
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image: anything after it is not this picture
+            out.write(b"\xff\xd9")
             return out.getvalue()
+        if marker in _JPEG_UNSIZED:
+            out.write(data[pos : pos + 2])
+            pos += 2
+            continue
+        if pos + 4 > len(data):
+            break
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        segment = data[pos : pos + 2 + length]
-        if marker in (0xE1, 0xED, 0xFE) or (0xE3 <= marker <= 0xEF):
-            pass  # EXIF/XMP, IPTC, comments, vendor segments: dropped
-        else:
+        end = pos + 2 + length
+        segment = data[pos:end]
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or (
+            marker in _JPEG_KEPT_APPS and segment[4:].startswith(_JPEG_KEPT_APPS[marker])
+        ):
             out.write(segment)
-        pos += 2 + length
-    raise ValueError("corrupt JPEG: no picture data")
+        if marker == 0xDA:  # start of scan: copy the coded data up to the next marker
+            end = _end_of_scan(data, end)
+            out.write(data[pos + 2 + length : end])
+        pos = end
+    raise ValueError("corrupt JPEG: no end of image")
 
 
-_PNG_METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+def _end_of_scan(data: bytes, pos: int) -> int:
+    """Where the entropy-coded data starting at ``pos`` ends: at the first real marker.
+
+    Inside it, 0xFF is followed by 0x00 (a stuffed byte) or a restart marker.
+    """
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
+        following = data[pos + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            pos += 2
+        elif following == 0xFF:
+            pos += 1
+        else:
+            return pos
+    return len(data)
+
+
+_PNG_KEPT_CHUNKS = {
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT",
+    b"sRGB", b"cICP", b"mDCV", b"cLLI", b"bKGD", b"hIST", b"pHYs", b"acTL", b"fcTL", b"fdAT",
+}  # fmt: skip
+"""The picture and how to show it; text, time, EXIF, C2PA and private chunks are dropped."""
 
 
 def _png_without_metadata(data: bytes) -> bytes:
-    """The PNG without its text, time and EXIF chunks."""
+    """The PNG with only the chunks of ``_PNG_KEPT_CHUNKS``, up to its end chunk."""
     signature = b"\x89PNG\r\n\x1a\n"
     if not data.startswith(signature):
         raise ValueError("not a PNG")
@@ -154,7 +207,7 @@ def _png_without_metadata(data: bytes) -> bytes:
         length = struct.unpack(">I", data[pos : pos + 4])[0]
         kind = data[pos + 4 : pos + 8]
         chunk = data[pos : pos + 12 + length]
-        if kind not in _PNG_METADATA_CHUNKS:
+        if kind in _PNG_KEPT_CHUNKS:
             out.append(chunk)
         pos += 12 + length
         if kind == b"IEND":

@@ -67,7 +67,11 @@ async def redact_item(job: JobContext) -> None:
         enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
     config = enabled.get("media_tools")
     config = config if isinstance(config, Config) else Config()
-    item, reader = await original_of(platform, force_id, item_id)
+    try:
+        item, reader = await original_of(platform, force_id, item_id)
+    except LookupError as exc:  # disposed of (or quarantined) after the officer asked
+        log.info("redaction of item %s not made: %s", item_id, exc)
+        return
     provenance = Provenance(
         processor="media_tools.redact",
         processor_version=VERSION,

@@ -178,6 +178,29 @@ def proxy_refusal(metadata: dict[str, Any], height: int) -> str | None:
     return None
 
 
+class Damage:
+    """How many packets did not decode and were skipped (recorded with the derivative)."""
+
+    def __init__(self) -> None:
+        self.packets = 0
+
+
+def decoded_frames(container: InputContainer, streams: list[Any], damage: Damage) -> Iterator[Any]:
+    """The frames of ``streams``, skipping and counting packets that do not decode.
+
+    As the ``ffmpeg`` command does: a clip with a damaged stretch (a phone's interrupted
+    write, a bad copy) still gets its poster, hashes and proxy from the frames that decode,
+    and ``damage`` says how many packets were lost, so the parameters can say so.
+    """
+    for packet in container.demux(*streams):
+        try:
+            frames = packet.decode()
+        except av.FFmpegError:  # invalid data, or the decoder's own error for it
+            damage.packets += 1
+            continue
+        yield from frames
+
+
 def upright_frame(frame: av.VideoFrame, rotation: int) -> Image.Image:
     """A decoded frame as an upright PIL image."""
     picture: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
@@ -192,7 +215,8 @@ def poster_and_hashes(
     stream.codec_context.skip_frame = "NONKEY"
     hashes: list[tuple[float, str]] = []
     poster_at: float | None = None
-    for frame in container.decode(stream):
+    damage = Damage()
+    for frame in decoded_frames(container, [stream], damage):
         at = float(frame.time or 0.0)
         picture = upright_frame(frame, rotation)
         if poster_at is None or (poster_at < 1.0 <= at and not hashes[1:]):
@@ -213,6 +237,7 @@ def poster_and_hashes(
         "format": "JPEG",
         "quality": 85,
         "orientation_applied": rotation,
+        "undecodable_packets_skipped": damage.packets,
     }
     return params, hashes
 
@@ -239,15 +264,15 @@ def make_proxy(
             audio_out = out.add_stream("aac", rate=PROXY_AUDIO_RATE)
             audio_out.bit_rate = PROXY_AUDIO_BIT_RATE
         streams = [s for s in (source_video, source_audio) if s is not None]
-        for packet in container.demux(*streams):
-            for frame in packet.decode():
-                if isinstance(frame, av.VideoFrame) and video_out is not None and graph:
-                    graph.push(frame)
-                    while (filtered := _pull(graph)) is not None:
-                        out.mux(video_out.encode(filtered))
-                elif isinstance(frame, av.AudioFrame) and audio_out is not None:
-                    frame.pts = None
-                    out.mux(audio_out.encode(frame))
+        damage = Damage()
+        for frame in decoded_frames(container, streams, damage):
+            if isinstance(frame, av.VideoFrame) and video_out is not None and graph:
+                graph.push(frame)
+                while (filtered := _pull(graph)) is not None:
+                    out.mux(video_out.encode(filtered))
+            elif isinstance(frame, av.AudioFrame) and audio_out is not None:
+                frame.pts = None
+                out.mux(audio_out.encode(frame))
         for stream in (video_out, audio_out):
             if stream is not None:
                 out.mux(stream.encode(None))
@@ -257,6 +282,7 @@ def make_proxy(
         if source_video is not None
         else None,
         "audio": PROXY_AUDIO if source_audio is not None else None,
+        "undecodable_packets_skipped": damage.packets,
     }
 
 
@@ -325,21 +351,21 @@ def redact_video(
         graph = _video_graph(source_video, rotation, width, height)
         streams = [s for s in (source_video, source_audio) if s is not None]
         index = 0
-        for packet in container.demux(*streams):
-            for frame in packet.decode():
-                if isinstance(frame, av.VideoFrame):
-                    graph.push(frame)
-                    while (upright := _pull(graph)) is not None:
-                        pixels = np.asarray(upright.to_ndarray(format="rgb24"), dtype=np.uint8)
-                        if detect and index % DETECT_EVERY == 0:
-                            found = detect_faces(pixels)
-                            faces_seen += len(found)
-                        blur_array(pixels, [*boxes, *found])
-                        out.mux(video_out.encode(av.VideoFrame.from_ndarray(pixels, "rgb24")))
-                        index += 1
-                elif isinstance(frame, av.AudioFrame) and audio_out is not None:
-                    frame.pts = None
-                    out.mux(audio_out.encode(frame))
+        damage = Damage()
+        for frame in decoded_frames(container, streams, damage):
+            if isinstance(frame, av.VideoFrame):
+                graph.push(frame)
+                while (upright := _pull(graph)) is not None:
+                    pixels = np.asarray(upright.to_ndarray(format="rgb24"), dtype=np.uint8)
+                    if detect and index % DETECT_EVERY == 0:
+                        found = detect_faces(pixels)
+                        faces_seen += len(found)
+                    blur_array(pixels, [*boxes, *found])
+                    out.mux(video_out.encode(av.VideoFrame.from_ndarray(pixels, "rgb24")))
+                    index += 1
+            elif isinstance(frame, av.AudioFrame) and audio_out is not None:
+                frame.pts = None
+                out.mux(audio_out.encode(frame))
         for stream in (video_out, audio_out):
             if stream is not None:
                 out.mux(stream.encode(None))
@@ -349,6 +375,7 @@ def redact_video(
         "detect_every_frames": DETECT_EVERY if detect else None,
         "face_boxes_blurred": faces_seen,
         "frames": index,
+        "undecodable_packets_skipped": damage.packets,
         "video": {**REDACTED_VIDEO, "rotation_applied": rotation},
         "audio": PROXY_AUDIO if source_audio is not None else None,
         "metadata": "none",

@@ -20,6 +20,7 @@ from exhibit.evidence.models import (
     ReviewState,
 )
 from exhibit.evidence.quarantine import Release, latest_release
+from exhibit.media.models import MediaProcessing
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import unrevoked_shares
 from exhibit.uploads.models import EvidenceRequest, Submission
@@ -77,6 +78,9 @@ class ItemView:
     """The item listed after this one on the case page (older), if any."""
     release: Release | None = None
     """Who released the item from quarantine, when and why, if someone did."""
+    processing: tuple[MediaProcessing, ...] = ()
+    """Each run of a media processor on the item, oldest first: what succeeded, what failed
+    and why (a file that could not be read gets no preview, and the officer is told so)."""
 
     @property
     def pending_disposal(self) -> DisposalRequest | None:
@@ -192,6 +196,13 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
     names = {u.id: u.name for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
     previous, following = await neighbours(session, item)
     release = await latest_release(session, item) if item.quarantine_reason else None
+    processing = tuple(
+        await session.scalars(
+            select(MediaProcessing)
+            .where(MediaProcessing.item_id == item.id)
+            .order_by(MediaProcessing.id)
+        )
+    )
     return ItemView(
         item=item,
         case=case,
@@ -208,4 +219,5 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
         previous=previous,
         following=following,
         release=release,
+        processing=processing,
     )
