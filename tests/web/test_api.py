@@ -72,6 +72,8 @@ async def test_openapi_schema_describes_the_api(
         assert (await client.get(viewer)).status_code == 404, viewer
     assert (await client.get("/schema")).headers["content-type"].endswith("json")
     schema = (await client.get("/schema/openapi.json")).json()
+    operation = schema["paths"]["/api/v1/plugins/force/{plugin_id}/check"]["post"]
+    assert "enabled or not" in operation["description"]  # the handler's own words
     assert "/api/v1/plugins" in schema["paths"]
     assert "/api/v1/plugins/force/{plugin_id}" in schema["paths"]
 

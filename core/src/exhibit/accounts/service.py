@@ -90,16 +90,29 @@ async def create_api_token(
     return row, token
 
 
-async def user_for_token(session: AsyncSession, token: str) -> User | None:
-    """The active user a live token belongs to, or None. Records when it was last used."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None:
-        return None
+class TokenRefused(Exception):
+    """An API token that names no active user; the message says why, for its holder."""
+
+
+async def user_for_token(session: AsyncSession, token: str) -> User:
+    """The active user a live token belongs to. Records when it was last used.
+
+    Raises ``TokenRefused`` saying whether the token is unknown, revoked, or belongs to a
+    deactivated account: only the token's holder can ask, and they need to know which.
+    """
+    row = None
+    if token.startswith(TOKEN_PREFIX):
+        query = select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+        row = await session.scalar(query)
+    if row is None:
+        raise TokenRefused("the API token is not valid")
+    if row.revoked_at is not None:
+        raise TokenRefused(
+            f"the API token was revoked at {row.revoked_at.isoformat()}: create a new one"
+        )
     user = await session.get(User, row.user_id)
     if user is None or not user.active:
-        return None
+        raise TokenRefused("the API token's user account is deactivated")
     row.last_used_at = utcnow()
     await session.commit()
     return user

@@ -10,14 +10,15 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, Parameter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.item_feed import ItemOut, items_out
 from exhibit.api.requests import RequestOut, request_out
-from exhibit.cases.models import Case
+from exhibit.cases.models import Case, CaseStatus
 from exhibit.cases.service import open_case
 from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.models import Force
@@ -42,6 +43,15 @@ BEFORE_HELP = (
     "Only cases older than this case id: the id of the last case of the page before. "
     "The next page's URL in the Link header carries it."
 )
+REFERENCE_HELP = (
+    "Only the case with this reference, ignoring capitals (an empty list if none): e.g. to "
+    "find the case a retried POST /api/v1/cases was refused for as already existing."
+)
+OPEN_HELP = (
+    "Open a case under the force's own reference, unique in the force ignoring capitals. "
+    'A reference already taken is refused (400, "case ... already exists"): a client that '
+    "retries after a timeout finds the case it opened with GET /api/v1/cases?reference=..."
+)
 NEXT_PAGE_HEADER = ResponseHeader(
     name="Link",
     documentation_only=True,
@@ -62,7 +72,7 @@ class CaseOut(msgspec.Struct):
     id: int
     reference: str
     title: str
-    status: str
+    status: CaseStatus
     created_at: datetime
 
 
@@ -81,25 +91,9 @@ class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
     expires_in_days: int | None = None
 
 
-class ItemOut(msgspec.Struct):
-    """An evidence item as received."""
-
-    id: int
-    original_filename: str
-    size: int
-    sha256: str
-    sniffed_type: str
-    review_state: str
-    quarantine_reason: str
-    received_at: datetime
-    exhibit_reference: str | None = None
-    tags: list[str] = msgspec.field(default_factory=list)
-    sensitive: bool = False
-
-
 def case_out(case: Case) -> CaseOut:
     """The API view of a case."""
-    return CaseOut(case.id, case.reference, case.title, case.status.value, case.created_at)
+    return CaseOut(case.id, case.reference, case.title, case.status, case.created_at)
 
 
 class CasesController(Controller):
@@ -123,6 +117,7 @@ class CasesController(Controller):
         before: Annotated[
             int | None, Parameter(ge=1, le=MAX_CASE_ID, description=BEFORE_HELP)
         ] = None,
+        reference: Annotated[str | None, Parameter(description=REFERENCE_HELP)] = None,
     ) -> Response[list[CaseOut]]:
         """The force's cases, newest first, ``limit`` at a time (100 unless you say).
 
@@ -132,15 +127,18 @@ class CasesController(Controller):
         query = select(Case).order_by(Case.id.desc()).limit(limit + 1)
         if before is not None:
             query = query.where(Case.id < before)
+        if reference is not None:
+            query = query.where(func.lower(Case.reference) == func.lower(reference))
         async with platform.force_session(user.force_id) as session:
             cases = [case_out(c) for c in await session.scalars(query)]
         if len(cases) <= limit:
             return Response(cases)
         cases = cases[:limit]
-        after = urlencode({"limit": limit, "before": cases[-1].id})
+        kept = {"reference": reference} if reference is not None else {}
+        after = urlencode({"limit": limit, "before": cases[-1].id} | kept)
         return Response(cases, headers={"Link": f'<{request.url.path}?{after}>; rel="next"'})
 
-    @post("/", opt={"permission": Permission.MANAGE_REQUESTS})
+    @post("/", opt={"permission": Permission.MANAGE_REQUESTS}, description=OPEN_HELP)
     async def open(
         self,
         platform: NamedDependency[Platform],
@@ -224,27 +222,12 @@ class CasesController(Controller):
         """The evidence that arrived on a case, newest first."""
         async with platform.force_session(user.force_id) as session:
             await find_case(session, case_id)
-            items = await session.scalars(
+            return await items_out(
+                session,
                 select(EvidenceItem)
                 .where(EvidenceItem.case_id == case_id)
-                .order_by(EvidenceItem.id.desc())
+                .order_by(EvidenceItem.id.desc()),
             )
-            return [
-                ItemOut(
-                    i.id,
-                    i.original_filename,
-                    i.size,
-                    i.sha256,
-                    i.sniffed_type,
-                    i.review_state.value,
-                    i.quarantine_reason,
-                    i.received_at,
-                    i.exhibit_reference,
-                    list(i.tags),
-                    i.sensitive,
-                )
-                for i in items
-            ]
 
 
 async def find_case(session: AsyncSession, case_id: int) -> Case:

@@ -37,7 +37,7 @@ class DisposalOut(msgspec.Struct):
     requested_by: int
     reason: str
     requested_at: datetime
-    state: str
+    state: DisposalState
     decided_by: int | None
     decided_at: datetime | None
     decision_note: str
@@ -64,7 +64,7 @@ def _out(disposal: DisposalRequest) -> DisposalOut:
         requested_by=disposal.requested_by,
         reason=disposal.reason,
         requested_at=disposal.requested_at,
-        state=disposal.state.value,
+        state=disposal.state,
         decided_by=disposal.decided_by,
         decided_at=disposal.decided_at,
         decision_note=disposal.decision_note,

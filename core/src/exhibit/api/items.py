@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller, Response, get, post, put, route
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from exhibit.accounts.models import User
@@ -22,10 +23,10 @@ from exhibit.audit import log as audit
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.continuity import continuity
 from exhibit.evidence.disposal import request_disposal
-from exhibit.evidence.models import Category, EvidenceItem
+from exhibit.evidence.models import Category, EvidenceItem, ReviewState
 from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
-from exhibit.web.officer.downloads import METHODS, Gone, download_file
+from exhibit.web.officer.downloads import METHODS, Gone, RangeRefused, download_file
 from exhibit.web.officer.item_queries import find_item, original_file
 from exhibit.web.officer.pages import AnyRequest
 
@@ -42,7 +43,7 @@ class ItemDetail(msgspec.Struct):
     sniffed_type: str
     declared_type: str
     capture_metadata: dict[str, Any]
-    review_state: str
+    review_state: ReviewState
     exhibit_reference: str | None
     decline_reason: str
     quarantine_reason: str
@@ -117,7 +118,7 @@ def item_detail(item: EvidenceItem) -> ItemDetail:
         sniffed_type=item.sniffed_type,
         declared_type=item.declared_type,
         capture_metadata=item.capture_metadata,
-        review_state=item.review_state.value,
+        review_state=item.review_state,
         exhibit_reference=item.exhibit_reference,
         decline_reason=item.decline_reason,
         quarantine_reason=item.quarantine_reason,
@@ -129,6 +130,17 @@ def item_detail(item: EvidenceItem) -> ItemDetail:
         disposed_at=item.disposed_at,
     )
 
+
+ORIGINAL_HELP = (
+    "The original as the witness sent it, byte for byte, in its own media type (the item's "
+    "sniffed_type), as an attachment. reason (why you download it) is required and audited. "
+    "A Range header asks for part of it (206); a disposed item is 410."
+)
+FILE_BYTES = ResponseSpec(
+    data_container=bytes,
+    media_type="application/octet-stream",
+    description="The original's bytes (Content-Type is the item's own type)",
+)
 
 Change = Callable[[ForceTransaction, EvidenceItem], Awaitable[object]]
 
@@ -325,6 +337,16 @@ class ItemsController(Controller):
         http_method=METHODS,
         opt={"permission": Permission.DOWNLOAD_EVIDENCE},
         include_in_schema=True,
+        description=ORIGINAL_HELP,
+        responses={
+            200: FILE_BYTES,
+            206: ResponseSpec(
+                data_container=bytes,
+                media_type="application/octet-stream",
+                description="The part of the original a Range header asked for",
+            ),
+        },
+        raises=[Gone, RangeRefused],
     )
     async def original(
         self,

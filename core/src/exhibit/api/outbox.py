@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.forces.transaction import force_transaction
+from exhibit.notifications.models import DeliveryStatus
 from exhibit.notifications.outbox_reader import read_outbox
 from exhibit.platform import Platform
 
@@ -23,7 +24,7 @@ class OutboxMessageOut(msgspec.Struct):
     recipient: str
     subject: str
     body: str
-    status: str
+    status: DeliveryStatus
     created_at: datetime
 
 
@@ -49,7 +50,7 @@ class OutboxController(Controller):
                 recipient=m.recipient,
                 subject=m.subject,
                 body=m.body,
-                status=m.status,
+                status=DeliveryStatus(m.status),
                 created_at=m.created_at,
             )
             for m in held

@@ -15,9 +15,13 @@ from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
-from exhibit.notifications.models import Notification, NotificationStatusChange
+from exhibit.notifications.models import (
+    DeliveryStatus,
+    Notification,
+    NotificationStatusChange,
+)
 from exhibit.platform import Platform
-from exhibit.uploads.models import EvidenceRequest
+from exhibit.uploads.models import EvidenceRequest, RequestState
 from exhibit.uploads.requests import extend_request, resend_request, revoke_request
 
 
@@ -28,7 +32,7 @@ class RequestOut(msgspec.Struct):
     case_id: int
     recipient_name: str
     channels: list[str]
-    state: str
+    state: RequestState
     max_files: int
     max_file_bytes: int
     expires_at: datetime
@@ -38,7 +42,7 @@ class RequestOut(msgspec.Struct):
 class StatusOut(msgspec.Struct):
     """One step of a message's delivery."""
 
-    status: str
+    status: DeliveryStatus
     detail: str
     occurred_at: datetime
 
@@ -50,7 +54,7 @@ class NotificationOut(msgspec.Struct):
     channel: str
     provider: str
     purpose: str
-    status: str
+    status: DeliveryStatus
     history: list[StatusOut]
     status_detail: str = ""
     """The provider's reason for the latest status (a failure's cause), recipient removed."""
@@ -77,7 +81,7 @@ def request_out(r: EvidenceRequest) -> RequestOut:
         r.case_id,
         r.recipient_name,
         list(r.channels),
-        r.state.value,
+        r.state,
         r.max_files,
         r.max_file_bytes,
         r.expires_at,
@@ -139,9 +143,9 @@ class RequestsController(Controller):
                 n.channel,
                 n.provider,
                 n.purpose,
-                n.status.value,
+                n.status,
                 [
-                    StatusOut(c.status.value, c.detail, c.occurred_at)
+                    StatusOut(c.status, c.detail, c.occurred_at)
                     for c in changes
                     if c.notification_id == n.id
                 ],

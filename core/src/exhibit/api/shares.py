@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from sqlalchemy import select
@@ -36,6 +37,12 @@ from exhibit.sharing.service import (
 from exhibit.sharing.targets import ForceTargets, force_targets
 
 _CHUNK = 256 * 1024
+
+
+class BundleConflict(ClientException):
+    """409: a stored file no longer matches the hash recorded when it arrived."""
+
+    status_code = 409
 
 
 class ShareIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -171,7 +178,19 @@ class SharesController(Controller):
                     raise NotFoundException(str(exc)) from None
         return await _show(platform, user.force_id, share_id)
 
-    @get("/shares/{share_id:int}/bundle", opt={"permission": Permission.SHARE_EVIDENCE})
+    @get(
+        "/shares/{share_id:int}/bundle",
+        opt={"permission": Permission.SHARE_EVIDENCE},
+        media_type="application/zip",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes,
+                media_type="application/zip",
+                description="The signed bundle, a ZIP file",
+            )
+        },
+        raises=[BundleConflict],
+    )
     async def bundle(
         self,
         platform: NamedDependency[Platform],
@@ -207,7 +226,7 @@ async def write_bundle_file(
         raise NotFoundException(str(exc)) from None
     except BundleIntegrityError as exc:
         os.unlink(path)
-        raise ClientException(str(exc), status_code=409) from None
+        raise BundleConflict(str(exc)) from None
     except BaseException:
         os.unlink(path)
         raise

@@ -11,10 +11,12 @@ import logging
 from collections.abc import AsyncIterator
 
 import puremagic
+from sqlalchemy import select
 
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
+from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import enabled_plugins
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.media.pipeline import enqueue_processing
@@ -183,6 +185,10 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
             return existing
         request = await session.get(EvidenceRequest, upload.request_id)
         assert request is not None
+        # The force's row is locked until commit (the audit chain would lock it anyway) before
+        # the item takes its id, so a force's items take ids in the order they commit and a
+        # client polling for the items after the last id it saw skips none (api/item_feed).
+        await session.execute(select(Force.id).where(Force.id == force_id).with_for_update())
         item = EvidenceItem(
             force_id=force_id,
             case_id=request.case_id,

@@ -86,6 +86,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
             # The document only: Litestar's viewers (Swagger, Redoc...) load their scripts from
             # a CDN, which no Exhibit page does (and the CSP would block them anyway).
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            use_handler_docstrings=True,  # each operation's rules, as its handler says them
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(

@@ -9,7 +9,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import require_declared
-from exhibit.accounts.service import user_for_token
+from exhibit.accounts.service import TokenRefused, user_for_token
 from exhibit.platform import Platform
 
 
@@ -29,13 +29,22 @@ async def current_user(
 async def user_from_headers(
     connection: ASGIConnection[Any, Any, Any, Any], platform: Platform
 ) -> User:
-    """The user of the bearer token on a request or websocket; 401 without a valid one."""
+    """The user of the bearer token on a request or websocket.
+
+    401 without a valid one, saying why (missing, unknown, revoked, account deactivated),
+    with the ``WWW-Authenticate`` challenge of RFC 6750.
+    """
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("an API token is required (Authorization: Bearer ...)")
-    async with platform.system_session() as session:
-        user = await user_for_token(session, token.strip())
-    if user is None:
-        raise NotAuthorizedException("the API token is not valid")
-    return user
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException(
+            "an API token is required (Authorization: Bearer ...)",
+            headers={"WWW-Authenticate": 'Bearer realm="exhibit"'},
+        )
+    try:
+        async with platform.system_session() as session:
+            return await user_for_token(session, token.strip())
+    except TokenRefused as exc:
+        raise NotAuthorizedException(
+            str(exc), headers={"WWW-Authenticate": 'Bearer realm="exhibit", error="invalid_token"'}
+        ) from None
