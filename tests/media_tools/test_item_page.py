@@ -7,7 +7,8 @@ from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
-from tests.fixtures.officer import HOST, sign_in
+from tests.fixtures.officer import HOST, audit_events, sign_in
+from tests.fixtures.officer import submit as submit_form
 from tests.fixtures.witness import Scene
 from tests.media_tools import media
 from tests.media_tools.conftest import drain, outcome, submit
@@ -39,3 +40,34 @@ async def test_the_item_page_says_in_words_why_a_file_could_not_be_processed(
         assert done.status_code == 200
         assert 'data-processing-status="succeeded"' in done.text
         assert "could not process the file" not in done.text
+
+
+async def test_processing_that_failed_can_run_again_and_a_success_is_never_repeated(
+    media_platform: Platform, scene: Scene, settings: Settings
+) -> None:
+    photo = media.photo(media.scene(), "JPEG", media.exif(), quality=95)
+    broken = await submit(media_platform, scene, photo[: len(photo) // 2], "IMG_0007.JPG")
+    good = await submit(media_platform, scene, photo, "IMG_0008.JPG")
+    await drain(media_platform)
+    app = create_app(settings, load_builtin_plugins([("media_tools", exhibit_media_tools)]))
+    async with AsyncTestClient(app=app, base_url=f"http://{HOST}") as client:
+        await sign_in(client, "officer@kent.test")
+        page = await client.get(f"/items/{broken}")
+        assert "data-process-again" in page.text
+        asked = await submit_form(client, f"/items/{broken}/process-again", {})
+        assert "Processing queued again (media_tools)" in asked.text
+        await drain(media_platform)
+        runs = (await outcome(media_platform, scene.force_id, broken)).runs
+        assert [run.status for run in runs] == ["failed", "failed"]  # still truncated
+        assert len((await client.get(f"/items/{broken}")).text.split("data-processing-status")) == 3
+
+        assert "data-process-again" not in (await client.get(f"/items/{good}")).text
+        refused = await submit_form(client, f"/items/{good}/process-again", {})
+        assert "There is nothing to process again" in refused.text
+        await drain(media_platform)
+        (run,) = (await outcome(media_platform, scene.force_id, good)).runs
+        assert run.status == "succeeded"
+
+    (event,) = await audit_events(media_platform, scene.force_id, "item.processing_requested")
+    assert (event.object_id, event.details) == (str(broken), {"processors": ["media_tools"]})
+    assert event.actor.startswith("user:")

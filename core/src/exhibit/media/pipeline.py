@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exhibit.audit import log as audit
 from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
 from exhibit.forces.plugin_settings import enabled_plugins
-from exhibit.forces.transaction import force_info, force_transaction
+from exhibit.forces.transaction import ForceTransaction, force_info, force_transaction
 from exhibit.jobs.handlers import JobContext
 from exhibit.jobs.queue import enqueue
 from exhibit.media.processor import (
@@ -75,21 +76,61 @@ async def enqueue_processing(
     """
     if item.review_state == ReviewState.QUARANTINED:
         return 0
-    queued = 0
+    keys = [key for key, _ in _accepting(platform, force, enabled, item)]
+    for key in keys:
+        await _enqueue(session, item, key, again=False)
+    return len(keys)
+
+
+async def process_again(
+    tx: ForceTransaction, platform: Platform, item: EvidenceItem, actor: str
+) -> list[str]:
+    """Queue again each enabled processor that takes the item and has not succeeded on it
+    at its current version (it failed, say, before the force's media tools were mended),
+    audited ``item.processing_requested``; return their keys (none: nothing to do, nothing
+    recorded). A success is never repeated, and the original is only read, as ever.
+    """
+    if not processable(item):
+        return []
+    session = tx.session
+    enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, tx.force.id)
+    keys = []
+    for key, processor in _accepting(platform, tx.force, enabled, item):
+        if not await already_processed(session, item.id, key, processor.version, failures=False):
+            await _enqueue(session, item, key, again=True)
+            keys.append(key)
+    if keys:
+        await audit.record(
+            session,
+            tx.force.id,
+            actor=actor,
+            action="item.processing_requested",
+            object_type="item",
+            object_id=item.id,
+            details={"processors": keys},
+        )
+    return keys
+
+
+def _accepting(
+    platform: Platform, force: ForceInfo, enabled: Mapping[str, Any], item: EvidenceItem
+) -> list[tuple[str, MediaProcessor]]:
+    """The force's enabled processors that take the item's type, by key."""
+    found = []
     for key, provided in sorted(platform.plugins.media_processors.items()):
         if provided.plugin_id not in enabled:
             continue
         processor = _processor(platform, force, provided.plugin_id, provided.provider, enabled)
         if processor.accepts(item.sniffed_type):
-            await enqueue(
-                session,
-                PROCESS_JOB,
-                {"item_id": item.id, "processor": key},
-                force_id=item.force_id,
-                max_attempts=3,
-            )
-            queued += 1
-    return queued
+            found.append((key, processor))
+    return found
+
+
+async def _enqueue(session: AsyncSession, item: EvidenceItem, key: str, *, again: bool) -> None:
+    payload: dict[str, Any] = {"item_id": item.id, "processor": key}
+    if again:
+        payload["again"] = True
+    await enqueue(session, PROCESS_JOB, payload, force_id=item.force_id, max_attempts=3)
 
 
 async def process_media(job: JobContext) -> None:
@@ -97,12 +138,19 @@ async def process_media(job: JobContext) -> None:
     if job.force_id is None:
         raise ValueError("media.process jobs belong to a force")
     await run_processor(
-        job.platform, job.force_id, int(job.payload["item_id"]), str(job.payload["processor"])
+        job.platform,
+        job.force_id,
+        int(job.payload["item_id"]),
+        str(job.payload["processor"]),
+        again=bool(job.payload.get("again", False)),
     )
 
 
-async def run_processor(platform: Platform, force_id: int, item_id: int, key: str) -> None:
-    """Run processor ``key`` on an item and record the outcome; skip if already recorded.
+async def run_processor(
+    platform: Platform, force_id: int, item_id: int, key: str, *, again: bool = False
+) -> None:
+    """Run processor ``key`` on an item and record the outcome; skip if already recorded
+    (``again``: skip only if it succeeded, a failure being tried again).
 
     A ``ProcessingFailed`` (corrupt or hostile file, a limit hit) is recorded as the outcome;
     any other error propagates so that the job is retried. An item disposed of (its bytes
@@ -122,7 +170,7 @@ async def run_processor(platform: Platform, force_id: int, item_id: int, key: st
         if provided.plugin_id not in enabled:
             return
         processor = _processor(platform, force, provided.plugin_id, provided.provider, enabled)
-        if await already_processed(session, item_id, key, processor.version):
+        if await already_processed(session, item_id, key, processor.version, failures=not again):
             return
         info = item_info(item)
         backend = await platform.force_storage(session, force, item.storage_backend)
@@ -137,7 +185,7 @@ async def run_processor(platform: Platform, force_id: int, item_id: int, key: st
             )
             outputs = check_outputs(result.derivatives, workdir)
         except ProcessingFailed as exc:
-            await _record_failure(platform, force_id, item_id, provenance, str(exc))
+            await _record_failure(platform, force_id, item_id, provenance, str(exc), again)
             return
         stored = [await store_file(backend, item_id, key, output) for output in outputs]
         await _record_success(
@@ -301,9 +349,9 @@ async def _record_success(
             await _discard(backend, stored)  # disposed of while we worked: keep no copy
             return
         if await already_processed(
-            tx.session, item_id, provenance.processor, provenance.processor_version
+            tx.session, item_id, provenance.processor, provenance.processor_version, failures=False
         ):
-            return  # another worker recorded it first
+            return  # another worker recorded it first (a success follows a failure)
         if result.metadata:
             await store_metadata(
                 tx.session,
@@ -321,14 +369,21 @@ async def _record_success(
 
 
 async def _record_failure(
-    platform: Platform, force_id: int, item_id: int, provenance: Provenance, error: str
+    platform: Platform,
+    force_id: int,
+    item_id: int,
+    provenance: Provenance,
+    error: str,
+    again: bool,
 ) -> None:
     log.info("media processing of item %s by %s failed", item_id, provenance.processor)
     async with force_transaction(platform, force_id) as tx:
         item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
         assert item is not None
+        version = provenance.processor_version
+        # Once only, unless asked to try again after a failure (never after a success).
         if not await already_processed(
-            tx.session, item_id, provenance.processor, provenance.processor_version
+            tx.session, item_id, provenance.processor, version, failures=not again
         ):
             await record_failure(tx.session, item, provenance=provenance, error=error)
 

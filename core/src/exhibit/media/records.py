@@ -178,14 +178,16 @@ async def record_failure(
 
 
 async def already_processed(
-    session: AsyncSession, item_id: int, processor: str, version: str
+    session: AsyncSession, item_id: int, processor: str, version: str, *, failures: bool = True
 ) -> bool:
-    """True if the processor at this version has a recorded outcome for the item."""
-    found = await session.scalar(
-        select(MediaProcessing.id).where(
-            MediaProcessing.item_id == item_id,
-            MediaProcessing.processor == processor,
-            MediaProcessing.processor_version == version,
-        )
+    """True if the processor at this version has a recorded outcome for the item (only a
+    success counts unless ``failures``)."""
+    query = select(MediaProcessing.id).where(
+        MediaProcessing.item_id == item_id,
+        MediaProcessing.processor == processor,
+        MediaProcessing.processor_version == version,
     )
+    if not failures:
+        query = query.where(MediaProcessing.status == SUCCEEDED)
+    found = await session.scalar(query.limit(1))
     return found is not None

@@ -32,6 +32,7 @@ from exhibit.web.officer.items import (
     decline_item,
     item_page,
     mark_sensitive,
+    process_item_again,
     release_item,
     tag_item,
 )
@@ -90,6 +91,7 @@ def officer_router() -> Router:
             categorise_item,
             mark_sensitive,
             release_item,
+            process_item_again,
             bulk_action,
             preview,
             download_original,

@@ -83,6 +83,12 @@ class ItemView:
     and why (a file that could not be read gets no preview, and the officer is told so)."""
 
     @property
+    def processing_failed(self) -> bool:
+        """Whether a processor's latest run on the item failed (it may be run again)."""
+        latest = {run.processor: run.status for run in self.processing}
+        return "failed" in latest.values()
+
+    @property
     def pending_disposal(self) -> DisposalRequest | None:
         """The disposal request awaiting a decision, if any."""
         return next((d for d in self.disposals if d.state == DisposalState.PENDING), None)

@@ -22,6 +22,7 @@ from exhibit.db.base import utcnow
 from exhibit.evidence import quarantine, review
 from exhibit.evidence.models import Category, EvidenceItem
 from exhibit.forces.transaction import ForceTransaction, force_transaction
+from exhibit.media.pipeline import process_again
 from exhibit.platform import Platform
 from exhibit.sharing.service import unrevoked_shares
 from exhibit.web.officer.bulk_form import BULK_ACTIONS, BulkChoice
@@ -151,6 +152,28 @@ async def accept_item(
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         reference = await review.accept(tx, item, user)
         return f"Accepted as exhibit {reference}."
+
+    return await _act(request, platform, user, item_id, action)
+
+
+@post(
+    "/items/{item_id:int}/process-again",
+    include_in_schema=False,
+    opt={"permission": Permission.REVIEW_EVIDENCE},
+)
+async def process_item_again(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    item_id: FromPath[int],
+) -> Redirect:
+    """Run again the media processing that failed on the item (its original is only read)."""
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        keys = await process_again(tx, platform, item, f"user:{user.id}")
+        if not keys:
+            raise ValueError("there is nothing to process again: no failed processing remains")
+        return f"Processing queued again ({', '.join(keys)}); this page shows the outcome."
 
     return await _act(request, platform, user, item_id, action)
 
