@@ -3,6 +3,7 @@
 from litestar.testing import AsyncTestClient
 
 import exhibit_media_tools
+from exhibit.accounts.models import Role
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
@@ -12,6 +13,7 @@ from tests.fixtures.officer import submit as submit_form
 from tests.fixtures.witness import Scene
 from tests.media_tools import media
 from tests.media_tools.conftest import drain, outcome, submit
+from tests.web.test_api import _auth, _token
 
 
 async def test_the_item_page_says_in_words_why_a_file_could_not_be_processed(
@@ -71,3 +73,24 @@ async def test_processing_that_failed_can_run_again_and_a_success_is_never_repea
     (event,) = await audit_events(media_platform, scene.force_id, "item.processing_requested")
     assert (event.object_id, event.details) == (str(broken), {"processors": ["media_tools"]})
     assert event.actor.startswith("user:")
+
+
+async def test_an_integrator_may_ask_for_failed_processing_to_run_again(
+    media_platform: Platform, scene: Scene, settings: Settings
+) -> None:
+    photo = media.photo(media.scene(), "JPEG", media.exif(), quality=95)
+    broken = await submit(media_platform, scene, photo[: len(photo) // 2], "IMG_0007.JPG")
+    good = await submit(media_platform, scene, photo, "IMG_0008.JPG")
+    await drain(media_platform)
+    token = await _token(media_platform, "kent", Role.SUPERVISOR)
+    app = create_app(settings, load_builtin_plugins([("media_tools", exhibit_media_tools)]))
+    async with AsyncTestClient(app=app, base_url=f"http://{HOST}") as client:
+        asked = await client.post(f"/api/v1/items/{broken}/process-again", headers=_auth(token))
+        assert asked.status_code == 201, asked.text
+        assert asked.json() == {"item_id": broken, "processors": ["media_tools"]}
+        refused = await client.post(f"/api/v1/items/{good}/process-again", headers=_auth(token))
+        assert refused.status_code == 400
+        assert "nothing to process again" in refused.json()["detail"]
+    await drain(media_platform)
+    runs = (await outcome(media_platform, scene.force_id, broken)).runs
+    assert [run.status for run in runs] == ["failed", "failed"]

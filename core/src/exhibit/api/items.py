@@ -25,6 +25,7 @@ from exhibit.evidence.continuity import continuity
 from exhibit.evidence.disposal import request_disposal
 from exhibit.evidence.models import Category, EvidenceItem, ReviewState
 from exhibit.forces.transaction import ForceTransaction, force_transaction
+from exhibit.media.pipeline import process_again
 from exhibit.platform import Platform
 from exhibit.web.officer.downloads import METHODS, Gone, RangeRefused, download_file
 from exhibit.web.officer.item_queries import find_item, original_file
@@ -145,6 +146,13 @@ FILE_BYTES = ResponseSpec(
 Change = Callable[[ForceTransaction, EvidenceItem], Awaitable[object]]
 
 
+class ProcessingQueued(msgspec.Struct):
+    """The media processors queued to run on the item again."""
+
+    item_id: int
+    processors: list[str]
+
+
 async def _change(platform: Platform, user: User, item_id: int, change: Change) -> ItemDetail:
     with domain_rules_as_400():
         async with force_transaction(platform, user.force_id) as tx:
@@ -206,6 +214,26 @@ class ItemsController(Controller):
         return await _change(
             platform, user, item_id, lambda tx, i: review.decline(tx, i, user, data.reason)
         )
+
+    @post("/{item_id:int}/process-again", opt={"permission": Permission.REVIEW_EVIDENCE})
+    async def run_again(
+        self,
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        item_id: FromPath[int],
+    ) -> ProcessingQueued:
+        """Run again the media processing that failed on the item (after the force's tools
+        are mended), audited ``item.processing_requested``; a success is never repeated. 400
+        when nothing failed; the item's history shows the outcome once the job has run."""
+        queued: list[str] = []
+
+        async def change(tx: ForceTransaction, item: EvidenceItem) -> None:
+            queued.extend(await process_again(tx, platform, item, review.actor_of(user)))
+            if not queued:
+                raise ValueError("there is nothing to process again: no failed processing remains")
+
+        await _change(platform, user, item_id, change)
+        return ProcessingQueued(item_id, queued)
 
     @post("/{item_id:int}/release", opt={"permission": Permission.RELEASE_QUARANTINE})
     async def release(
