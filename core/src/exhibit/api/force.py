@@ -1,14 +1,16 @@
-"""The caller's own force, and the check of its audit chain."""
+"""The caller's own force, its evidence categories, and the check of its audit chain."""
 
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
+from sqlalchemy import select
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.audit.verify import ChainHead, verify_force_chain
+from exhibit.evidence.models import Category
 from exhibit.forces.transaction import force_info
 from exhibit.platform import Platform
 
@@ -19,6 +21,14 @@ class ForceOut(msgspec.Struct):
     id: int
     slug: str
     name: str
+
+
+class CategoryOut(msgspec.Struct):
+    """A kind of evidence the force defined; an item's ``category_id`` names one."""
+
+    id: int
+    name: str
+    retention_days: int
 
 
 class ChainOut(msgspec.Struct):
@@ -49,6 +59,16 @@ class ForceController(Controller):
         async with platform.force_session(user.force_id) as session:
             info = await force_info(session, user.force_id)
         return ForceOut(id=info.id, slug=info.slug, name=info.name)
+
+    @get("/categories", opt={"permission": Permission.VIEW_CASES})
+    async def categories(
+        self, platform: NamedDependency[Platform], user: NamedDependency[User]
+    ) -> list[CategoryOut]:
+        """The force's evidence categories by name, with how long each keeps its items: the
+        ids ``PUT /api/v1/items/{item_id}/category`` takes."""
+        async with platform.force_session(user.force_id) as session:
+            rows = await session.scalars(select(Category).order_by(Category.name))
+            return [CategoryOut(c.id, c.name, c.retention_days) for c in rows]
 
     @get("/audit/verify", opt={"permission": Permission.SEARCH_AUDIT})
     async def verify_audit(
