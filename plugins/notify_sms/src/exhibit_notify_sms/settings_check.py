@@ -14,21 +14,16 @@ from typing import Any
 
 from exhibit.notifications.aws import aws_client, aws_problem
 from exhibit.notifications.govuk_notify import fetch_template, template_problems
+from exhibit.notifications.provider_choice import check_chosen_providers
 from exhibit_notify_sms.config import Config, NotifySettings, SnsSettings, TwilioSettings
 from exhibit_notify_sms.twilio import twilio_reason
-
-CHECK_TIMEOUT = 20.0
-"""Seconds each provider may take here (the core gives a whole check 30)."""
 
 
 async def check_settings(config: Config) -> list[str]:
     """What stops the force's provider, or its fallback, from sending (empty: nothing)."""
-    time_limit = min(config.timeout_seconds, CHECK_TIMEOUT)
-    main = await _check_provider(config, config.provider, time_limit)
-    if config.fallback is None:
-        return main
-    fallback = await _check_provider(config, config.fallback, time_limit)
-    return main + [f"fallback: {problem}" for problem in fallback]
+    return await check_chosen_providers(
+        config, lambda key, time_limit: _check_provider(config, key, time_limit)
+    )
 
 
 async def _check_provider(config: Config, key: str, time_limit: float) -> list[str]:
