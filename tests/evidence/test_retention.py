@@ -17,6 +17,8 @@ from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.worker import PERIODIC_JOBS, Worker
+from exhibit.media.duplicates import near_duplicates
+from exhibit.media.models import MediaHash
 from exhibit.platform import Platform
 from exhibit.storage.backend import ObjectNotFound
 from tests.evidence.arrivals import arrived, png, with_derivative
@@ -140,12 +142,20 @@ async def test_the_sweep_leaves_an_item_whose_disposal_awaits_a_decision(
     assert found is not None and found.state == DisposalState.PENDING
 
 
-async def test_a_disposal_drops_the_capture_metadata_read_from_the_destroyed_file(
+async def test_a_disposal_drops_what_was_read_from_the_destroyed_file(
     platform: Platform,
 ) -> None:
     scene = await make_scene(platform)
     item_id = await arrived(platform, scene, png())
+    other_id = await arrived(platform, scene, png(colour=(10, 20, 30)))
     async with force_transaction(platform, scene.force_id) as tx:
+        # Two witnesses' pictures of one scene, as media processing hashes them.
+        for each in (item_id, other_id):
+            tx.session.add(
+                MediaHash(
+                    force_id=scene.force_id, item_id=each, algorithm="phash", value="c3a1f0e4"
+                )
+            )
         force = await tx.session.get(Force, scene.force_id)
         assert force is not None
         force.disposal_needs_approval = False
@@ -156,6 +166,8 @@ async def test_a_disposal_drops_the_capture_metadata_read_from_the_destroyed_fil
             "gps": {"latitude": 51.2787, "longitude": 1.0828},
             "camera": "Pixel 8",
         }
+    async with platform.force_session(scene.force_id) as session:
+        assert [n.item_id for n in await near_duplicates(session, other_id)] == [item_id]
     await _declined(platform, scene, item_id, days_ago=-30)
     officer = await _officer(platform, scene)
     async with force_transaction(platform, scene.force_id) as tx:
@@ -168,3 +180,6 @@ async def test_a_disposal_drops_the_capture_metadata_read_from_the_destroyed_fil
     assert tombstone.review_state == ReviewState.DISPOSED
     assert tombstone.capture_metadata == {}
     assert tombstone.sha256  # the hash stays: the tombstone still proves what was destroyed
+    async with platform.force_session(scene.force_id) as session:
+        # The other witness's picture no longer matches a file that is gone.
+        assert await near_duplicates(session, other_id) == []

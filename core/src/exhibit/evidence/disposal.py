@@ -8,7 +8,7 @@ otherwise the requester's own request is carried out at once. Carrying it out de
 original and every derivative from the store; a store that refuses (``RetentionActive``:
 write-once retention or legal hold) stops the disposal with nothing changed. The item keeps
 its record and hash, with ``review_state`` ``disposed``, and the audit trail stays; the
-capture metadata read out of the file (a photo's position, the device) goes with the file.
+capture metadata and perceptual hashes read out of the file go with the file.
 Declined material past the force's keeping period is disposed of by ``evidence.retention``.
 
 An item shared with a partner (a share not revoked) may still be disposed of, but only once
@@ -19,7 +19,8 @@ that goes. The shares are listed in the disposal's audit event.
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.audit import log as audit
@@ -35,6 +36,7 @@ from exhibit.evidence.models import (
 from exhibit.evidence.review import MAX_REASON, ReviewRefused, actor_of
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import ForceTransaction
+from exhibit.media.models import MediaHash
 from exhibit.platform import Platform
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import unrevoked_shares
@@ -204,7 +206,7 @@ async def _carry_out(
     shares = await unrevoked_shares(tx.session, item.id)
     check_shares_acknowledged(item, shares, acknowledged=shared_acknowledged)
     deleted = await destroy_stored_objects(platform, tx, item)
-    now = make_tombstone(item)
+    now = await make_tombstone(tx.session, item)
     disposal.state = DisposalState.DONE
     disposal.decided_by, disposal.decided_at = user.id, now
     await audit.record(
@@ -251,12 +253,14 @@ async def destroy_stored_objects(
     return [await _delete(platform, tx, backend_key, key) for backend_key, key in objects]
 
 
-def make_tombstone(item: EvidenceItem) -> datetime:
+async def make_tombstone(session: AsyncSession, item: EvidenceItem) -> datetime:
     """Mark ``item`` disposed of now and return the time; its hash and record stay.
 
-    The capture metadata goes with the file it was read from: it holds what the file
-    showed about the witness (where a photo was taken, on which device).
+    What was read out of the file goes with it: the capture metadata (where a photo was
+    taken, on which device) and the perceptual hashes of its pictures, which would otherwise
+    still match the witness's other photos as near-duplicates of a file that is gone.
     """
+    await session.execute(delete(MediaHash).where(MediaHash.item_id == item.id))
     now = utcnow()
     item.review_state = ReviewState.DISPOSED
     item.disposed_at = now

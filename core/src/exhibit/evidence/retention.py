@@ -74,7 +74,7 @@ async def _dispose_of(platform: Platform, force_id: int, item_id: int) -> bool:
             return False
         kept_until = item.retain_until
         deleted = await destroy_stored_objects(platform, tx, item)
-        make_tombstone(item)
+        await make_tombstone(tx.session, item)
         await audit.record(
             tx.session,
             force_id,
