@@ -29,7 +29,9 @@ async def test_each_family_yields_metadata_previews_and_provenance(
     photo = media.photo(media.scene(800, 600), "JPEG", media.exif(orientation=6), quality=95)
     files = {
         "IMG_0001.JPG": photo,
-        "IMG_0002.HEIC": media.photo(media.scene(seed=2), "HEIF", media.exif()),
+        "IMG_0002.HEIC": media.photo(
+            media.scene(800, 600, seed=2), "HEIF", media.exif(orientation=6)
+        ),
         "IMG_0003.MP4": media.video(tmp_path / "a.mp4", metadata=LOCATION, rotation=90),
         "IMG_0004.MOV": media.video(
             tmp_path / "b.mov", codec="libx265", fmt="mov", metadata=LOCATION
@@ -77,6 +79,15 @@ async def test_each_family_yields_metadata_previews_and_provenance(
 
     heic = results["IMG_0002.HEIC"].item.capture_metadata
     assert (heic["format"], heic["model"]) == ("HEIF", "iPhone 15")
+    # Held sideways, as the JPEG: the camera's orientation and the size as stored, although
+    # the HEIF decoder turns the picture itself.
+    assert (heic["orientation"], heic["rotation"]) == (6, 90)
+    assert (heic["width"], heic["height"]) == (800, 600)
+    (heic_thumb,) = results["IMG_0002.HEIC"].derivatives
+    heic_thumbnail = Image.open(
+        io.BytesIO(await stored_bytes(media_platform, scene.force_id, heic_thumb.storage_key))
+    )
+    assert heic_thumbnail.height > heic_thumbnail.width
 
     mp4 = results["IMG_0003.MP4"]
     meta = mp4.item.capture_metadata
@@ -159,7 +170,7 @@ async def test_jobs_for_an_item_disposed_of_before_they_ran_do_nothing_and_end(
         item = await tx.session.get(EvidenceItem, item_id)
         assert item is not None
         await destroy_stored_objects(media_platform, tx, item)  # as a disposal does
-        make_tombstone(item)
+        await make_tombstone(tx.session, item)
 
     await drain(media_platform)
 

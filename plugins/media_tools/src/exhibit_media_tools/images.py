@@ -66,12 +66,21 @@ def image_metadata(image: Image.Image) -> dict[str, Any]:
     details = exif.get_ifd(EXIF_IFD)
     gps = exif.get_ifd(GPS_IFD)
     orientation = exif_orientation(exif.get(ORIENTATION))
+    width, height = image.width, image.height
+    turned = exif_orientation(image.info.get("original_orientation"))
+    if orientation == 1 and turned != 1:
+        # HEIF keeps the camera's turn in the container and libheif applies it as it decodes,
+        # leaving EXIF's tag at 1: report the camera's orientation and the picture's size as
+        # stored, as for a JPEG, rather than a photo held upright.
+        orientation = turned
+        if _ORIENTATIONS[turned][0] in (90, 270):
+            width, height = height, width
     rotation, mirrored = _ORIENTATIONS[orientation]
     metadata: dict[str, Any] = {
         "kind": "photo",
         "format": image.format,
-        "width": image.width,
-        "height": image.height,
+        "width": width,
+        "height": height,
         "orientation": orientation,
         "rotation": rotation,
         "mirrored": mirrored,
