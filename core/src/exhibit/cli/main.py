@@ -44,6 +44,8 @@ def cli() -> None:
     """The ``exhibit`` command group."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO; a plugin's URL may be its credential.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @cli.command()

@@ -16,8 +16,11 @@ There are four kinds of hook:
 * **Event hooks** (``async def``, required) are called after the fact, for one force, and
   only in the plugins that force has enabled. Each receives ``force`` (a ``ForceInfo``) and
   ``config`` (this plugin's configuration Struct for that force, or None). They run after
-  the change is committed; an exception is logged and recorded against the plugin and never
-  undoes the change. Work that must not be lost belongs in a job (``exhibit.jobs``).
+  the change is committed; an exception is logged and recorded against the plugin with its
+  ``repr`` (so never put a secret in its message) and never undoes the change. They get
+  snapshots, not a database session, and nothing retries them: work that must not be lost
+  belongs to a provider the core queues with the change (a notifier, a media processor, a
+  share target).
 * **Veto hooks** (``async def``, required) may refuse something before it happens. They
   too reach only the enabled plugins of the force. An exception counts as a refusal, so a
   broken validator fails closed.
@@ -94,6 +97,10 @@ def exhibit_plugin_config() -> type[msgspec.Struct] | None:
     (stored encrypted) or the name of an environment variable, and the plugin calls
     ``.reveal()`` at the moment it needs the value. Return None (or do not implement this
     hook) for a plugin without configuration.
+
+    The admin page (``/admin/plugins/<id>``) is made from the Struct: its docstring is the
+    page's introduction, and each field's ``msgspec.Meta(title=..., description=...)`` its
+    label and hint.
 
     Called once at start-up. Synchronous.
     """
@@ -243,7 +250,8 @@ async def exhibit_submission_completed(
 ) -> None:
     """A witness finished a submission; ``items`` are the files it brought.
 
-    Called once per submission, after it is committed. ``async def`` required.
+    ``items`` include those that were quarantined (``item.review_state``). Called once per
+    submission, after it is committed. ``async def`` required.
     """
 
 
@@ -290,9 +298,17 @@ async def exhibit_validate_upload(
 ) -> str | None:
     """Inspect a completed upload before it becomes evidence (e.g. a malware scan).
 
+    Called only for files that passed the core's own checks: content of an accepted type
+    (``upload.sniffed_type``, sniffed from the bytes) and, where the witness's device sent
+    one, a matching SHA-256; any other file is quarantined without asking validators.
+    ``upload.open()`` streams the stored bytes afresh on each call, in chunks of any size.
+
     Return None to let it through, or a short reason to refuse it: the file is then
-    quarantined and reported to the officer, never silently dropped. ``upload.open()``
-    streams the stored bytes. An exception counts as a refusal. ``async def`` required.
+    quarantined, never silently dropped, with ``"<id>: <reason>"`` as its quarantine reason,
+    shown to the officer and written to the audit chain (``evidence.quarantined``). To tell
+    the officer without refusing, return None here and report a finding from a media
+    processor (``exhibit_media_processors``). An exception counts as a refusal.
+    ``async def`` required.
     """
 
 
