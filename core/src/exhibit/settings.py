@@ -22,6 +22,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ``trusted_proxies`` are the addresses or networks of reverse proxies whose
     ``X-Forwarded-For`` names the real client (for per-client limits); none by default, so a
     client cannot choose its own address.
+    ``metrics_token`` is the bearer token that ``GET /metrics`` asks for; without one the
+    endpoint does not exist.
     """
 
     data_dir: Path
@@ -30,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     run_worker_in_app: bool = True
     public_url: str = "http://127.0.0.1:8000"
     trusted_proxies: tuple[str, ...] = ()
+    metrics_token: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,6 +63,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         run_worker_in_app=_flag(env.get("EXHIBIT_WORKER_IN_APP"), default=is_sqlite),
         public_url=env.get("EXHIBIT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         trusted_proxies=parse_trusted_proxies(env.get("EXHIBIT_TRUSTED_PROXIES", "")),
+        metrics_token=check_metrics_token(env.get("EXHIBIT_METRICS_TOKEN", "")),
     )
 
 
@@ -94,6 +98,23 @@ def parse_trusted_proxies(value: str) -> tuple[str, ...]:
                 f"EXHIBIT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
             ) from None
     return entries
+
+
+MIN_METRICS_TOKEN_LENGTH = 32
+
+
+def check_metrics_token(value: str) -> str | None:
+    """The metrics token, or None when unset; raises ``ValueError`` (never showing the value)
+    for one too short to resist guessing, or with characters a header cannot carry."""
+    token = value.strip()
+    if not token:
+        return None
+    if len(token) < MIN_METRICS_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        raise ValueError(
+            f"EXHIBIT_METRICS_TOKEN: use at least {MIN_METRICS_TOKEN_LENGTH} printable ASCII "
+            "characters, e.g. the output of `openssl rand -hex 32`"
+        )
+    return token
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

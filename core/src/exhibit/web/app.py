@@ -18,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from exhibit import __version__
 from exhibit.api.router import api_router
+from exhibit.operations.readiness import SchemaCheck
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_plugins
 from exhibit.settings import Settings
@@ -27,10 +28,12 @@ from exhibit.web.assets import static_files_router
 from exhibit.web.citizen import CitizenPages
 from exhibit.web.csrf import csrf_config
 from exhibit.web.errors import EXCEPTION_HANDLERS
-from exhibit.web.health import healthz
+from exhibit.web.health import healthz, readiness_endpoint
+from exhibit.web.metrics import metrics_endpoint
 from exhibit.web.officer import officer_router
 from exhibit.web.plugin_routes import plugin_routers
 from exhibit.web.request_guard import guard_request
+from exhibit.web.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from exhibit.web.security import add_security_headers
 from exhibit.web.session_config import session_config
 from exhibit.web.sessions import DatabaseStore
@@ -41,6 +44,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
     """Build the app for ``settings`` with ``plugins`` (default: every installed plugin)."""
     platform = Platform(settings, plugins or load_plugins())
+    request_metrics = RequestMetrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -64,6 +68,8 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         route_handlers=[
             officer_router(),
             healthz,
+            readiness_endpoint(SchemaCheck(platform.plugins)),
+            metrics_endpoint(request_metrics),
             api_router(),
             TusController,
             CitizenPages,
@@ -74,7 +80,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         lifespan=[lifespan],
         before_request=guard_request,
         before_send=[add_security_headers],
-        middleware=[session_config(settings).middleware],
+        middleware=[RequestMetricsMiddleware(request_metrics), session_config(settings).middleware],
         stores={"sessions": DatabaseStore(platform.sessions)},
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -18,8 +18,8 @@ CSRF_COOKIE = "exhibit_csrf"
 # A plugin's routes under ``callbacks/`` are posted by outside services (delivery receipts
 # from SMS and email providers), each authenticated by the plugin with the service's own
 # signature or token: docs/plugins.md says so to plugin authors.
-# Static files and the health check take no forms: exempt, they set no cookie either (on a
-# witness's phone, or on every probe of a load balancer).
+# Static files, the health and readiness checks and the metrics take no forms: exempt, they
+# set no cookie either (on a witness's phone, on every probe of a load balancer or scrape).
 CSRF_EXEMPT_PATHS = [
     "^/api/",
     "^/uploads(/|$)",
@@ -27,6 +27,8 @@ CSRF_EXEMPT_PATHS = [
     "^/plugins/[^/]+/callbacks/",
     "^/static/",
     "^/healthz$",
+    "^/readyz$",
+    "^/metrics$",
 ]
 
 

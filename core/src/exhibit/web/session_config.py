@@ -24,8 +24,17 @@ SESSION_COOKIE = "exhibit_session"
 IDLE_SECONDS = 60 * 60
 ABSOLUTE_SECONDS = 8 * 60 * 60
 _ROTATE = "exhibit.rotate_session"
-# Paths that never use the officer session: token-authenticated API and tus uploads.
-SESSIONLESS_PATHS = ["^/api/", "^/uploads(/|$)", "^/static/", "^/healthz$", "^/schema"]
+# Paths that never use the officer session: token-authenticated API and metrics, tus
+# uploads, and the probes.
+SESSIONLESS_PATHS = [
+    "^/api/",
+    "^/uploads(/|$)",
+    "^/static/",
+    "^/healthz$",
+    "^/readyz$",
+    "^/metrics$",
+    "^/schema",
+]
 
 
 def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

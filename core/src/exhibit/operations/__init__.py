@@ -1,0 +1,1 @@
+"""What an operator watches: figures read from the shared database, and readiness."""
