@@ -61,3 +61,28 @@ async def test_states_are_enums_and_files_are_not_json(
     bundle = paths["/api/v1/shares/{share_id}/bundle"]["get"]["responses"]
     assert list(bundle["200"]["content"]) == ["application/zip"]
     assert "409" in bundle
+
+
+async def test_the_posts_that_create_or_send_document_the_idempotency_key(
+    settings: Settings,
+) -> None:
+    async with browser(settings) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    idempotent = {
+        ("post", "/api/v1/cases"),
+        ("post", "/api/v1/cases/{case_id}/requests"),
+        ("post", "/api/v1/cases/{case_id}/shares"),
+        ("post", "/api/v1/requests/{request_id}/resend"),
+        ("post", "/api/v1/items/{item_id}/disposal"),
+        ("post", "/api/v1/items/{item_id}/process-again"),
+    }
+    taking = set()
+    for path, method, operation in _operations(schema):
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        if "Idempotency-Key" not in headers:
+            continue
+        taking.add((method, path))
+        assert {"409", "422"} <= set(operation["responses"]), (method, path)
+        assert "Idempotency-Key header" in operation["description"], (method, path)
+        assert "422" in operation["description"], (method, path)
+    assert taking == idempotent

@@ -2,11 +2,9 @@
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, Parameter
@@ -16,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.idempotency.route import IdempotencyKeyHeader, idempotent
 from exhibit.api.item_feed import ItemOut, items_out
+from exhibit.api.paging import PAGE, Before, Limit, next_page_header, page, paged_help
 from exhibit.api.requests import RequestOut, request_out
 from exhibit.cases.models import Case, CaseStatus
 from exhibit.cases.service import open_case
@@ -27,22 +27,9 @@ from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import NewRequest, create_request
 
-# The case list comes a page at a time, newest first. The cursor is the id of the last case
-# of the page before: unlike an offset, it neither skips nor repeats a case when one is opened
-# while a client pages through.
-PAGE = 100
-MAX_PAGE = 500
-# A case id is a 32-bit integer in PostgreSQL: a larger cursor would fail in the driver.
-MAX_CASE_ID = 2**31 - 1
-LIST_HELP = (
-    f"The force's cases, newest first, {PAGE} at a time unless limit says otherwise. "
-    'While more remain, the Link header gives the next page\'s URL (rel="next").'
-)
-LIMIT_HELP = f"How many cases to return, at most {MAX_PAGE}."
-BEFORE_HELP = (
-    "Only cases older than this case id: the id of the last case of the page before. "
-    "The next page's URL in the Link header carries it."
-)
+LIST_HELP = paged_help("The force's cases", "newest first")
+REQUESTS_HELP = paged_help("The evidence requests on a case", "newest first")
+ITEMS_HELP = paged_help("The evidence that arrived on a case", "newest first")
 REFERENCE_HELP = (
     "Only the case with this reference, ignoring capitals (an empty list if none): e.g. to "
     "find the case a retried POST /api/v1/cases was refused for as already existing."
@@ -50,12 +37,8 @@ REFERENCE_HELP = (
 OPEN_HELP = (
     "Open a case under the force's own reference, unique in the force ignoring capitals. "
     'A reference already taken is refused (400, "case ... already exists"): a client that '
-    "retries after a timeout finds the case it opened with GET /api/v1/cases?reference=..."
-)
-NEXT_PAGE_HEADER = ResponseHeader(
-    name="Link",
-    documentation_only=True,
-    description='The next page\'s URL, as <URL>; rel="next", while more cases remain.',
+    "retries after a timeout without an Idempotency-Key finds the case it opened with "
+    "GET /api/v1/cases?reference=..."
 )
 
 
@@ -106,24 +89,18 @@ class CasesController(Controller):
         "/",
         opt={"permission": Permission.VIEW_CASES},
         description=LIST_HELP,
-        response_headers=[NEXT_PAGE_HEADER],
+        response_headers=[next_page_header("cases")],
     )
     async def list_cases(
         self,
         request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=LIMIT_HELP)] = PAGE,
-        before: Annotated[
-            int | None, Parameter(ge=1, le=MAX_CASE_ID, description=BEFORE_HELP)
-        ] = None,
+        limit: Limit = PAGE,
+        before: Before = None,
         reference: Annotated[str | None, Parameter(description=REFERENCE_HELP)] = None,
     ) -> Response[list[CaseOut]]:
-        """The force's cases, newest first, ``limit`` at a time (100 unless you say).
-
-        While more cases remain, the ``Link`` header holds the next page's URL
-        (``rel="next"``); the last page has no such header.
-        """
+        """The force's cases, newest first, a page at a time (``exhibit.api.paging``)."""
         query = select(Case).order_by(Case.id.desc()).limit(limit + 1)
         if before is not None:
             query = query.where(Case.id < before)
@@ -131,19 +108,17 @@ class CasesController(Controller):
             query = query.where(func.lower(Case.reference) == func.lower(reference))
         async with platform.force_session(user.force_id) as session:
             cases = [case_out(c) for c in await session.scalars(query)]
-        if len(cases) <= limit:
-            return Response(cases)
-        cases = cases[:limit]
         kept = {"reference": reference} if reference is not None else {}
-        after = urlencode({"limit": limit, "before": cases[-1].id} | kept)
-        return Response(cases, headers={"Link": f'<{request.url.path}?{after}>; rel="next"'})
+        return page(request, cases, limit=limit, cursor="before", kept=kept)
 
+    @idempotent
     @post("/", opt={"permission": Permission.MANAGE_REQUESTS}, description=OPEN_HELP)
     async def open(
         self,
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         data: JSONBody[CaseIn],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> CaseOut:
         """Open a case."""
         with domain_rules_as_400():
@@ -169,23 +144,36 @@ class CasesController(Controller):
         async with platform.force_session(user.force_id) as session:
             return case_out(await find_case(session, case_id))
 
-    @get("/{case_id:int}/requests", opt={"permission": Permission.VIEW_CASES})
+    @get(
+        "/{case_id:int}/requests",
+        opt={"permission": Permission.VIEW_CASES},
+        description=REQUESTS_HELP,
+        response_headers=[next_page_header("requests")],
+    )
     async def list_requests(
         self,
+        request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         case_id: FromPath[int],
-    ) -> list[RequestOut]:
-        """The evidence requests on a case, newest first."""
+        limit: Limit = PAGE,
+        before: Before = None,
+    ) -> Response[list[RequestOut]]:
+        """The evidence requests on a case, newest first, a page at a time."""
+        query = (
+            select(EvidenceRequest)
+            .where(EvidenceRequest.case_id == case_id)
+            .order_by(EvidenceRequest.id.desc())
+            .limit(limit + 1)
+        )
+        if before is not None:
+            query = query.where(EvidenceRequest.id < before)
         async with platform.force_session(user.force_id) as session:
             await find_case(session, case_id)
-            requests = await session.scalars(
-                select(EvidenceRequest)
-                .where(EvidenceRequest.case_id == case_id)
-                .order_by(EvidenceRequest.id.desc())
-            )
-            return [request_out(r) for r in requests]
+            requests = [request_out(r) for r in await session.scalars(query)]
+        return page(request, requests, limit=limit, cursor="before")
 
+    @idempotent
     @post("/{case_id:int}/requests", opt={"permission": Permission.MANAGE_REQUESTS})
     async def create(
         self,
@@ -193,6 +181,7 @@ class CasesController(Controller):
         user: NamedDependency[User],
         case_id: FromPath[int],
         data: JSONBody[RequestIn],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> RequestOut:
         """Ask a witness for evidence: creates the link and queues the message."""
         with domain_rules_as_400():
@@ -212,22 +201,34 @@ class CasesController(Controller):
                 )
         return request_out(request)
 
-    @get("/{case_id:int}/items", opt={"permission": Permission.VIEW_CASES})
+    @get(
+        "/{case_id:int}/items",
+        opt={"permission": Permission.VIEW_CASES},
+        description=ITEMS_HELP,
+        response_headers=[next_page_header("items")],
+    )
     async def list_items(
         self,
+        request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         case_id: FromPath[int],
-    ) -> list[ItemOut]:
-        """The evidence that arrived on a case, newest first."""
+        limit: Limit = PAGE,
+        before: Before = None,
+    ) -> Response[list[ItemOut]]:
+        """The evidence that arrived on a case, newest first, a page at a time."""
+        query = (
+            select(EvidenceItem)
+            .where(EvidenceItem.case_id == case_id)
+            .order_by(EvidenceItem.id.desc())
+            .limit(limit + 1)
+        )
+        if before is not None:
+            query = query.where(EvidenceItem.id < before)
         async with platform.force_session(user.force_id) as session:
             await find_case(session, case_id)
-            return await items_out(
-                session,
-                select(EvidenceItem)
-                .where(EvidenceItem.case_id == case_id)
-                .order_by(EvidenceItem.id.desc()),
-            )
+            items = await items_out(session, query)
+        return page(request, items, limit=limit, cursor="before")
 
 
 async def find_case(session: AsyncSession, case_id: int) -> Case:

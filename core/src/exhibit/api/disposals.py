@@ -7,10 +7,10 @@ item shared with a partner, ``"shared_acknowledged": true``.
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400, shares_acknowledged_in_body
+from exhibit.api.paging import PAGE, After, Limit, next_page_header, page, paged_help
 from exhibit.evidence.disposal import approve_disposal, refuse_disposal
 from exhibit.evidence.models import DisposalRequest, DisposalState
 from exhibit.evidence.review import MAX_REASON
@@ -77,18 +78,30 @@ class DisposalsController(Controller):
     path = "/disposals"
     tags = ["disposals"]
 
-    @get("/", opt=DECIDE)
+    @get(
+        "/",
+        opt=DECIDE,
+        description=paged_help("The disposal requests awaiting a decision", "oldest first"),
+        response_headers=[next_page_header("requests")],
+    )
     async def awaiting(
-        self, platform: NamedDependency[Platform], user: NamedDependency[User]
-    ) -> list[DisposalOut]:
-        """The requests awaiting a decision, oldest first."""
+        self,
+        request: Request[Any, Any, Any],
+        platform: NamedDependency[Platform],
+        user: NamedDependency[User],
+        after: After = 0,
+        limit: Limit = PAGE,
+    ) -> Response[list[DisposalOut]]:
+        """The requests awaiting a decision, oldest first, a page at a time."""
         async with platform.force_session(user.force_id) as session:
             found = await session.scalars(
                 select(DisposalRequest)
-                .where(DisposalRequest.state == DisposalState.PENDING)
+                .where(DisposalRequest.state == DisposalState.PENDING, DisposalRequest.id > after)
                 .order_by(DisposalRequest.id)
+                .limit(limit + 1)
             )
-            return [_out(d) for d in found]
+            disposals = [_out(d) for d in found]
+        return page(request, disposals, limit=limit, cursor="after")
 
     @post("/{disposal_id:int}/approve", opt=DECIDE, status_code=200)
     async def approve(

@@ -7,38 +7,29 @@ last id seen neither skips nor repeats an item, however many witnesses upload at
 """
 
 from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import Parameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
-from exhibit.db.base import MAX_INTEGER
+from exhibit.api.paging import MAX_PAGE, PAGE, After, Limit, next_page_header, page
 from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.platform import Platform
 from exhibit.uploads.models import Submission
 
-PAGE = 100
-MAX_PAGE = 500
 FEED_HELP = (
     "The force's evidence items in the order they arrived, oldest first, "
-    f"{PAGE} at a time unless limit says otherwise. To poll for what arrived since you last "
-    "looked, pass the id of the last item you have as after: ids follow the order of arrival, "
-    "so no item is skipped or repeated. While more remain, the Link header gives the next "
-    'page\'s URL (rel="next"); an empty list means nothing new. Reading the list is not '
-    "audited as a view of each item (GET /api/v1/items/{item_id} is)."
-)
-NEXT_PAGE_HEADER = ResponseHeader(
-    name="Link",
-    documentation_only=True,
-    description='The next page\'s URL, as <URL>; rel="next", while more items remain.',
+    f"{PAGE} at a time unless limit says otherwise (at most {MAX_PAGE}). To poll for what "
+    "arrived since you last looked, pass the id of the last item you have as after: ids "
+    "follow the order of arrival, so no item is skipped or repeated. While more remain, "
+    'the Link header gives the next page\'s URL (rel="next"); an empty list means nothing '
+    "new. Reading the list is not audited as a view of each item (GET /api/v1/items/{item_id} "
+    "is)."
 )
 
 
@@ -102,24 +93,15 @@ class ItemFeedController(Controller):
         opt={"permission": Permission.VIEW_CASES},
         summary="Items in the order they arrived",
         description=FEED_HELP,
-        response_headers=[NEXT_PAGE_HEADER],
+        response_headers=[next_page_header("items")],
     )
     async def arrived(
         self,
         request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
-        after: Annotated[
-            int,
-            Parameter(
-                ge=0,
-                le=MAX_INTEGER,
-                description="Only items after this item id (0: from the start).",
-            ),
-        ] = 0,
-        limit: Annotated[
-            int, Parameter(ge=1, le=MAX_PAGE, description=f"How many items, at most {MAX_PAGE}.")
-        ] = PAGE,
+        after: After = 0,
+        limit: Limit = PAGE,
     ) -> Response[list[ItemOut]]:
         """The force's items after ``after``, oldest first (``FEED_HELP``)."""
         query = (
@@ -130,8 +112,4 @@ class ItemFeedController(Controller):
         )
         async with platform.force_session(user.force_id) as session:
             items = await items_out(session, query)
-        if len(items) <= limit:
-            return Response(items)
-        items = items[:limit]
-        following = urlencode({"after": items[-1].id, "limit": limit})
-        return Response(items, headers={"Link": f'<{request.url.path}?{following}>; rel="next"'})
+        return page(request, items, limit=limit, cursor="after")

@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400, shares_acknowledged_in_body
+from exhibit.api.idempotency.route import IdempotencyKeyHeader, idempotent
 from exhibit.api.row_ids import RowId
 from exhibit.audit import log as audit
 from exhibit.evidence import quarantine, review
@@ -215,12 +216,14 @@ class ItemsController(Controller):
             platform, user, item_id, lambda tx, i: review.decline(tx, i, user, data.reason)
         )
 
+    @idempotent
     @post("/{item_id:int}/process-again", opt={"permission": Permission.REVIEW_EVIDENCE})
     async def run_again(
         self,
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         item_id: FromPath[int],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> ProcessingQueued:
         """Run again the media processing that failed on the item (after the force's tools
         are mended), audited ``item.processing_requested``; a success is never repeated. 400
@@ -301,6 +304,7 @@ class ItemsController(Controller):
             lambda tx, i: review.set_sensitive(tx, i, user, data.sensitive, data.reason),
         )
 
+    @idempotent
     @post("/{item_id:int}/disposal", opt={"permission": Permission.REQUEST_DISPOSAL})
     async def dispose(
         self,
@@ -308,6 +312,7 @@ class ItemsController(Controller):
         user: NamedDependency[User],
         item_id: FromPath[int],
         data: JSONBody[DisposalIn],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> ItemDetail:
         """Ask for disposal (carried out at once where the force needs no approval; an item
         shared with a partner then needs ``"shared_acknowledged": true``)."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.idempotency.route import IdempotencyKeyHeader, idempotent
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
 from exhibit.notifications.models import (
@@ -155,12 +156,14 @@ class RequestsController(Controller):
             for n in rows
         ]
 
+    @idempotent
     @post("/{request_id:int}/resend", opt={"permission": Permission.MANAGE_REQUESTS})
     async def resend(
         self,
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         request_id: FromPath[int],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> RequestOut:
         """Send a new link (the old one stops working) through the request's channels."""
         with domain_rules_as_400():

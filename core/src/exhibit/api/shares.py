@@ -4,20 +4,24 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.api.errors import domain_rules_as_400
+from exhibit.api.idempotency.route import IdempotencyKeyHeader, idempotent
+from exhibit.api.paging import PAGE, Before, Limit, next_page_header, page, paged_help
 from exhibit.api.row_ids import RowId
 from exhibit.cases.models import Case
 from exhibit.db.base import utcnow
@@ -37,6 +41,7 @@ from exhibit.sharing.service import (
 from exhibit.sharing.targets import ForceTargets, force_targets
 
 _CHUNK = 256 * 1024
+LIST_HELP = paged_help("The shares made from a case", "newest first")
 
 
 class BundleConflict(ClientException):
@@ -97,6 +102,7 @@ class SharesController(Controller):
     path = "/"
     tags = ["shares"]
 
+    @idempotent
     @post("/cases/{case_id:int}/shares", opt={"permission": Permission.SHARE_EVIDENCE})
     async def create(
         self,
@@ -104,6 +110,7 @@ class SharesController(Controller):
         user: NamedDependency[User],
         case_id: FromPath[int],
         data: JSONBody[ShareIn],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> ShareOut:
         """Share accepted exhibits of a case; sensitive items are refused."""
         with domain_rules_as_400():
@@ -131,23 +138,33 @@ class SharesController(Controller):
                 share_id = share.id
         return await _show(platform, user.force_id, share_id)
 
-    @get("/cases/{case_id:int}/shares", opt={"permission": Permission.VIEW_CASES})
+    @get(
+        "/cases/{case_id:int}/shares",
+        opt={"permission": Permission.VIEW_CASES},
+        description=LIST_HELP,
+        response_headers=[next_page_header("shares")],
+    )
     async def list_shares(
         self,
+        request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
         user: NamedDependency[User],
         case_id: FromPath[int],
-    ) -> list[ShareOut]:
-        """The shares made from a case, newest first; 404 for another force's case."""
+        limit: Limit = PAGE,
+        before: Before = None,
+    ) -> Response[list[ShareOut]]:
+        """The shares made from a case, newest first, a page at a time; 404 for another
+        force's case."""
+        query = (
+            select(Share).where(Share.case_id == case_id).order_by(Share.id.desc()).limit(limit + 1)
+        )
+        if before is not None:
+            query = query.where(Share.id < before)
         async with platform.force_session(user.force_id) as session:
             if await session.get(Case, case_id) is None:
                 raise NotFoundException(f"no case {case_id}")
-            ids = list(
-                await session.scalars(
-                    select(Share.id).where(Share.case_id == case_id).order_by(Share.id.desc())
-                )
-            )
-        return [await _show(platform, user.force_id, share_id) for share_id in ids]
+            shares = await _shares_out(session, list(await session.scalars(query)))
+        return page(request, shares, limit=limit, cursor="before")
 
     @get("/shares/{share_id:int}", opt={"permission": Permission.VIEW_CASES})
     async def show(
@@ -254,17 +271,42 @@ def _recipient(targets: ForceTargets, data: ShareIn) -> str:
 
 async def _show(platform: Platform, force_id: int, share_id: int) -> ShareOut:
     async with platform.force_session(force_id) as session:
-        try:
-            share = await find_share(session, share_id)
-        except ShareUnavailable as exc:
-            raise NotFoundException(str(exc)) from None
-        items = await session.scalars(
-            select(ShareItem).where(ShareItem.share_id == share.id).order_by(ShareItem.id)
+        return await _share_out(session, share_id)
+
+
+async def _share_out(session: AsyncSession, share_id: int) -> ShareOut:
+    """The API view of the share ``share_id``, in a session scoped to its force; 404 for one
+    the force does not have."""
+    try:
+        share = await find_share(session, share_id)
+    except ShareUnavailable as exc:
+        raise NotFoundException(str(exc)) from None
+    [out] = await _shares_out(session, [share])
+    return out
+
+
+async def _shares_out(session: AsyncSession, shares: list[Share]) -> list[ShareOut]:
+    """The API view of ``shares``, in their order, with their items and delivery states."""
+    ids = [share.id for share in shares]
+    items = (
+        await session.scalars(
+            select(ShareItem).where(ShareItem.share_id.in_(ids)).order_by(ShareItem.id)
         )
-        delivery = await session.scalar(
-            select(ShareDelivery.state).where(ShareDelivery.share_id == share.id)
+    ).all()
+    deliveries = {
+        share_id: state
+        for share_id, state in await session.execute(
+            select(ShareDelivery.share_id, ShareDelivery.state).where(
+                ShareDelivery.share_id.in_(ids)
+            )
         )
-        return ShareOut(
+    }
+    given: dict[int, list[SharedItemOut]] = {share_id: [] for share_id in ids}
+    for i in items:
+        given[i.share_id].append(SharedItemOut(i.item_id, i.derivative_id, i.original_reason))
+    now = utcnow()
+    return [
+        ShareOut(
             id=share.id,
             case_id=share.case_id,
             target=share.target,
@@ -273,7 +315,9 @@ async def _show(platform: Platform, force_id: int, share_id: int) -> ShareOut:
             expires_at=share.expires_at,
             revoked_at=share.revoked_at,
             created_at=share.created_at,
-            live=share.revoked_at is None and share.expires_at > utcnow(),
-            delivery=delivery.value if delivery else "",
-            items=[SharedItemOut(i.item_id, i.derivative_id, i.original_reason) for i in items],
+            live=share.revoked_at is None and share.expires_at > now,
+            delivery=delivery.value if (delivery := deliveries.get(share.id)) else "",
+            items=given[share.id],
         )
+        for share in shares
+    ]

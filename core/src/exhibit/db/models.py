@@ -2,6 +2,7 @@
 
 from exhibit.accounts.lockout import SignInLockout
 from exhibit.accounts.models import ApiToken, PasswordSetup, User
+from exhibit.api.idempotency.models import IdempotencyKey
 from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
 from exhibit.db.base import Base
@@ -33,6 +34,7 @@ __all__ = [
     "EvidenceRequest",
     "Force",
     "ForcePlugin",
+    "IdempotencyKey",
     "Job",
     "MediaHash",
     "MediaProcessing",

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
+from exhibit.api.idempotency.sweep import SWEEP_JOB as KEYS_SWEEP_JOB
+from exhibit.api.idempotency.sweep import forget_idempotency_keys
 from exhibit.evidence.retention import RETENTION_JOB, dispose_of_expired_declined_job
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.periodic import schedule_periodic
@@ -55,6 +57,7 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     ARRIVALS_JOB: tell_officer_of_arrivals,
     RETENTION_JOB: dispose_of_expired_declined_job,
     SETTLE_JOB: settle_stranded_messages_job,
+    KEYS_SWEEP_JOB: forget_idempotency_keys,
 }
 # Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
 # provider's outage, where a media or sweep job's fault is worth a few quick retries.
@@ -69,6 +72,7 @@ PERIODIC_JOBS: Mapping[str, timedelta] = {
     REMIND_JOB: timedelta(minutes=15),
     RETENTION_JOB: timedelta(hours=1),
     SETTLE_JOB: timedelta(minutes=15),
+    KEYS_SWEEP_JOB: timedelta(hours=1),
 }
 SCHEDULE_EVERY = 60.0
 

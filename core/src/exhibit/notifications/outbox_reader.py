@@ -7,7 +7,8 @@ passes it on by hand. Every reading is audited because the messages hold live up
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
 from exhibit.forces.transaction import ForceTransaction
@@ -37,18 +38,21 @@ class HeldMessage:
 
 
 async def read_outbox(
-    tx: ForceTransaction, box: SecretBox, *, user_id: int, via: str
+    tx: ForceTransaction,
+    box: SecretBox,
+    *,
+    user_id: int,
+    via: str,
+    before: int | None = None,
+    limit: int = SHOWN,
 ) -> list[HeldMessage]:
-    """The force's newest held messages, newest first; records who read them and how."""
+    """The force's newest ``limit`` held messages (older than message ``before``, if given),
+    newest first; records who read them and how."""
     session, force_id = tx.session, tx.force.id
-    rows = (
-        await session.scalars(
-            select(Notification)
-            .where(Notification.provider.startswith(f"{OUTBOX}:"))
-            .order_by(Notification.id.desc())
-            .limit(SHOWN)
-        )
-    ).all()
+    query = select(Notification).where(*_held()).order_by(Notification.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(Notification.id < before)
+    rows = (await session.scalars(query)).all()
     request_ids = {r.request_id for r in rows if r.request_id is not None}
     links = await session.execute(
         select(EvidenceRequest.id, EvidenceRequest.case_id).where(
@@ -67,8 +71,9 @@ async def read_outbox(
     )
     messages = []
     for row in rows:
-        if row.body_encrypted is None or row.recipient_encrypted is None:
-            continue  # purged once the request no longer needed it
+        # Purged messages are not selected (``_held``).
+        assert row.body_encrypted is not None
+        assert row.recipient_encrypted is not None
         content = unseal(box, row.body_encrypted)
         messages.append(
             HeldMessage(
@@ -85,3 +90,21 @@ async def read_outbox(
             )
         )
     return messages
+
+
+async def held_before(session: AsyncSession, message_id: int) -> bool:
+    """Whether the outbox holds a message older than ``message_id`` (a page after it)."""
+    older = await session.scalar(
+        select(Notification.id).where(*_held(), Notification.id < message_id).limit(1)
+    )
+    return older is not None
+
+
+def _held() -> tuple[ColumnElement[bool], ...]:
+    """The outbox's messages that still hold their text: it is purged once the request no
+    longer needs it, and a purged message is not shown."""
+    return (
+        Notification.provider.startswith(f"{OUTBOX}:"),
+        Notification.body_encrypted.is_not(None),
+        Notification.recipient_encrypted.is_not(None),
+    )
