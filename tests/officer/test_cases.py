@@ -492,3 +492,39 @@ async def _state(platform: Platform, scene: Scene) -> tuple[CaseStatus, RequestS
         request = await session.get(EvidenceRequest, scene.request_id)
         assert case is not None and request is not None
         return case.status, request.state
+
+
+async def test_the_case_list_shows_and_finds_evidence_waiting_for_review(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # case KENT/123/26
+    waiting = [await arrived(platform, scene, png(colour=(c, 3, 3))) for c in range(3)]
+    async with platform.force_session(scene.force_id) as session:
+        session.add(Case(reference="KENT/7/26", title="Nothing sent yet", officer_id=None))
+        await session.commit()
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        await client.get(f"/items/{waiting[0]}")
+        await submit(client, f"/items/{waiting[0]}/accept", {})
+
+        listed = await client.get("/cases")
+        assert "Waiting for review" in listed.text
+        assert 'data-waiting="2"' in listed.text  # three arrived, one accepted
+        assert 'data-waiting="0"' in listed.text  # the case with nothing yet
+        assert f'href="/cases/{scene.case_id}#evidence"' in listed.text
+        assert 'href="/cases?waiting=yes"' in listed.text
+
+        only_waiting = await client.get("/cases", params={"waiting": "yes"})
+        assert "KENT/123/26" in only_waiting.text
+        assert "KENT/7/26" not in only_waiting.text
+        assert 'id="search-waiting" name="waiting" type="checkbox" value="yes" checked' in (
+            only_waiting.text
+        )
+
+        await submit(
+            client, f"/cases/{scene.case_id}/items/bulk", {"action": "accept", "item": waiting[1:]}
+        )
+        none_left = await client.get("/cases", params={"waiting": "yes"})
+        assert none_left.status_code == 200
+        assert "KENT/123/26" not in none_left.text
+        assert "No case matches your search" in none_left.text

@@ -400,3 +400,33 @@ async def test_a_pending_disposal_freezes_the_review_until_it_is_decided(
         accepted = await submit(client, f"/items/{item_id}/accept", {})
         assert "Accepted as exhibit T/1." in accepted.text
     assert await _stored(platform, scene, (await _item(platform, scene, item_id)).storage_key)
+
+
+async def test_the_disposals_list_names_the_case_and_links_straight_to_approval(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)  # case KENT/123/26
+    theirs, mine = [await arrived(platform, scene, png(colour=(c, 5, 5))) for c in (1, 2)]
+    for item_id in (theirs, mine):
+        await _declined(platform, scene, item_id)
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{theirs}")
+        await submit(client, f"/items/{theirs}/disposal", {"reason": "Duplicate"})
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        await client.get(f"/items/{mine}")
+        await submit(client, f"/items/{mine}/disposal", {"reason": "Wrong incident"})
+        async with platform.force_session(scene.force_id) as session:
+            asked = {d.item_id: d.id for d in await session.scalars(select(DisposalRequest))}
+
+        listed = await client.get("/disposals")
+        assert f'href="/cases/{scene.case_id}">KENT/123/26</a>' in listed.text
+        assert f'href="/disposals/{asked[theirs]}/approve"' in listed.text
+        # Nobody approves their own request: no link, and the list says why.
+        assert f'href="/disposals/{asked[mine]}/approve"' not in listed.text
+        assert "Your own request: another approver decides" in listed.text
+        approval = await client.get(f"/disposals/{asked[theirs]}/approve")
+        assert approval.status_code == 200
+        assert "Approve disposal and destroy the file" in approval.text

@@ -202,3 +202,26 @@ async def test_extending_and_revoking_are_audited(settings: Settings, platform: 
     [revoke] = await audit_events(platform, scene.force_id, "request.revoked")
     assert revoke.reason == "Sent to the wrong number"
     assert await audit_events(platform, scene.force_id, "request.resent") == []
+
+
+async def test_a_request_by_email_only_ignores_a_mobile_number_left_behind(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        case_id = await _case(client)
+        # Text message was unticked after a mistyped number: its field is hidden, not used.
+        asked = {
+            "recipient_name": "Sam",
+            "channels": ["email"],
+            "phone": "0123",
+            "email": "sam@example.org ",
+        }
+        sent = await submit(client, f"/cases/{case_id}/requests/new", asked)
+        assert sent.url.path == f"/cases/{case_id}", sent.text
+    async with platform.force_session(officer.force_id) as session:
+        request = await session.scalar(select(EvidenceRequest))
+    assert request is not None
+    assert (request.channels, request.recipient_phone) == (["email"], None)
+    assert request.recipient_email == "sam@example.org"

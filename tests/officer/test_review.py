@@ -311,3 +311,39 @@ async def test_previous_and_next_item_follow_the_case_page_and_stay_on_the_case(
         assert "Previous item" in page.text and "Next item" in page.text
         alone = await client.get(f"/items/{ids[4]}")
         assert "data-item-navigation" not in alone.text  # the only item on its case
+
+
+async def test_accepting_or_declining_goes_on_to_the_next_item_waiting_for_review(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    # Listed newest first: newest, reviewed, middle, oldest.
+    oldest, middle, reviewed, newest = [
+        await arrived(platform, scene, png(colour=(c, 7, 7)), filename=f"{name}.png")
+        for c, name in ((1, "oldest"), (2, "middle"), (3, "reviewed"), (4, "newest"))
+    ]
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{reviewed}")
+        await submit(client, f"/items/{reviewed}/accept", {})  # one already decided: skipped
+
+        accepted = await submit(client, f"/items/{newest}/accept", {})
+        assert accepted.url.path == f"/items/{middle}"
+        assert "newest.png: Accepted as exhibit T/2. Showing the next item" in accepted.text
+        assert "<h1" in accepted.text and "middle.png</h1>" in accepted.text
+
+        blank = await submit(client, f"/items/{middle}/decline", {"reason": " "})
+        assert blank.status_code == 400  # a refusal stays on the item, as before
+        declined = await submit(client, f"/items/{middle}/decline", {"reason": "Blurred"})
+        assert declined.url.path == f"/items/{oldest}"
+        assert "middle.png: Declined." in declined.text
+
+        # Nothing older is waiting: the officer stays on the item, told what was done.
+        last = await submit(client, f"/items/{oldest}/accept", {})
+        assert last.url.path == f"/items/{oldest}"
+        assert "Accepted as exhibit T/3." in last.text
+        assert "Showing the next item" not in last.text
+
+    items = await _items(platform, scene.force_id)
+    assert items[middle].review_state == ReviewState.DECLINED
+    assert [items[i].exhibit_reference for i in (reviewed, newest, oldest)] == ["T/1", "T/2", "T/3"]

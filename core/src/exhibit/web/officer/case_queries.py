@@ -42,12 +42,14 @@ async def own_force(session: AsyncSession, force_id: int) -> Force:
 
 @dataclass(frozen=True)
 class CaseRow:
-    """A case in the list, with how many requests and items it has."""
+    """A case in the list, with how many requests and items it has, and how many of those
+    items are waiting for review."""
 
     case: Case
     requests: int
     items: int
     officer: str = ""
+    waiting: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class CaseSearch:
     status: str = ""
     opened_from: date | None = None
     opened_to: date | None = None
+    waiting: bool = False
+    """Only cases with evidence waiting for review."""
 
     def query_string(self, **extra: str) -> str:
         """The search (and ``extra``, such as a page number) as a URL query, for page links."""
@@ -114,6 +118,7 @@ class CaseSearch:
             "status": self.status,
             "opened_from": self.opened_from.isoformat() if self.opened_from else "",
             "opened_to": self.opened_to.isoformat() if self.opened_to else "",
+            "waiting": "yes" if self.waiting else "",
         }
         return urlencode({k: v for k, v in (values | extra).items() if v})
 
@@ -167,6 +172,11 @@ def _search_conditions(search: CaseSearch) -> list[ColumnElement[bool]]:
     # The calendar's last day has no day after it: everything opened is on or before it.
     if search.opened_to and search.opened_to < date.max:
         conditions.append(Case.created_at < _midnight(search.opened_to + timedelta(days=1)))
+    if search.waiting:
+        waiting = select(EvidenceItem.case_id).where(
+            EvidenceItem.review_state == ReviewState.PENDING
+        )
+        conditions.append(Case.id.in_(waiting))
     return conditions
 
 
@@ -174,8 +184,8 @@ async def list_cases(
     session: AsyncSession, search: CaseSearch | str = "", page: int = 1
 ) -> CasePage:
     """A page of the force's cases, newest first, filtered by reference text (or a
-    submission's exact reference), officer name or email, status and the date opened
-    (inclusive, UK dates compared in UTC)."""
+    submission's exact reference), officer name or email, status, the date opened
+    (inclusive, UK dates compared in UTC) and whether evidence is waiting for review."""
     if isinstance(search, str):
         search = CaseSearch(reference=search)
     conditions = _search_conditions(search)
@@ -192,6 +202,9 @@ async def list_cases(
     ids = [c.id for c in cases]
     requests = await _counts(session, EvidenceRequest.case_id, ids)
     items = await _counts(session, EvidenceItem.case_id, ids)
+    waiting = await _counts(
+        session, EvidenceItem.case_id, ids, EvidenceItem.review_state == ReviewState.PENDING
+    )
     officer_ids = {c.officer_id for c in cases if c.officer_id}
     names = {}
     if officer_ids:
@@ -203,6 +216,7 @@ async def list_cases(
             requests.get(c.id, 0),
             items.get(c.id, 0),
             names.get(c.officer_id, "") if c.officer_id else "",
+            waiting.get(c.id, 0),
         )
         for c in cases
     ]
@@ -214,12 +228,15 @@ def _midnight(day: date) -> datetime:
 
 
 async def _counts(
-    session: AsyncSession, column: InstrumentedAttribute[int], case_ids: list[int]
+    session: AsyncSession,
+    column: InstrumentedAttribute[int],
+    case_ids: list[int],
+    *where: ColumnElement[bool],
 ) -> dict[int, int]:
     if not case_ids:
         return {}
     rows = await session.execute(
-        select(column, func.count()).where(column.in_(case_ids)).group_by(column)
+        select(column, func.count()).where(column.in_(case_ids), *where).group_by(column)
     )
     return {case_id: count for case_id, count in rows}
 

@@ -37,10 +37,12 @@ async def cases_page(
     status: FromQuery[str] = "",
     opened_from: FromQuery[str] = "",
     opened_to: FromQuery[str] = "",
+    waiting: FromQuery[str] = "",
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
     """The force's cases, newest first, a page at a time, searchable by reference (the case's
-    or a witness's submission reference), officer, status and date."""
+    or a witness's submission reference), officer, status, date and evidence waiting for
+    review."""
     errors = []
     dates: list[date | None] = []
     for name, text in (("opened_from", opened_from), ("opened_to", opened_to)):
@@ -49,7 +51,9 @@ async def cases_page(
         except ValueError:
             dates.append(None)
             errors.append(FieldError(name, "Enter a date as YYYY-MM-DD"))
-    search = CaseSearch(reference[:100], officer[:200], status[:16], dates[0], dates[1])
+    search = CaseSearch(
+        reference[:100], officer[:200], status[:16], dates[0], dates[1], waiting == "yes"
+    )
     return await _cases_page(
         request, platform, user, search=search, errors=errors, page_number=page_number
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
 from exhibit.cases.models import Case
+from exhibit.evidence.actions import ItemAction, refusal
 from exhibit.evidence.disposal import (
     DisposalRefused,
     SharesNotAcknowledged,
@@ -41,11 +42,15 @@ from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 @dataclass(frozen=True)
 class PendingDisposal:
-    """A request awaiting a decision, with its item and who asked."""
+    """A request awaiting a decision, with its item, its case's reference, who asked, and
+    whether the viewer may approve it straight away (not their own request, and the item's
+    state allows it)."""
 
     disposal: DisposalRequest
     item: EvidenceItem
     requester: str
+    case_reference: str = ""
+    approvable: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,17 +134,28 @@ async def ask_disposal(
 async def disposals_page(
     request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
 ) -> Template:
-    """Disposal requests awaiting a decision, oldest first."""
+    """Disposal requests awaiting a decision, oldest first, each with its case and, where
+    the viewer may approve it, a link straight to the approval."""
     async with platform.force_session(user.force_id) as session:
         rows = await session.execute(
-            select(DisposalRequest, EvidenceItem, User.name)
+            select(DisposalRequest, EvidenceItem, User.name, Case.reference)
             .join(EvidenceItem, EvidenceItem.id == DisposalRequest.item_id)
             .join(User, User.id == DisposalRequest.requested_by)
+            .join(Case, Case.id == EvidenceItem.case_id)
             .where(DisposalRequest.state == DisposalState.PENDING)
             .order_by(DisposalRequest.requested_at)
         )
-        pending = [PendingDisposal(d, i, n) for d, i, n in rows]
+        pending = [
+            PendingDisposal(d, i, n, reference, _approvable(d, i, user))
+            for d, i, n, reference in rows
+        ]
     return page(request, "disposals.html", user=user, pending=pending)
+
+
+def _approvable(disposal: DisposalRequest, item: EvidenceItem, user: User) -> bool:
+    return disposal.requested_by != user.id and (
+        refusal(item, ItemAction.APPROVE_DISPOSAL, disposal_pending=True) is None
+    )
 
 
 @get(

@@ -102,9 +102,11 @@ def read_request_form(form: FormMultiDict) -> tuple[RequestForm, NewRequest | No
 
 def _contact(value: str, needed: bool, name: str, errors: list[FieldError]) -> str | None:
     what = "mobile number" if name == "phone" else "email address"
+    # A channel left unticked hides its field on the page: what it holds is not used.
+    if not needed:
+        return None
     if not value:
-        if needed:
-            errors.append(FieldError(name, f"Enter a {what} to send the link to"))
+        errors.append(FieldError(name, f"Enter a {what} to send the link to"))
         return None
     try:
         return normalise_mobile(value) if name == "phone" else normalise_email(value)

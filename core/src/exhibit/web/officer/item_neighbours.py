@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from exhibit.evidence.models import EvidenceItem
+from exhibit.evidence.models import EvidenceItem, ReviewState
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,15 @@ async def neighbours(
     before = await _first(session, item.case_id, newer, received, item_id)
     after = await _first(session, item.case_id, older, received.desc(), item_id.desc())
     return before, after
+
+
+async def next_waiting(session: AsyncSession, item: EvidenceItem) -> Neighbour | None:
+    """The first item listed after (older than) ``item`` on its case page that is still
+    waiting for review: where an officer working down the list goes next."""
+    received, item_id = EvidenceItem.received_at, EvidenceItem.id
+    older = or_(received < item.received_at, and_(received == item.received_at, item_id < item.id))
+    waiting = and_(older, EvidenceItem.review_state == ReviewState.PENDING)
+    return await _first(session, item.case_id, waiting, received.desc(), item_id.desc())
 
 
 async def _first(

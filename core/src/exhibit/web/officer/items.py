@@ -29,25 +29,54 @@ from exhibit.web.officer.bulk_form import BULK_ACTIONS, BulkChoice
 from exhibit.web.officer.cases import show_case
 from exhibit.web.officer.form_values import whole_number
 from exhibit.web.officer.forms import FieldError
-from exhibit.web.officer.item_queries import item_view
+from exhibit.web.officer.item_neighbours import next_waiting
+from exhibit.web.officer.item_queries import find_item, item_view
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 Action = Callable[[ForceTransaction, EvidenceItem], Awaitable[str]]
+Finish = Callable[[AnyRequest, Platform, User, int, str], Awaitable[Redirect]]
+"""Where the officer goes once an action succeeded, given what was done (a sentence)."""
+
+
+async def _back_to_item(
+    request: AnyRequest, platform: Platform, user: User, item_id: int, done: str
+) -> Redirect:
+    flash(request, done)
+    return see_other(f"/items/{item_id}")
+
+
+async def _on_to_next_waiting(
+    request: AnyRequest, platform: Platform, user: User, item_id: int, done: str
+) -> Redirect:
+    """After an accept or decline: on to the next item down the case's list that is waiting
+    for review, naming the file just decided; back to the same item when none is left below."""
+    async with platform.force_session(user.force_id) as session:
+        item = await find_item(session, item_id)
+        waiting = await next_waiting(session, item)
+    if waiting is None:
+        return await _back_to_item(request, platform, user, item_id, done)
+    flash(request, f"{item.original_filename}: {done} Showing the next item waiting for review.")
+    return see_other(f"/items/{waiting.id}")
 
 
 async def _act(
-    request: AnyRequest, platform: Platform, user: User, item_id: int, action: Action
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    item_id: int,
+    action: Action,
+    finish: Finish = _back_to_item,
 ) -> Redirect:
-    """Run ``action`` on the force's item; back to the item page saying what happened."""
+    """Run ``action`` on the force's item, then ``finish``; a refusal goes back to the item
+    page saying why."""
     try:
         done = await _run(platform, user, item_id, action)
     except HTTPException:
         raise
     except ValueError as exc:
         flash(request, _sentence(str(exc)), error=True)
-    else:
-        flash(request, done)
-    return see_other(f"/items/{item_id}")
+        return see_other(f"/items/{item_id}")
+    return await finish(request, platform, user, item_id, done)
 
 
 async def _act_on_field(
@@ -58,6 +87,7 @@ async def _act_on_field(
     action: Action,
     field: str,
     typed: str,
+    finish: Finish = _back_to_item,
 ) -> Response[Any]:
     """Like ``_act``, but a refusal shows the item page again (400), the error next to
     ``field`` and ``typed`` still in it."""
@@ -68,8 +98,7 @@ async def _act_on_field(
     except ValueError as exc:
         error = FieldError(field, _sentence(str(exc)))
         return await _show_item(request, platform, user, item_id, error, typed)
-    flash(request, done)
-    return see_other(f"/items/{item_id}")
+    return await finish(request, platform, user, item_id, done)
 
 
 async def _run(platform: Platform, user: User, item_id: int, action: Action) -> str:
@@ -147,13 +176,14 @@ async def accept_item(
     user: NamedDependency[User],
     item_id: FromPath[int],
 ) -> Redirect:
-    """Accept the item: it gets the next exhibit reference on its case."""
+    """Accept the item: it gets the next exhibit reference on its case; then on to the next
+    item waiting for review."""
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         reference = await review.accept(tx, item, user)
         return f"Accepted as exhibit {reference}."
 
-    return await _act(request, platform, user, item_id, action)
+    return await _act(request, platform, user, item_id, action, _on_to_next_waiting)
 
 
 @post(
@@ -189,14 +219,17 @@ async def decline_item(
     user: NamedDependency[User],
     item_id: FromPath[int],
 ) -> Response[Any]:
-    """Decline the item with the officer's reason; it is kept for the retention period."""
+    """Decline the item with the officer's reason (it is kept for the retention period);
+    then on to the next item waiting for review."""
     reason = _text(await request.form(), "reason")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
         await review.decline(tx, item, user, reason)
         return "Declined. The file is kept for the force's retention period."
 
-    return await _act_on_field(request, platform, user, item_id, action, "decline-reason", reason)
+    return await _act_on_field(
+        request, platform, user, item_id, action, "decline-reason", reason, _on_to_next_waiting
+    )
 
 
 @post(
