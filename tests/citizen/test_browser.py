@@ -2,15 +2,19 @@
 resuming after a reload, and WCAG 2.2 AA checked by axe-core on every page on the way."""
 
 import asyncio
+import io
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem
+from exhibit.forces.logo import prepare_logo, set_logo
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
@@ -68,6 +72,10 @@ async def test_a_witness_sends_a_file_from_a_phone_and_every_page_passes_axe(
         platform, "kent", message="Please send the video of the car.", incident_place="High St"
     )
     await set_force(platform, scene.force_id, welsh_enabled=True, privacy_notice="We keep it.")
+    logo = io.BytesIO()
+    Image.new("RGB", (400, 100), "navy").save(logo, "PNG")
+    async with force_transaction(platform, scene.force_id) as tx:
+        await set_logo(tx, prepare_logo(logo.getvalue()), actor="test")
     expired = await make_scene(platform, "essex")
     await set_request(platform, expired.request_id, expires_at=utcnow())
     photo = tmp_path / "car.jpg"
@@ -78,6 +86,10 @@ async def test_a_witness_sends_a_file_from_a_phone_and_every_page_passes_axe(
         page = await _phone(chromium)
         await page.goto(f"{server.url}/u/{scene.token}")
         await page.wait_for_selector("[data-citizen-upload]:not([hidden])")
+        # The force's logo loads (the page's own policy allows it) above the force's name.
+        assert (
+            await page.eval_on_selector(".citizen-header__logo", "img => img.naturalWidth") == 400
+        )
         found["upload page"] = await _axe(page)
         await page.goto(f"{server.url}/u/{scene.token}?lang=cy")
         await page.wait_for_selector("[data-citizen-upload]:not([hidden])")

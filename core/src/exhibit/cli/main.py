@@ -205,6 +205,40 @@ def force_plugin(slug: str, plugin_id: str, enable: bool, config_json: str | Non
     click.echo(f"plugin {plugin_id} {'enabled' if enable else 'disabled'} for {slug}")
 
 
+@force.command("logo")
+@click.argument("slug")
+@click.argument("picture", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--remove", is_flag=True, help="Remove the logo: pages show the name alone.")
+def force_logo(slug: str, picture: str | None, remove: bool) -> None:
+    """Show PICTURE (PNG, JPEG, WebP or GIF) as force SLUG's logo on the witness's pages."""
+    from pathlib import Path
+
+    from exhibit.forces.logo import MAX_UPLOAD_BYTES, LogoRefused, prepare_logo, set_logo
+
+    if remove == (picture is not None):
+        raise click.UsageError("give a PICTURE, or --remove")
+    logo = None
+    if picture is not None:
+        with Path(picture).open("rb") as handle:
+            data = handle.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            logo = prepare_logo(data)
+        except LogoRefused as exc:
+            raise click.ClickException(str(exc)) from None
+
+    async def work(platform: Platform) -> None:
+        async with platform.system_session() as session:
+            force_id = (await force_by_slug(session, slug)).id
+        async with force_transaction(platform, force_id) as tx:
+            await set_logo(tx, logo, actor=CLI_ACTOR)
+
+    run_with_platform(work)
+    if logo is None:
+        click.echo(f"logo removed for {slug}")
+    else:
+        click.echo(f"logo set for {slug}: {logo.width}x{logo.height} pixels, sha256 {logo.sha256}")
+
+
 @force.command("check")
 @click.argument("slug")
 @click.argument("plugin_id", required=False)

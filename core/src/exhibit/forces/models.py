@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
@@ -29,6 +29,11 @@ class Force(Base):
     name_cy: Mapped[str] = mapped_column(String(200), default="")
     contact_details_cy: Mapped[str] = mapped_column(String(1000), default="")
     privacy_notice_cy: Mapped[str] = mapped_column(Text, default="")
+    logo_sha256: Mapped[str] = mapped_column(String(64), default="")
+    """SHA-256 of ``logo_png``; empty while the force has no logo."""
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    """The logo on the witness's pages as Exhibit drew it again (``forces.logo``), never the
+    uploaded file. Deferred: loading a force does not load it."""
     two_factor_required: Mapped[bool] = mapped_column(default=False)
     """Whether every user needs a TOTP code to sign in (force admins always do)."""
     default_max_files: Mapped[int] = mapped_column(default=25)

@@ -28,6 +28,7 @@ from exhibit.web.assets import static_files_router
 from exhibit.web.citizen import CitizenPages
 from exhibit.web.csrf import csrf_config
 from exhibit.web.errors import EXCEPTION_HANDLERS
+from exhibit.web.force_logo import force_logo
 from exhibit.web.health import healthz, readiness_endpoint
 from exhibit.web.metrics import metrics_endpoint
 from exhibit.web.officer import officer_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         route_handlers=[
             officer_router(),
             healthz,
+            force_logo,
             readiness_endpoint(SchemaCheck(platform.plugins)),
             metrics_endpoint(request_metrics),
             api_router(),

@@ -18,8 +18,9 @@ CSRF_COOKIE = "exhibit_csrf"
 # A plugin's routes under ``callbacks/`` are posted by outside services (delivery receipts
 # from SMS and email providers), each authenticated by the plugin with the service's own
 # signature or token: docs/plugins.md says so to plugin authors.
-# Static files, the health and readiness checks and the metrics take no forms: exempt, they
-# set no cookie either (on a witness's phone, on every probe of a load balancer or scrape).
+# Static files, the health and readiness checks, the metrics and the forces' logos take no
+# forms: exempt, they set no cookie either (on a witness's phone, on every probe of a load
+# balancer or scrape, on a logo a browser or proxy keeps).
 CSRF_EXEMPT_PATHS = [
     "^/api/",
     "^/uploads(/|$)",
@@ -29,6 +30,7 @@ CSRF_EXEMPT_PATHS = [
     "^/healthz$",
     "^/readyz$",
     "^/metrics$",
+    "^/forces/[^/]+/logo/",
 ]
 
 

@@ -25,7 +25,7 @@ IDLE_SECONDS = 60 * 60
 ABSOLUTE_SECONDS = 8 * 60 * 60
 _ROTATE = "exhibit.rotate_session"
 # Paths that never use the officer session: token-authenticated API and metrics, tus
-# uploads, and the probes.
+# uploads, the probes, and the forces' logos.
 SESSIONLESS_PATHS = [
     "^/api/",
     "^/uploads(/|$)",
@@ -33,6 +33,7 @@ SESSIONLESS_PATHS = [
     "^/healthz$",
     "^/readyz$",
     "^/metrics$",
+    "^/forces/[^/]+/logo/",
     "^/schema",
 ]
 

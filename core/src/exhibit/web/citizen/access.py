@@ -14,6 +14,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from exhibit.forces.logo import logo_path
 from exhibit.forces.models import Force
 from exhibit.i18n import choose_language, force_text
 from exhibit.platform import Platform
@@ -43,6 +44,7 @@ class ForcePage:
     name_cy: str = ""
     contact_details_cy: str = ""
     privacy_notice_cy: str = ""
+    logo_url: str = ""
 
     @classmethod
     def of(cls, force: Force) -> "ForcePage":
@@ -55,6 +57,7 @@ class ForcePage:
             name_cy=force.name_cy,
             contact_details_cy=force.contact_details_cy,
             privacy_notice_cy=force.privacy_notice_cy,
+            logo_url=logo_path(force.slug, force.logo_sha256),
         )
 
     def name_in(self, lang: str) -> str:

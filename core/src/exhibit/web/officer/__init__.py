@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from exhibit.web.officer.admin_force import ADMIN_FORCE_HANDLERS
+from exhibit.web.officer.admin_logo import ADMIN_LOGO_HANDLERS
 from exhibit.web.officer.admin_plugins import ADMIN_PLUGIN_HANDLERS
 from exhibit.web.officer.admin_user_access import ADMIN_ACCESS_HANDLERS
 from exhibit.web.officer.admin_users import ADMIN_USER_HANDLERS
@@ -70,6 +71,7 @@ def officer_router() -> Router:
             *ADMIN_USER_HANDLERS,
             *ADMIN_ACCESS_HANDLERS,
             *ADMIN_FORCE_HANDLERS,
+            *ADMIN_LOGO_HANDLERS,
             *ADMIN_PLUGIN_HANDLERS,
             set_password_form,
             set_password_submit,
