@@ -1,7 +1,9 @@
 """Two-factor sign-in with TOTP: enrolment, the code step, replay, lock-out, in a browser too."""
 
+import asyncio
 from typing import Any
 
+import msgspec
 import pyotp
 from sqlalchemy import select, update
 
@@ -11,8 +13,10 @@ from exhibit.accounts.two_factor import code_for, current_step
 from exhibit.forces.models import Force
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
+from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from exhibit.web.session_config import SESSION_COOKIE
+from tests.fixtures.cli import run_exhibit
 from tests.fixtures.officer import PASSWORD, audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.tus_client import serving
 from tests.fixtures.two_factor import make_enrolled_user, next_code, sign_in_with_code
@@ -204,3 +208,52 @@ async def test_an_admin_enrols_and_signs_in_with_a_code_in_a_real_browser(
         await page.click("button[type=submit]")
         await page.wait_for_url("**/cases")
         await context.close()
+
+
+async def test_a_changed_secret_key_is_explained_and_the_cli_resets_two_factor(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await make_enrolled_user(platform, role=Role.FORCE_ADMIN, name="Ada Admin")
+    # The operator lost the key the authenticator's secret was stored with.
+    other_key = msgspec.structs.replace(settings, secret_key=SecretBox.generate_key())
+    async with browser(other_key) as client:
+        assert (await sign_in(client, admin.email)).url.path == "/sign-in/code"
+        refused = await submit(client, "/sign-in/code", {"code": await next_code(admin.secret)})
+        assert refused.status_code == 503
+        assert "secret key is not the one it was set up with" in refused.text
+        assert (await client.get("/cases", follow_redirects=False)).status_code == 303
+
+    reset = await asyncio.to_thread(
+        run_exhibit, other_key, "user", "reset-two-factor", admin.email.upper(), "--force", "kent"
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert [
+        e.actor for e in await audit_events(platform, admin.force_id, "user.two_factor_reset")
+    ] == ["cli"]
+    async with browser(other_key) as client:
+        setup = await sign_in(client, admin.email)
+        assert setup.url.path == "/sign-in/two-factor"  # a new authenticator, under the new key
+        secret = _secret_on(setup.text)
+        done = await submit(client, "/sign-in/two-factor", {"code": pyotp.TOTP(secret).now()})
+        assert done.url.path == "/cases", done.text[:500]
+
+    unknown = await asyncio.to_thread(
+        run_exhibit, other_key, "user", "reset-two-factor", "nobody@kent.test", "--force", "kent"
+    )
+    assert unknown.returncode == 1 and "no user nobody@kent.test in kent" in unknown.stderr
+
+
+async def test_a_secret_offered_under_an_earlier_key_is_offered_anew(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await make_user(platform, role=Role.FORCE_ADMIN, name="Ada Admin")
+    async with browser(settings) as client:
+        first = _secret_on((await sign_in(client, admin.email)).text)
+    other_key = msgspec.structs.replace(settings, secret_key=SecretBox.generate_key())
+    async with browser(other_key) as client:
+        offered = await sign_in(client, admin.email)
+        assert offered.status_code == 200 and offered.url.path == "/sign-in/two-factor"
+        secret = _secret_on(offered.text)
+        assert secret != first
+        done = await submit(client, "/sign-in/two-factor", {"code": pyotp.TOTP(secret).now()})
+        assert done.url.path == "/cases"

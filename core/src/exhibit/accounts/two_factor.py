@@ -9,6 +9,7 @@ Wrong codes count towards the same per-address lock-out as wrong passwords.
 
 import enum
 import hmac
+import logging
 import time
 from typing import NamedTuple
 
@@ -22,7 +23,9 @@ from exhibit.db.base import utcnow
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from exhibit.secrets import SecretBox
+from exhibit.secrets import SecretBox, SecretUnavailable
+
+log = logging.getLogger(__name__)
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
@@ -43,6 +46,8 @@ class CodeCheck(enum.StrEnum):
     ACCEPTED = "accepted"
     WRONG = "wrong"
     LOCKED = "locked"
+    UNREADABLE = "unreadable"
+    """The stored secret cannot be decrypted: the server's secret key has changed."""
 
 
 def is_enrolled(user: User) -> bool:
@@ -103,7 +108,10 @@ async def offered_secret(session: AsyncSession, box: SecretBox, user: User) -> s
     if is_enrolled(user):
         raise ValueError("two-factor authentication is already set up")
     if user.totp_secret is not None:
-        return box.decrypt(user.totp_secret)
+        try:
+            return box.decrypt(user.totp_secret)
+        except SecretUnavailable:
+            pass  # offered under an earlier key and never confirmed: offer a new one
     secret = pyotp.random_base32()
     user.totp_secret = box.encrypt(secret)
     user.totp_last_step = None
@@ -137,7 +145,15 @@ async def check_code(
     if locked:
         await _record_failure(platform, user, "locked", client, count=False)
         return CodeResult(CodeCheck.LOCKED, user)
-    secret = platform.secret_box.decrypt(user.totp_secret)
+    try:
+        secret = platform.secret_box.decrypt(user.totp_secret)
+    except SecretUnavailable:
+        log.error(
+            "the two-factor secret of user %s cannot be decrypted with this server's "
+            "EXHIBIT_SECRET_KEY: set the key it was stored with, or reset their two-factor",
+            user.id,
+        )
+        return CodeResult(CodeCheck.UNREADABLE, user)
     step = matching_step(secret, code, after=user.totp_last_step)
     if step is None:
         now_locked = await _record_failure(platform, user, "wrong_code", client, count=True)

@@ -310,6 +310,29 @@ def user_create(email: str, force_slug: str, name: str, role: str, password: str
     click.echo(f"user {email} created in {force_slug} as {role}")
 
 
+@user.command("reset-two-factor")
+@click.argument("email")
+@click.option("--force", "force_slug", required=True, help="The force the user belongs to.")
+def user_reset_two_factor(email: str, force_slug: str) -> None:
+    """Forget EMAIL's authenticator: they set up a new one when they next sign in.
+
+    For an administrator who cannot sign in (a lost phone, or a secret key that changed).
+    """
+    from exhibit.accounts import two_factor
+
+    async def work(platform: Platform) -> None:
+        async with platform.system_session() as session:
+            force_id = (await force_by_slug(session, force_slug)).id
+        async with force_transaction(platform, force_id) as tx:
+            found = await tx.session.scalar(select(User).where(User.email == email.strip().lower()))
+            if found is None:
+                raise click.ClickException(f"no user {email} in {force_slug}")
+            await two_factor.reset(tx.session, found, actor=CLI_ACTOR)
+
+    run_with_platform(work)
+    click.echo(f"{email} will set up two-factor sign-in again when they next sign in")
+
+
 @cli.group()
 def token() -> None:
     """Manage personal API tokens."""
@@ -324,7 +347,7 @@ def token_create(email: str, name: str) -> None:
 
     async def work(platform: Platform) -> str:
         async with platform.system_session() as session:
-            found = await session.scalar(select(User).where(User.email == email.lower()))
+            found = await session.scalar(select(User).where(User.email == email.strip().lower()))
         if found is None:
             raise LookupError(f"no user {email}")
         async with force_transaction(platform, found.force_id) as tx:

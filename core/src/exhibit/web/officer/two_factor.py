@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from exhibit.accounts.models import User
 from exhibit.accounts.sign_in_rate import count_attempt
@@ -35,6 +36,11 @@ from exhibit.web.qr_code import qr_code
 
 WRONG_CODE = "The code is wrong or has already been used. Enter the current code."
 SIGN_IN_AGAIN = "/sign-in"
+KEY_CHANGED = (
+    "Your two-factor sign-in cannot be checked: this server's secret key is not the one it "
+    "was set up with. Ask your force's Exhibit administrator to reset your two-factor "
+    "sign-in, or the operator to restore the key."
+)
 
 
 @get("/sign-in/code", include_in_schema=False)
@@ -84,6 +90,16 @@ async def _check(request: AnyRequest, platform: Platform, *, enrolling: bool) ->
     if outcome == CodeCheck.ACCEPTED and user is not None:
         start_session(request, user, await force_name(platform, user.force_id))
         return see_other(waiting.next_page or "/cases")
+    if outcome == CodeCheck.UNREADABLE:
+        refused = page(
+            request,
+            "error.html",
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            title="Your two-factor sign-in cannot be checked",
+            detail=KEY_CHANGED,
+        )
+        end_session(request)
+        return refused
     if user is None:  # deactivated (or gone) since the password: start again
         end_session(request)
         return see_other(SIGN_IN_AGAIN)
