@@ -141,7 +141,7 @@ async def _uploads_in_progress(
         "exhibit_uploads_in_progress",
         "tus uploads begun and neither finished, ended nor expired",
         slugs,
-        rows.tuples(),
+        rows.all(),
     )
 
 
@@ -155,7 +155,7 @@ async def _disposals_awaiting_approval(session: AsyncSession, slugs: Mapping[int
         "exhibit_disposals_awaiting_approval",
         "Requests to dispose of an item that wait for a second person's decision",
         slugs,
-        rows.tuples(),
+        rows.all(),
     )
 
 
@@ -169,7 +169,7 @@ async def _items_awaiting_processing(session: AsyncSession, slugs: Mapping[int, 
         "exhibit_items_awaiting_processing",
         "Evidence items with a media processing job queued or running",
         slugs,
-        rows.tuples(),
+        rows.all(),
     )
 
 
@@ -194,7 +194,7 @@ async def _items_processing_failed(session: AsyncSession, slugs: Mapping[int, st
         "Evidence items (not disposed of) on which a media processor failed and has not "
         "succeeded since",
         slugs,
-        rows.tuples(),
+        rows.all(),
     )
 
 
