@@ -1,12 +1,14 @@
 """CSRF: every officer form needs the token; the API, tus and witness paths have their own
 proof and are left alone."""
 
+import msgspec
 import pytest
 
 from exhibit.platform import Platform
+from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from exhibit.web.csrf import CSRF_COOKIE
-from tests.fixtures.officer import browser, form_token, make_user, sign_in
+from tests.fixtures.officer import HOST, PASSWORD, browser, form_token, make_user, sign_in
 
 
 async def test_a_form_posted_without_its_token_is_refused(
@@ -74,3 +76,29 @@ async def test_the_api_still_answers_401_json_without_a_token(
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/json")
         assert response.json()["status_code"] == 401
+
+
+async def test_a_cookie_signed_under_an_earlier_key_is_replaced_by_the_next_page(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings) as before:
+        await before.get("/sign-in")
+        old_cookie = before.cookies.get(CSRF_COOKIE)
+    assert old_cookie
+    # The operator changed EXHIBIT_SECRET_KEY; the officer's browser kept its cookie.
+    changed = msgspec.structs.replace(settings, secret_key=SecretBox.generate_key())
+    async with browser(changed) as client:
+        client.cookies.set(CSRF_COOKIE, old_cookie, domain=HOST)
+        stale = await client.post(
+            "/sign-in",
+            data={"email": officer.email, "password": PASSWORD, "_csrf_token": old_cookie},
+        )
+        assert stale.status_code == 403 and "reload" in stale.text
+        page = await client.get("/sign-in")  # what the refusal tells the officer to do
+        assert CSRF_COOKIE in page.headers.get("set-cookie", "")
+        assert client.cookies.get(CSRF_COOKIE) != old_cookie
+        signed_in = await sign_in(client, officer.email)
+        assert signed_in.url.path == "/cases"
+        again = await client.get("/cases")
+        assert CSRF_COOKIE not in again.headers.get("set-cookie", "")  # a good one is kept

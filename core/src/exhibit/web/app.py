@@ -26,7 +26,7 @@ from exhibit.startup import check_ready
 from exhibit.uploads.tus.handlers import TusController
 from exhibit.web.assets import static_files_router
 from exhibit.web.citizen import CitizenPages
-from exhibit.web.csrf import csrf_config
+from exhibit.web.csrf import ForgetStaleCsrfCookie, csrf_config, csrf_secret
 from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.force_logo import force_logo
 from exhibit.web.health import healthz, readiness_endpoint
@@ -82,7 +82,11 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         lifespan=[lifespan],
         before_request=guard_request,
         before_send=[add_security_headers],
-        middleware=[RequestMetricsMiddleware(request_metrics), session_config(settings).middleware],
+        middleware=[
+            RequestMetricsMiddleware(request_metrics),
+            ForgetStaleCsrfCookie(csrf_secret(settings)),
+            session_config(settings).middleware,
+        ],
         stores={"sessions": DatabaseStore(platform.sessions)},
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,

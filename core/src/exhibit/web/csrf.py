@@ -1,13 +1,20 @@
 """CSRF protection for every officer form (Litestar's double-submit cookie, HMAC-signed).
 
 The signing secret is derived from the deployment's secret key, so every app process
-accepts the tokens every other one issued, and nothing secret sits in the code.
+accepts the tokens every other one issued, and nothing secret sits in the code. A browser
+still holding a cookie signed under an earlier key (the operator changed it) gets a fresh
+one with its next page (``ForgetStaleCsrfCookie``): Litestar keeps any cookie it finds, and
+every form of that browser would be refused until it was closed.
 """
 
 import hashlib
 import hmac
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from exhibit.secrets import KEY_FILE_NAME
 from exhibit.settings import Settings
@@ -54,3 +61,40 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         exclude=CSRF_EXEMPT_PATHS,
     )
+
+
+class ForgetStaleCsrfCookie(ASGIMiddleware):
+    """On a page request, drop a CSRF cookie that ``secret`` did not sign, so that Litestar's
+    CSRF middleware issues a fresh cookie with the page (and its forms a matching token).
+
+    Only GET and HEAD: an unsafe request with such a cookie is refused as before, and the
+    refusal tells the officer to reload the page, which now mends it.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Pass the request on, without a stale CSRF cookie if it is a page request."""
+        if scope.get("method") in ("GET", "HEAD"):
+            scope["headers"] = [
+                (name, self._without_stale_cookie(value) if name == b"cookie" else value)
+                for name, value in scope["headers"]
+            ]
+        await next_app(scope, receive, send)
+
+    def _without_stale_cookie(self, header: bytes) -> bytes:
+        kept = []
+        for pair in header.decode("latin-1").split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name == CSRF_COOKIE and not self._signed(value):
+                continue
+            kept.append(pair.strip())
+        return "; ".join(kept).encode("latin-1")
+
+    def _signed(self, value: str) -> bool:
+        token, signature = value[:CSRF_SECRET_LENGTH], value[CSRF_SECRET_LENGTH:]
+        expected = generate_csrf_hash(token=token, secret=self._secret)
+        return len(token) == CSRF_SECRET_LENGTH and hmac.compare_digest(signature, expected)
