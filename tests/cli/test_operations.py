@@ -6,9 +6,10 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from exhibit.db.engine import create_engine
+from exhibit.db.revisions import MIGRATIONS_DIR, head_revisions
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
 from exhibit.notifications.models import DeliveryStatus, Notification
@@ -89,3 +90,15 @@ async def test_exhibit_worker_delivers_queued_messages_and_stops_cleanly(
         output = (await asyncio.wait_for(worker.communicate(), timeout=30))[0].decode()
     assert worker.returncode == 0, output
     assert "+447700900123" not in output  # the log never shows the recipient
+
+
+async def test_a_database_a_newer_version_migrated_is_named_as_such(platform: Platform) -> None:
+    async with platform.engine.begin() as connection:
+        for head in head_revisions([MIGRATIONS_DIR / "versions"]):
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = '9999' WHERE version_num = :head"),
+                {"head": head},
+            )
+
+    with pytest.raises(NotReady, match=r"does not know \(9999[,)].*migrated by a newer version"):
+        await check_ready(platform)

@@ -4,7 +4,12 @@ import logging
 
 from sqlalchemy import select
 
-from exhibit.db.revisions import applied_revisions, unapplied_heads, version_dirs
+from exhibit.db.revisions import (
+    applied_revisions,
+    unapplied_heads,
+    unknown_revisions,
+    version_dirs,
+)
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import UnknownPlugin, enabled_plugins
 from exhibit.platform import Platform
@@ -45,12 +50,22 @@ def warn_about_local_secret_key(settings: Settings) -> None:
 
 
 async def check_schema(platform: Platform) -> None:
-    """Raise ``NotReady`` when the database has no Exhibit schema or an older one."""
+    """Raise ``NotReady`` when the database has no Exhibit schema, an older one, or one a
+    newer version (or a plugin not installed here) migrated."""
     applied = await applied_revisions(platform.engine)
     if not applied:
         raise NotReady("the database has no Exhibit schema yet: run `exhibit migrate`")
-    if unapplied_heads(version_dirs(platform.plugins), applied):
-        raise NotReady("the database schema is not up to date: run `exhibit migrate` first")
+    folders = version_dirs(platform.plugins)
+    if not unapplied_heads(folders, applied):
+        return
+    if unknown := unknown_revisions(folders, applied):
+        raise NotReady(
+            f"the database holds schema revisions this version of Exhibit does not know "
+            f"({', '.join(sorted(unknown))}): it was migrated by a newer version, or with a "
+            "plugin not installed here. Run that version (or install the plugin); "
+            "`exhibit migrate` cannot take a database back"
+        )
+    raise NotReady("the database schema is not up to date: run `exhibit migrate` first")
 
 
 async def check_ready(platform: Platform) -> None:

@@ -50,6 +50,12 @@ def unapplied_heads(folders: Iterable[Path], applied: Iterable[str]) -> set[str]
     return head_revisions(folders) - reached
 
 
+def unknown_revisions(folders: Iterable[Path], applied: Iterable[str]) -> set[str]:
+    """The revisions in ``applied`` that no file in ``folders`` holds: the database was
+    migrated by a newer version, or with a plugin this installation lacks."""
+    return set(applied) - set(_graph(folders))
+
+
 def _graph(folders: Iterable[Path]) -> dict[str, tuple[list[str], list[str]]]:
     """Each revision in ``folders`` with the revisions it revises and those it depends on."""
     graph: dict[str, tuple[list[str], list[str]]] = {}
