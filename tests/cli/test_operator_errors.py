@@ -10,9 +10,10 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from exhibit.audit.models import AuditEvent
+from exhibit.db.revisions import MIGRATIONS_DIR, head_revisions
 from exhibit.forces.models import ForcePlugin
 from exhibit.platform import Platform
 from exhibit.secrets import KEY_FILE_NAME, SecretBox
@@ -180,3 +181,23 @@ async def test_a_postgresql_worker_warns_that_its_key_file_is_this_hosts_own(
     assert warned == (not keyless.is_sqlite)
     key = (keyless.data_dir / KEY_FILE_NAME).read_text().strip()
     assert key not in result.stderr + result.stdout
+
+
+async def test_a_database_missing_a_newer_column_asks_for_exhibit_migrate(
+    settings: Settings, platform: Platform
+) -> None:
+    # A database one revision behind the code: the newest column is not there yet.
+    async with platform.engine.begin() as connection:
+        for head in head_revisions([MIGRATIONS_DIR / "versions"]):
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = '0016' WHERE version_num = :head"),
+                {"head": head},
+            )
+        await connection.execute(text('ALTER TABLE "force" DROP COLUMN logo_sha256'))
+
+    result = await asyncio.to_thread(
+        run_exhibit, settings, "force", "create", "kent", "--name", "Kent Police"
+    )
+    assert_one_line_error(
+        result, "the database schema is not up to date: run `exhibit migrate` first"
+    )

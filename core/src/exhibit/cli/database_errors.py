@@ -10,17 +10,22 @@ import socket
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-# PostgreSQL error codes (SQLSTATE): undefined table; login refused; no such database.
-_UNDEFINED_TABLE = "42P01"
+# PostgreSQL error codes (SQLSTATE): undefined table or column; login refused; no such
+# database.
+_UNDEFINED = ("42P01", "42703")
 _LOGIN_REFUSED = ("28000", "28P01", "3D000")
 
 
-def is_missing_table(exc: BaseException) -> bool:
-    """True when ``exc`` is the database saying a table does not exist."""
+def is_missing_schema(exc: BaseException) -> bool:
+    """True when ``exc`` is the database saying a table or column does not exist (a schema
+    older than the code, say)."""
     if not isinstance(exc, DBAPIError):
         return False
-    return getattr(exc.orig, "sqlstate", None) == _UNDEFINED_TABLE or str(exc.orig).startswith(
-        "no such table"
+    said = str(exc.orig)
+    return (
+        getattr(exc.orig, "sqlstate", None) in _UNDEFINED
+        or said.startswith(("no such table", "no such column"))
+        or " has no column named " in said  # SQLite, writing a row
     )
 
 

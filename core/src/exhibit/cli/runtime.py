@@ -7,7 +7,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.exc import DBAPIError
 
-from exhibit.cli.database_errors import explain_database_failure, is_missing_table
+from exhibit.cli.database_errors import explain_database_failure, is_missing_schema
 from exhibit.platform import Platform
 from exhibit.plugins.manager import PluginError, load_plugins
 from exhibit.settings import Settings, load_settings
@@ -47,7 +47,7 @@ def run_with_platform(
         try:
             return await work(platform)
         except DBAPIError as exc:
-            if is_missing_table(exc):
+            if is_missing_schema(exc):
                 await check_schema(platform)  # NotReady names the cause: no schema, or an old one
             raise
         finally:
