@@ -23,6 +23,7 @@ from exhibit.accounts.service import (
 from exhibit.cli.allocator import limit_malloc_arenas
 from exhibit.cli.audit import audit
 from exhibit.cli.demo import run_demo
+from exhibit.cli.evidence import evidence
 from exhibit.cli.runtime import run_with_platform, settings_from_environment
 from exhibit.cli.verify import verify
 from exhibit.forces.plugin_settings import configure_plugin, set_plugin_enabled
@@ -418,6 +419,7 @@ def plugins_list() -> None:
 
 
 cli.add_command(audit)
+cli.add_command(evidence)
 cli.add_command(verify)
 
 

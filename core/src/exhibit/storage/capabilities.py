@@ -3,12 +3,12 @@
 Core code asks for one with ``isinstance(backend, PresignedDownloads)`` (the protocols are
 runtime-checkable) and falls back when a backend lacks it: streaming through Exhibit instead
 of a presigned URL, recording a legal hold only in the database, and so on. The local store
-has none of them; the S3 store (plugin ``storage_s3``) has them all.
+has ``ObjectSizes`` and ``ObjectListing``; the S3 store (plugin ``storage_s3``) has them all.
 """
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -56,6 +56,37 @@ class RetentionQuery(Protocol):
 
     async def retention(self, object_key: str) -> Retention:
         """The object's retention mode, date and legal hold."""
+        ...
+
+
+@runtime_checkable
+class ObjectSizes(Protocol):
+    """The store can say how big an object is without reading its bytes (a stat, a HEAD).
+
+    The fixity check (``exhibit evidence verify``) uses it; without it, its quick check
+    falls back to ``stat``, which reads every object in full.
+    """
+
+    async def object_size(self, object_key: str) -> int:
+        """The size in bytes of the completed object ``object_key``.
+
+        Raises ``ObjectNotFound`` when there is none, and ``StorageError`` when the store
+        cannot be asked.
+        """
+        ...
+
+
+@runtime_checkable
+class ObjectListing(Protocol):
+    """The store can list the completed objects it holds for the force."""
+
+    def list_objects(self, prefix: str) -> AsyncIterator[str]:
+        """The key of every completed object whose key starts with ``prefix``, in any order.
+
+        Uploads in progress and the store's own bookkeeping are not listed; anything else
+        that sits where the force's objects do is, so that the fixity check can report what
+        no record names. Raises ``StorageError`` when the store cannot be listed.
+        """
         ...
 
 

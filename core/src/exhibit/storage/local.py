@@ -208,6 +208,29 @@ class LocalDiskStorage:
         """Remove a completed object (disposal); raises ``ObjectNotFound`` if there is none."""
         await asyncio.to_thread(_remove_object, self._object_path(object_key), object_key)
 
+    # --- capabilities (exhibit.storage.capabilities) --------------------------------------
+
+    async def object_size(self, object_key: str) -> int:
+        """The object's size as the file system records it, without reading the file."""
+        return await asyncio.to_thread(_object_size, self._object_path(object_key), object_key)
+
+    async def list_objects(self, prefix: str) -> AsyncIterator[str]:
+        """The key of every file in the force's ``objects`` folder that starts with ``prefix``.
+
+        The tree is walked one folder per worker-thread call, so memory holds one folder's
+        names at a time. A force that has stored nothing yet has no folder, and no objects.
+        """
+        folder = prefix.rpartition("/")[0]
+        top = self._object_path(folder) if folder else self._objects
+        walker = os.walk(top, onerror=_unless_gone)
+        while (found := await asyncio.to_thread(next, walker, None)) is not None:
+            directory, _, files = found
+            relative = Path(directory).relative_to(self._objects).as_posix()
+            for name in sorted(files):
+                key = name if relative == "." else f"{relative}/{name}"
+                if key.startswith(prefix):
+                    yield key
+
     def _object_path(self, object_key: str) -> Path:
         check_key(object_key)
         return self._objects.joinpath(*object_key.split("/"))
@@ -405,6 +428,24 @@ def _sha256(fd: int) -> str:
     os.lseek(fd, 0, os.SEEK_SET)
     with io.FileIO(fd, "r", closefd=False) as raw:
         return hashlib.file_digest(raw, "sha256").hexdigest()
+
+
+def _object_size(path: Path, object_key: str) -> int:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ObjectNotFound(f"no object under {object_key!r}") from None
+    except OSError as exc:
+        raise StorageError(f"cannot look up {object_key!r}: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ObjectNotFound(f"no object under {object_key!r}")
+    return info.st_size
+
+
+def _unless_gone(exc: OSError) -> None:
+    """``os.walk``'s error handler: a folder that is not there holds nothing; else raise."""
+    if not isinstance(exc, FileNotFoundError | NotADirectoryError):
+        raise StorageError(f"cannot list the folder {exc.filename}: {exc.strerror}") from exc
 
 
 def _hash_object(path: Path, object_key: str) -> tuple[int, str]:

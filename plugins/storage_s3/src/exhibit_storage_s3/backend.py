@@ -22,7 +22,7 @@ import base64
 import contextlib
 import hashlib
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, ClassVar, TypeVar
 
@@ -49,7 +49,7 @@ from exhibit_storage_s3.client import (
     storage_error,
 )
 from exhibit_storage_s3.config import Config
-from exhibit_storage_s3.staging import Manifest, Part, Segment, Staging, staging_folder
+from exhibit_storage_s3.staging import STAGING, Manifest, Part, Segment, Staging, staging_folder
 
 READ_CHUNK = 1024 * 1024
 ORIGINALS = "originals/"
@@ -227,6 +227,22 @@ class S3Storage:
         head = await asyncio.to_thread(self._head, object_key)
         return _retention_of(head)
 
+    async def object_size(self, object_key: str) -> int:
+        """The object's size as S3 reports it: one HEAD, no bytes read."""
+        check_key(object_key)
+        head = await asyncio.to_thread(self._head, object_key)
+        return int(head["ContentLength"])
+
+    async def list_objects(self, prefix: str) -> AsyncIterator[str]:
+        """Keys under the force's prefix that start with ``prefix``, a page of up to 1,000
+        per request; the staging folders of uploads in progress are left out."""
+        pages = await asyncio.to_thread(self._pages, self.config.prefix + prefix)
+        while (page := await asyncio.to_thread(_next_page, pages)) is not None:
+            for entry in page.get("Contents", []):
+                key = entry["Key"][len(self.config.prefix) :]
+                if not key.startswith(STAGING):
+                    yield key
+
     # --- internals -------------------------------------------------------------------------
 
     def _path(self, object_key: str) -> str:
@@ -308,6 +324,10 @@ class S3Storage:
                 raise ObjectNotFound(f"no object under {object_key!r}") from None
             raise storage_error("looking up an object", exc) from exc
         return head
+
+    def _pages(self, prefix: str) -> Iterator[dict[str, Any]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        return iter(paginator.paginate(Bucket=self.bucket, Prefix=prefix))
 
     def _get_body(self, object_key: str, byte_range: str | None = None) -> Any:
         extra = {"Range": byte_range} if byte_range else {}
@@ -606,6 +626,13 @@ def _claimed(staging: Staging) -> Manifest:
     """The manifest as this request claimed it."""
     assert staging.last is not None
     return staging.last
+
+
+def _next_page(pages: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
+    try:
+        return next(pages, None)
+    except Exception as exc:
+        raise storage_error("listing objects", exc) from exc
 
 
 def _retention_of(head: dict[str, Any]) -> Retention:
