@@ -11,6 +11,12 @@ drift apart. The check goes through every evidence item of a force, oldest first
   no item, derivative or upload in progress names: an orphan. Only a store that can list
   (``ObjectListing``) can be searched for orphans; the report says which could not.
 
+A **sample** (``check_sample``, run daily for each force by ``exhibit.evidence.routine_fixity``)
+is the quick check of one ``Slice`` of the items and of their derivatives, with no orphan
+search. Day ``n`` (counted from 1 January of year 1) takes the items whose id leaves
+``n % CYCLE_DAYS`` when divided by ``CYCLE_DAYS``, so any ``CYCLE_DAYS`` days in a row check
+every item, and no state is kept per item.
+
 Every run that finishes is written to the force's audit chain as ``evidence.fixity_checked``.
 A store that cannot be asked (unreachable, refusing, not enabled) stops the check with
 ``FixityCheckFailed``: a missing object and an unreachable store must never look alike.
@@ -21,10 +27,11 @@ import enum
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit import log as audit
@@ -45,6 +52,10 @@ CHECKS_AT_ONCE = 8
 """Objects asked about (or read) at the same time: a HEAD to S3 costs a round trip."""
 IDS_IN_AUDIT = 1000
 """At most this many ids (or keys) of each kind go into the audit event; counts are exact."""
+CYCLE_DAYS = 30
+"""A daily sample checks every item once in this many days."""
+FIXITY_CHECKED = "evidence.fixity_checked"
+"""The audit action of a finished check (``exhibit.operations.figures`` reads the latest)."""
 
 
 class FixityCheckFailed(Exception):
@@ -56,6 +67,27 @@ class Mode(enum.StrEnum):
 
     QUICK = "quick"
     FULL = "full"
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The items of one day's sample: those whose id leaves ``index`` when divided by ``of``."""
+
+    index: int
+    of: int = CYCLE_DAYS
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.of:
+            raise ValueError(f"slice {self.index} is not one of 0 to {self.of - 1}")
+
+    @classmethod
+    def of_day(cls, day: date) -> "Slice":
+        """Day ``day``'s slice: consecutive days take consecutive slices, round the cycle."""
+        return cls(day.toordinal() % CYCLE_DAYS)
+
+    def holds(self) -> ColumnElement[bool]:
+        """The SQL condition on an evidence item of being in this slice."""
+        return EvidenceItem.id % self.of == self.index
 
 
 class Problem(enum.StrEnum):
@@ -102,7 +134,10 @@ class FixityReport:
     counts: dict[Problem, int] = field(default_factory=lambda: dict.fromkeys(Problem, 0))
     ids: dict[str, list[int | str]] = field(default_factory=dict)
     unlisted: list[str] = field(default_factory=list)
-    """Stores that cannot list their objects: not searched for orphans."""
+    """Stores not searched for orphans: those that cannot list their objects (a sample,
+    which looks for no orphans, names every store)."""
+    sample: Slice | None = None
+    """The slice of items checked, for a sample; None when every item was."""
 
     @property
     def ok(self) -> bool:
@@ -126,8 +161,12 @@ class FixityReport:
 
     def audit_details(self) -> dict[str, Any]:
         """The JSON-ready details of the ``evidence.fixity_checked`` event."""
+        sample: dict[str, Any] = {}
+        if self.sample is not None:
+            sample = {"mode": "sample", "slice": self.sample.index, "slices": self.sample.of}
         return {
             "mode": str(self.mode),
+            **sample,
             "items": self.progress.items_done,
             "originals": self.originals,
             "derivatives": self.derivatives,
@@ -184,19 +223,54 @@ async def check_force(
     ``on_progress`` is called as objects are checked and bytes read. Raises
     ``FixityCheckFailed`` (nothing audited) when a store cannot be asked.
     """
+    return await _check(platform, force_id, mode, None, actor, on_finding, on_progress)
+
+
+async def check_sample(
+    platform: Platform,
+    force_id: int,
+    sample: Slice,
+    *,
+    actor: str,
+    on_finding: Callable[[Finding], None],
+) -> FixityReport:
+    """The quick check of ``sample``'s items of force ``force_id`` and of their derivatives,
+    without looking for orphans; audited (mode ``sample``, with the slice) and returned.
+
+    Raises ``FixityCheckFailed`` (nothing audited) when a store cannot be asked, exactly as
+    ``check_force`` does.
+    """
+    return await _check(platform, force_id, Mode.QUICK, sample, actor, on_finding, None)
+
+
+async def _check(
+    platform: Platform,
+    force_id: int,
+    mode: Mode,
+    sample: Slice | None,
+    actor: str,
+    on_finding: Callable[[Finding], None],
+    on_progress: Callable[[Progress], None] | None,
+) -> FixityReport:
+    """Check the force's items (``sample``'s only, if given); orphans only for every item."""
     async with platform.force_session(force_id) as session:
         force = await force_info(session, force_id)
-        report = FixityReport(force=force, mode=mode)
+        report = FixityReport(force=force, mode=mode, sample=sample)
         stores = await _stores(platform, session, force)
-        report.progress.items_total, report.progress.bytes_total = await _totals(session, force_id)
-    # Listed before the records are read: an object stored after the listing is not in it,
-    # and the record of one stored before it is committed by the time it is read.
-    unnamed = await _listings(stores, report)
+        report.progress.items_total, report.progress.bytes_total = await _totals(
+            session, force_id, sample
+        )
+    if sample is None:
+        # Listed before the records are read: an object stored after the listing is not in
+        # it, and the record of one stored before it is committed by the time it is read.
+        unnamed = await _listings(stores, report)
+    else:
+        unnamed, report.unlisted = {}, sorted(stores)
     tick = on_progress or (lambda _: None)
     after = 0
     while True:
         async with platform.force_session(force_id) as session:
-            batch = await _item_batch(session, force_id, after)
+            batch = await _item_batch(session, force_id, after, sample)
             if not batch:
                 break
             derivatives = await _derivatives_of(session, force_id, [i.id for i, _ in batch])
@@ -223,6 +297,20 @@ async def check_force(
                 on_finding(finding)
         report.progress.items_done += len(batch)
         tick(report.progress)
+    if unnamed:
+        await _report_orphans(platform, force_id, unnamed, report, on_finding)
+    await _record(platform, force_id, report, actor)
+    return report
+
+
+async def _report_orphans(
+    platform: Platform,
+    force_id: int,
+    unnamed: dict[str, set[str]],
+    report: FixityReport,
+    on_finding: Callable[[Finding], None],
+) -> None:
+    """Report what no item or derivative named, less what uploads in progress name."""
     async with platform.force_session(force_id) as session:
         for backend_key, key in await _keys_of_uploads_in_progress(session, force_id):
             unnamed.get(backend_key, set()).discard(key)
@@ -233,8 +321,6 @@ async def check_force(
             )
             report.add(finding)
             on_finding(finding)
-    await _record(platform, force_id, report, actor)
-    return report
 
 
 async def _stores(
@@ -255,21 +341,22 @@ async def _stores(
     return stores
 
 
-async def _totals(session: AsyncSession, force_id: int) -> tuple[int, int]:
-    """How many items the force has, and how many bytes a full check reads."""
+async def _totals(session: AsyncSession, force_id: int, sample: Slice | None) -> tuple[int, int]:
+    """How many items the check covers, and how many bytes a full check of them reads."""
+    covered = _covered(sample)
     items = await session.scalar(
-        select(func.count(EvidenceItem.id)).where(EvidenceItem.force_id == force_id)
+        select(func.count(EvidenceItem.id)).where(EvidenceItem.force_id == force_id, *covered)
     )
     live = EvidenceItem.review_state != ReviewState.DISPOSED
     original_bytes = await session.scalar(
         select(func.coalesce(func.sum(EvidenceItem.size), 0)).where(
-            EvidenceItem.force_id == force_id, live
+            EvidenceItem.force_id == force_id, live, *covered
         )
     )
     derivative_bytes = await session.scalar(
         select(func.coalesce(func.sum(Derivative.size), 0))
         .join(EvidenceItem, EvidenceItem.id == Derivative.item_id)
-        .where(Derivative.force_id == force_id, live)
+        .where(Derivative.force_id == force_id, live, *covered)
     )
     return int(items or 0), int(original_bytes or 0) + int(derivative_bytes or 0)
 
@@ -291,13 +378,18 @@ async def _listings(stores: dict[str, StorageBackend], report: FixityReport) -> 
     return listed
 
 
+def _covered(sample: Slice | None) -> tuple[ColumnElement[bool], ...]:
+    """The conditions an item meets to be checked: none, or being in the sample's slice."""
+    return () if sample is None else (sample.holds(),)
+
+
 async def _item_batch(
-    session: AsyncSession, force_id: int, after: int
+    session: AsyncSession, force_id: int, after: int, sample: Slice | None
 ) -> Sequence[tuple[EvidenceItem, str]]:
     query = (
         select(EvidenceItem, Case.reference)
         .join(Case, Case.id == EvidenceItem.case_id)
-        .where(EvidenceItem.force_id == force_id, EvidenceItem.id > after)
+        .where(EvidenceItem.force_id == force_id, EvidenceItem.id > after, *_covered(sample))
         .order_by(EvidenceItem.id)
         .limit(ITEMS_PER_BATCH)
     )
@@ -436,7 +528,7 @@ async def _record(platform: Platform, force_id: int, report: FixityReport, actor
             tx.session,
             force_id,
             actor=actor,
-            action="evidence.fixity_checked",
+            action=FIXITY_CHECKED,
             object_type="force",
             object_id=force_id,
             details=report.audit_details(),

@@ -18,6 +18,13 @@ from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
 from exhibit.api.idempotency.sweep import SWEEP_JOB as KEYS_SWEEP_JOB
 from exhibit.api.idempotency.sweep import forget_idempotency_keys
 from exhibit.evidence.retention import RETENTION_JOB, dispose_of_expired_declined_job
+from exhibit.evidence.routine_fixity import (
+    QUEUE_SAMPLES_JOB,
+    SAMPLE_BACKOFF,
+    SAMPLE_JOB,
+    check_sample_job,
+    queue_samples_job,
+)
 from exhibit.jobs.handlers import JobContext, JobHandler
 from exhibit.jobs.periodic import schedule_periodic
 from exhibit.jobs.queue import (
@@ -58,10 +65,13 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     RETENTION_JOB: dispose_of_expired_declined_job,
     SETTLE_JOB: settle_stranded_messages_job,
     KEYS_SWEEP_JOB: forget_idempotency_keys,
+    QUEUE_SAMPLES_JOB: queue_samples_job,
+    SAMPLE_JOB: check_sample_job,
 }
 # Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
-# provider's outage, where a media or sweep job's fault is worth a few quick retries.
-JOB_BACKOFFS: Mapping[str, Backoff] = {DELIVER_JOB: DELIVERY_BACKOFF}
+# provider's outage, a fixity sample a store's, where a media or sweep job's fault is worth
+# a few quick retries.
+JOB_BACKOFFS: Mapping[str, Backoff] = {DELIVER_JOB: DELIVERY_BACKOFF, SAMPLE_JOB: SAMPLE_BACKOFF}
 # Sweeps the core runs on its own, and how often.
 PERIODIC_JOBS: Mapping[str, timedelta] = {
     CLEAN_JOB: timedelta(hours=1),
@@ -73,6 +83,7 @@ PERIODIC_JOBS: Mapping[str, timedelta] = {
     RETENTION_JOB: timedelta(hours=1),
     SETTLE_JOB: timedelta(minutes=15),
     KEYS_SWEEP_JOB: timedelta(hours=1),
+    QUEUE_SAMPLES_JOB: timedelta(hours=1),
 }
 SCHEDULE_EVERY = 60.0
 

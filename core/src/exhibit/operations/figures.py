@@ -10,13 +10,14 @@ count, so a dashboard lists every force.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from exhibit.audit.models import AuditEvent
+from exhibit.evidence.fixity import FIXITY_CHECKED
 from exhibit.evidence.models import DisposalRequest, DisposalState, EvidenceItem
 from exhibit.forces.models import Force, PluginFailure
 from exhibit.jobs.models import Job, JobStatus
@@ -30,6 +31,13 @@ from exhibit.uploads.models import Upload
 Labels = tuple[str, ...]
 JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED)
 """The job states worth watching; succeeded jobs are history."""
+FIXITY_PROBLEMS = {
+    "missing": "missing",
+    "changed": "changed",
+    "not_disposed": "not_disposed",
+    "orphan": "orphans",
+}
+"""Each kind of fixity problem, as labelled, and the key of its count in the audit event."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ async def read_figures(session: AsyncSession, now: datetime) -> list[Figure]:
         await _items_processing_failed(session, slugs),
         await _audit_events(session, slugs),
         await _plugin_failures(session, slugs),
+        *await _fixity(session, slugs),
     ]
 
 
@@ -229,6 +238,59 @@ async def _plugin_failures(session: AsyncSession, slugs: Mapping[int, str]) -> F
         ("force", "plugin"),
         tuple(((_slug(slugs, force_id), plugin), count) for force_id, plugin, count in rows),
     )
+
+
+async def _fixity(session: AsyncSession, slugs: Mapping[int, str]) -> tuple[Figure, Figure]:
+    """What each force's latest fixity check found, and when it ran (0: never)."""
+    checks = await _latest_fixity_checks(session)
+    problems = [
+        ((_slug(slugs, force_id), label), float(details.get(key, 0)))
+        for force_id, (_, details) in sorted(checks.items())
+        for label, key in FIXITY_PROBLEMS.items()
+    ]
+    times = {force_id: 0.0 for force_id in slugs}
+    times.update((force_id, at.timestamp()) for force_id, (at, _) in checks.items())
+    return (
+        Figure(
+            "exhibit_fixity_problems",
+            "Problems the force's latest fixity check (any mode) found, by kind "
+            "(no sample: never checked)",
+            "gauge",
+            ("force", "problem"),
+            tuple(problems),
+        ),
+        Figure(
+            "exhibit_fixity_last_check_timestamp_seconds",
+            "When the force's latest fixity check finished, in Unix time (0: never)",
+            "gauge",
+            ("force",),
+            tuple(((_slug(slugs, force_id),), at) for force_id, at in times.items()),
+        ),
+    )
+
+
+async def _latest_fixity_checks(
+    session: AsyncSession,
+) -> dict[int, tuple[datetime, dict[str, Any]]]:
+    """Each force's latest ``evidence.fixity_checked`` event: its time and details.
+
+    One query: every check ever made, found through the index on ``action`` (a daily sample
+    is about 3,650 events a force in ten years: 0.13 s for 20 forces in a log of 2,000,000
+    events on PostgreSQL), then each latest one through the unique (force_id, seq). An index
+    on (force_id, action, seq), which needs a migration, would make it one look-up a force.
+    """
+    latest = (
+        select(AuditEvent.force_id, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.action == FIXITY_CHECKED)
+        .group_by(AuditEvent.force_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(AuditEvent.force_id, AuditEvent.occurred_at, AuditEvent.details).join(
+            latest, and_(AuditEvent.force_id == latest.c.force_id, AuditEvent.seq == latest.c.seq)
+        )
+    )
+    return {force_id: (at, details) for force_id, at, details in rows}
 
 
 def _per_force(
