@@ -12,6 +12,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import RequestState
 from tests.citizen.conftest import set_request
+from tests.evidence.arrivals import arrived, png
 from tests.fixtures.browser import open_case_and_ask, submit_password
 from tests.fixtures.officer import make_user
 from tests.fixtures.tus_client import serving
@@ -132,3 +133,26 @@ async def test_an_officer_form_that_fails_moves_focus_to_its_error_summary(
         assert "valid mobile number" in await page.inner_text(".govuk-error-summary")
         await page.wait_for_load_state()  # the deferred script has run
         assert (await page.evaluate(FOCUSED))["summary"] is True
+
+
+async def test_a_decline_without_a_reason_is_explained_by_the_error_summary(
+    settings: Settings, platform: Platform, builtin_plugins: Plugins, chromium: Any
+) -> None:
+    """Not the browser's own bubble: the form goes to the server, which says what is wrong
+    in the summary and by the field, and the summary's link takes focus to the field."""
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    with serving(settings, builtin_plugins) as server:
+        page = await (await chromium.new_context()).new_page()
+        await submit_password(page, server.url, "officer@kent.test")
+        await page.goto(f"{server.url}/items/{item_id}")
+        async with page.expect_navigation():
+            await page.click("[data-action=decline]")
+
+        summary = page.locator(".govuk-error-summary")
+        assert "Give a reason to decline" in await summary.inner_text()
+        await page.wait_for_load_state()  # the deferred script has run
+        assert (await page.evaluate(FOCUSED))["summary"] is True
+        await summary.locator('a[href="#decline-reason"]').click()
+        assert (await page.evaluate(FOCUSED))["id"] == "decline-reason"
+        assert "Give a reason to decline" in await page.inner_text("#decline-reason-error")

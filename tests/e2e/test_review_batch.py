@@ -53,7 +53,7 @@ async def test_an_officer_reviews_a_batch_one_page_load_per_item_by_keyboard(
         await submit_password(page, server.url, "officer@kent.test")
 
         # The case list says where evidence is waiting, and links straight to it.
-        waiting = page.locator(f"a[href='/cases/{scene.case_id}#evidence']")
+        waiting = page.locator(f"td[data-waiting] a[href='/cases/{scene.case_id}#evidence']")
         assert " ".join((await waiting.inner_text()).split()) == "3 waiting on KENT/123/26"
         async with page.expect_navigation():
             await waiting.click()

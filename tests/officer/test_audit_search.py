@@ -72,6 +72,26 @@ async def test_a_supervisor_filters_the_log_newest_first_a_page_at_a_time(
         assert csv_to_the_end.status_code == 200
 
 
+async def test_a_wrong_date_is_linked_from_the_summary_and_described_on_its_field(
+    settings: Settings, platform: Platform
+) -> None:
+    supervisor = await make_user(platform, role=Role.SUPERVISOR)
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        bad = await client.get("/audit", params={"from": "25/11/2026", "to": "someday"})
+        fine = await client.get("/audit", params={"from": "2026-11-25"})
+    assert bad.status_code == 400
+    summary = bad.text.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert re.findall(r'href="#([a-z]+)"', summary) == ["from", "to"]
+    for name in ("from", "to"):
+        field = re.search(rf'<input [^>]*id="{name}"[^>]*>', bad.text)
+        assert field, name
+        assert f'aria-describedby="{name}-error"' in field.group(0)
+        assert f'<p id="{name}-error" class="govuk-error-message">' in bad.text
+    assert 'aria-describedby="from-error"' not in fine.text
+    assert 'id="from-error"' not in fine.text
+
+
 async def test_the_csv_download_is_the_filtered_log_and_is_audited(
     settings: Settings, platform: Platform
 ) -> None:

@@ -430,3 +430,43 @@ async def test_the_disposals_list_names_the_case_and_links_straight_to_approval(
         approval = await client.get(f"/disposals/{asked[theirs]}/approve")
         assert approval.status_code == 200
         assert "Approve disposal and destroy the file" in approval.text
+
+
+def _menu(html: str) -> str:
+    return html.split('id="navigation"')[1].split("</ul>")[0]
+
+
+async def test_the_menu_leads_those_who_decide_to_the_disposals_waiting_with_a_count(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_ids = [await arrived(platform, scene, png(8 + n, 6)) for n in range(2)]
+    officer = await _user(platform, scene)
+    disposals = []
+    for item_id in item_ids:
+        await _declined(platform, scene, item_id)
+        async with force_transaction(platform, scene.force_id) as tx:
+            item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
+            assert item is not None
+            disposals.append(await request_disposal(platform, tx, item, officer, "Dup"))
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR, name="Sgt Ann Lee")
+    essex = await make_user(platform, "essex", Role.EVIDENCE_MANAGER)
+
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        assert 'href="/disposals"' not in _menu((await client.get("/cases")).text)
+    async with browser(settings) as client:
+        await sign_in(client, essex.email)  # another force's requests are not theirs to count
+        menu = _menu((await client.get("/cases")).text)
+        assert 'href="/disposals"' in menu
+        assert "data-disposals-waiting" not in menu
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        menu = _menu((await client.get("/audit")).text)
+        assert 'href="/disposals"' in menu
+        assert 'data-disposals-waiting="2">2<span class="govuk-visually-hidden">' in menu
+        assert "awaiting a decision" in menu
+        listed = await client.get("/disposals")
+        assert 'aria-current="page"' in _menu(listed.text).split('href="/disposals"')[1]
+        refused = await submit(client, f"/disposals/{disposals[0].id}/refuse", {"note": "Keep"})
+        assert 'data-disposals-waiting="1"' in _menu(refused.text)

@@ -117,6 +117,20 @@ async def test_a_form_with_mistakes_comes_back_with_an_error_summary(
         assert (await session.scalars(select(EvidenceRequest))).all() == []
 
 
+async def test_the_forms_cancel_link_sits_with_its_button(
+    settings: Settings, platform: Platform
+) -> None:
+    officer = await make_user(platform)
+    async with browser(settings) as client:
+        await sign_in(client, officer.email)
+        case_id = await _case(client)
+        form = (await client.get(f"/cases/{case_id}/requests/new")).text
+    group = re.search(r'<div class="govuk-button-group">(.*?)</div>', form, re.S)
+    assert group, "the form's button has no button group"
+    assert "Send the request</button>" in group.group(1)
+    assert f'<a class="govuk-link" href="/cases/{case_id}">Cancel</a>' in group.group(1)
+
+
 async def test_the_error_summary_follows_the_page_and_opens_the_limits(
     settings: Settings, platform: Platform
 ) -> None:

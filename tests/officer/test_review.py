@@ -142,9 +142,16 @@ async def test_a_refused_decline_or_tag_comes_back_as_a_400_with_what_was_typed(
         assert "A tag is at most 50 characters" in tagged.text
         assert f'value="night, {long_tag}"' in tagged.text
 
+        # The browser sends an empty reason (no `required` bubble) for the summary to link.
+        form = re.search(r'<form [^>]*action="/items/\d+/decline"[^>]*>', tagged.text)
+        assert form and "novalidate" in form.group(0)
+        reason = re.search(r'<input [^>]*id="decline-reason"[^>]*>', tagged.text)
+        assert reason and "required" not in reason.group(0)
         blank = await submit(client, f"/items/{item_id}/decline", {"reason": "  "})
         assert blank.status_code == 400
         assert 'href="#decline-reason"' in blank.text
+        reason = re.search(r'<input [^>]*id="decline-reason"[^>]*>', blank.text)
+        assert reason and 'aria-describedby="decline-reason-error"' in reason.group(0)
         assert "Give a reason to decline" in blank.text
         too_long = "Blurred " * 300
         refused = await submit(client, f"/items/{item_id}/decline", {"reason": too_long})

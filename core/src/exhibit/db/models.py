@@ -5,6 +5,7 @@ from exhibit.accounts.models import ApiToken, PasswordSetup, User
 from exhibit.api.idempotency.models import IdempotencyKey
 from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
+from exhibit.cases.visits import CaseVisit
 from exhibit.db.base import Base
 from exhibit.evidence.models import Category, Derivative, DisposalRequest, EvidenceItem
 from exhibit.forces.models import Force, ForcePlugin, PluginFailure
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseVisit",
     "Category",
     "Derivative",
     "DisposalRequest",

@@ -2,18 +2,19 @@
 invisible, so their ids simply are not found)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from exhibit.accounts.models import User
 from exhibit.cases.models import Case, CaseStatus
+from exhibit.cases.visits import CaseVisit
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.models import Force
@@ -23,6 +24,7 @@ from exhibit.uploads.models import EvidenceRequest, RequestState, Submission
 from exhibit.uploads.requests import CLOSED_STATES
 
 CASES_PER_PAGE = 50
+SORT_BY_ARRIVAL = "arrival"
 
 
 async def find_case(session: AsyncSession, case_id: int) -> Case:
@@ -42,14 +44,28 @@ async def own_force(session: AsyncSession, force_id: int) -> Force:
 
 @dataclass(frozen=True)
 class CaseRow:
-    """A case in the list, with how many requests and items it has, and how many of those
-    items are waiting for review."""
+    """A case in the list, with how many requests and items it has, how many of those items
+    are waiting for review, how many arrived since the viewer last opened it, and when the
+    latest arrived."""
 
     case: Case
     requests: int
     items: int
     officer: str = ""
     waiting: int = 0
+    new: int = 0
+    latest_arrival: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    """How many items a case has, waiting for review and new to the viewer; the latest's
+    arrival."""
+
+    items: int = 0
+    waiting: int = 0
+    new: int = 0
+    latest_arrival: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,18 @@ class CaseSearch:
     opened_to: date | None = None
     waiting: bool = False
     """Only cases with evidence waiting for review."""
+    sort: str = ""
+    """``arrival``: the case whose latest item arrived last first; otherwise newest first."""
+
+    @property
+    def by_arrival(self) -> bool:
+        """True when the list is in order of latest arrival rather than of opening."""
+        return self.sort == SORT_BY_ARRIVAL
+
+    @property
+    def filtered(self) -> bool:
+        """True when the search leaves some cases out (the order leaves none out)."""
+        return replace(self, sort="") != CaseSearch()
 
     def query_string(self, **extra: str) -> str:
         """The search (and ``extra``, such as a page number) as a URL query, for page links."""
@@ -119,6 +147,7 @@ class CaseSearch:
             "opened_from": self.opened_from.isoformat() if self.opened_from else "",
             "opened_to": self.opened_to.isoformat() if self.opened_to else "",
             "waiting": "yes" if self.waiting else "",
+            "sort": "arrival" if self.by_arrival else "",
         }
         return urlencode({k: v for k, v in (values | extra).items() if v})
 
@@ -181,11 +210,12 @@ def _search_conditions(search: CaseSearch) -> list[ColumnElement[bool]]:
 
 
 async def list_cases(
-    session: AsyncSession, search: CaseSearch | str = "", page: int = 1
+    session: AsyncSession, search: CaseSearch | str = "", page: int = 1, *, viewer_id: int
 ) -> CasePage:
-    """A page of the force's cases, newest first, filtered by reference text (or a
-    submission's exact reference), officer name or email, status, the date opened
-    (inclusive, UK dates compared in UTC) and whether evidence is waiting for review."""
+    """A page of the force's cases, newest first (or latest arrival first), filtered by
+    reference text (or a submission's exact reference), officer name or email, status, the
+    date opened (inclusive, UK dates compared in UTC) and whether evidence is waiting for
+    review; each with what arrived since ``viewer_id`` last opened it."""
     if isinstance(search, str):
         search = CaseSearch(reference=search)
     conditions = _search_conditions(search)
@@ -194,33 +224,80 @@ async def list_cases(
     query = (
         select(Case)
         .where(*conditions)
-        .order_by(Case.id.desc())
+        .order_by(*_case_order(search))
         .limit(CASES_PER_PAGE)
         .offset((number - 1) * CASES_PER_PAGE)
     )
     cases = (await session.scalars(query)).all()
     ids = [c.id for c in cases]
     requests = await _counts(session, EvidenceRequest.case_id, ids)
-    items = await _counts(session, EvidenceItem.case_id, ids)
-    waiting = await _counts(
-        session, EvidenceItem.case_id, ids, EvidenceItem.review_state == ReviewState.PENDING
-    )
+    figures = await _item_figures(session, ids, viewer_id)
     officer_ids = {c.officer_id for c in cases if c.officer_id}
     names = {}
     if officer_ids:
         rows = await session.execute(select(User.id, User.name).where(User.id.in_(officer_ids)))
         names = {user_id: name for user_id, name in rows}
-    shown = [
-        CaseRow(
-            c,
-            requests.get(c.id, 0),
-            items.get(c.id, 0),
-            names.get(c.officer_id, "") if c.officer_id else "",
-            waiting.get(c.id, 0),
+    shown = []
+    for c in cases:
+        found = figures.get(c.id, ItemFigures())
+        officer = names.get(c.officer_id, "") if c.officer_id else ""
+        shown.append(
+            CaseRow(
+                c,
+                requests.get(c.id, 0),
+                found.items,
+                officer,
+                found.waiting,
+                found.new,
+                found.latest_arrival,
+            )
         )
-        for c in cases
-    ]
     return CasePage(shown, number, pages, total)
+
+
+def _case_order(search: CaseSearch) -> tuple[ColumnElement[Any], ...]:
+    if not search.by_arrival:
+        return (Case.id.desc(),)
+    # Per case, the last entry of the index on (case, time received): cases with nothing
+    # yet come after every case that has something.
+    latest = (
+        select(func.max(EvidenceItem.received_at))
+        .where(EvidenceItem.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return (latest.is_(None), latest.desc(), Case.id.desc())
+
+
+async def _item_figures(
+    session: AsyncSession, case_ids: list[int], viewer_id: int
+) -> dict[int, ItemFigures]:
+    """One aggregate over the cases' items, with the viewer's visit to each case joined in:
+    an item is new if it arrived after the viewer last opened its case, or they never did."""
+    if not case_ids:
+        return {}
+    seen = CaseVisit.seen_at
+    new = or_(seen.is_(None), EvidenceItem.received_at > seen)
+    pending = EvidenceItem.review_state == ReviewState.PENDING
+    rows = await session.execute(
+        select(
+            EvidenceItem.case_id,
+            func.count(),
+            func.count(case((pending, 1))),
+            func.count(case((new, 1))),
+            func.max(EvidenceItem.received_at),
+        )
+        .outerjoin(
+            CaseVisit,
+            and_(CaseVisit.case_id == EvidenceItem.case_id, CaseVisit.user_id == viewer_id),
+        )
+        .where(EvidenceItem.case_id.in_(case_ids))
+        .group_by(EvidenceItem.case_id)
+    )
+    return {
+        case_id: ItemFigures(items, waiting, fresh, latest)
+        for case_id, items, waiting, fresh, latest in rows
+    }
 
 
 def _midnight(day: date) -> datetime:
@@ -228,15 +305,12 @@ def _midnight(day: date) -> datetime:
 
 
 async def _counts(
-    session: AsyncSession,
-    column: InstrumentedAttribute[int],
-    case_ids: list[int],
-    *where: ColumnElement[bool],
+    session: AsyncSession, column: InstrumentedAttribute[int], case_ids: list[int]
 ) -> dict[int, int]:
     if not case_ids:
         return {}
     rows = await session.execute(
-        select(column, func.count()).where(column.in_(case_ids), *where).group_by(column)
+        select(column, func.count()).where(column.in_(case_ids)).group_by(column)
     )
     return {case_id: count for case_id, count in rows}
 
@@ -322,13 +396,16 @@ ITEMS_PER_PAGE = 200
 
 @dataclass(frozen=True)
 class ItemPage:
-    """One page of a case's items, newest first, and how many there are in each state."""
+    """One page of a case's items, newest first, how many there are in each state, and how
+    many arrived after ``new_since`` (all of them when it is None: never opened)."""
 
     rows: Sequence[Row[Any]]
     number: int
     pages: int
     total: int
     counts: dict[str, int]
+    new: int = 0
+    new_since: datetime | None = None
 
     @property
     def first(self) -> int:
@@ -340,21 +417,33 @@ class ItemPage:
         """The position of the page's last item."""
         return self.first + len(self.rows) - 1 if self.rows else 0
 
+    def is_new(self, received_at: datetime) -> bool:
+        """True for an item that arrived after the viewer last opened the case."""
+        return self.new_since is None or received_at > self.new_since
 
-async def case_items(session: AsyncSession, case_id: int, page: int = 1) -> ItemPage:
-    """A page of the evidence that arrived on a case, newest first (``ITEM_COLUMNS`` rows).
 
-    Two queries however many items: the counts per review state, and the page's rows
-    (an index on case, time received and id serves the order).
+async def case_items(
+    session: AsyncSession, case_id: int, page: int = 1, new_since: datetime | None = None
+) -> ItemPage:
+    """A page of the evidence that arrived on a case, newest first (``ITEM_COLUMNS`` rows),
+    and how many items arrived after ``new_since`` (None: all are new).
+
+    Two queries however many items: the counts per review state (new ones among them), and
+    the page's rows (an index on case, time received and id serves the order).
     """
+    new_ones = (
+        func.count(case((EvidenceItem.received_at > new_since, 1))) if new_since else func.count()
+    )
     counted = await session.execute(
-        select(EvidenceItem.review_state, func.count())
+        select(EvidenceItem.review_state, func.count(), new_ones)
         .where(EvidenceItem.case_id == case_id)
         .group_by(EvidenceItem.review_state)
     )
     counts = dict.fromkeys((s.value for s in ReviewState), 0)
-    for state, count in counted:
+    new = 0
+    for state, count, arrived in counted:
         counts[state.value] = count
+        new += arrived
     total = sum(counts.values())
     pages, number = _paged(total, ITEMS_PER_PAGE, page)
     query = (
@@ -365,7 +454,7 @@ async def case_items(session: AsyncSession, case_id: int, page: int = 1) -> Item
         .offset((number - 1) * ITEMS_PER_PAGE)
     )
     rows = cast("Sequence[Row[Any]]", (await session.execute(query)).all())
-    return ItemPage(rows, number, pages, total, counts)
+    return ItemPage(rows, number, pages, total, counts, new, new_since)
 
 
 def _paged(total: int, per_page: int, asked: int) -> tuple[int, int]:

@@ -11,12 +11,15 @@ from litestar.response import Template
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission, may
 from exhibit.cases.service import InvalidTitle, open_case
+from exhibit.cases.visits import latest_visit_boundary, record_visit
+from exhibit.db.base import utcnow
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.sharing.targets import force_can_share
 from exhibit.web.officer.bulk_form import BulkChoice
 from exhibit.web.officer.case_closure import closure
 from exhibit.web.officer.case_queries import (
+    SORT_BY_ARRIVAL,
     CaseSearch,
     case_items,
     case_requests,
@@ -38,10 +41,12 @@ async def cases_page(
     opened_from: FromQuery[str] = "",
     opened_to: FromQuery[str] = "",
     waiting: FromQuery[str] = "",
+    sort: FromQuery[str] = "",
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
-    """The force's cases, newest first, a page at a time, searchable by reference (the case's
-    or a witness's submission reference), officer, status, date and evidence waiting for
+    """The force's cases, newest first (or latest arrival first), a page at a time, each
+    with what arrived since the user last opened it; searchable by reference (the case's or
+    a witness's submission reference), officer, status, date and evidence waiting for
     review."""
     errors = []
     dates: list[date | None] = []
@@ -52,7 +57,13 @@ async def cases_page(
             dates.append(None)
             errors.append(FieldError(name, "Enter a date as YYYY-MM-DD"))
     search = CaseSearch(
-        reference[:100], officer[:200], status[:16], dates[0], dates[1], waiting == "yes"
+        reference[:100],
+        officer[:200],
+        status[:16],
+        dates[0],
+        dates[1],
+        waiting == "yes",
+        SORT_BY_ARRIVAL if sort == SORT_BY_ARRIVAL else "",
     )
     return await _cases_page(
         request, platform, user, search=search, errors=errors, page_number=page_number
@@ -71,7 +82,7 @@ async def _cases_page(
 ) -> Template:
     search = search or CaseSearch()
     async with platform.force_session(user.force_id) as session:
-        cases = await list_cases(session, search, page_number)
+        cases = await list_cases(session, search, page_number, viewer_id=user.id)
     return page(
         request,
         "cases.html",
@@ -81,7 +92,7 @@ async def _cases_page(
         case_page=cases,
         reference=search.reference,
         search=search,
-        searching=search != CaseSearch(),
+        searching=search.filtered,
         can_act=may(user, Permission.MANAGE_REQUESTS),
         can_approve_disposal=may(user, Permission.APPROVE_DISPOSAL),
         can_administer=may(user, Permission.ADMINISTER_FORCE),
@@ -124,7 +135,9 @@ async def case_page(
     case_id: FromPath[int],
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)] = 1,
 ) -> Template:
-    """One case: its requests (with actions) and the evidence that arrived, a page at a time."""
+    """One case: its requests (with actions) and the evidence that arrived, a page at a time,
+    what arrived since the user last opened it marked new. Opening its first page records
+    the visit; its other pages mark what that visit did."""
     return await show_case(request, platform, user, case_id, BulkChoice(page=page_number))
 
 
@@ -137,13 +150,24 @@ async def show_case(
     error: FieldError | None = None,
 ) -> Template:
     """The case page at ``bulk.page`` of its items, the bulk form filled in as ``bulk`` says;
-    with ``error``, a 400 saying what to put right."""
+    with ``error``, a 400 saying what to put right.
+
+    Shown plainly at its first page, it is the user opening the case: the visit is recorded
+    and what arrived since the last one is marked new. Its other pages, and the page shown
+    again with an error, belong to the latest visit and mark what it marked.
+    """
+    opened_at = utcnow()  # before the items are read: nothing arriving meanwhile is missed
     async with platform.force_session(user.force_id) as session:
         case = await find_case(session, case_id)
+        if error is None and bulk.page == 1:
+            new_since = await record_visit(session, user.force_id, user.id, case_id, opened_at)
+        else:
+            new_since = await latest_visit_boundary(session, user.id, case_id)
         requests = await case_requests(session, case_id)
-        items = await case_items(session, case_id, bulk.page)
+        items = await case_items(session, case_id, bulk.page, new_since)
         sharing_offered = await force_can_share(session, platform, user.force_id)
         closed = await closure(session, case)
+        await session.commit()
     return page(
         request,
         "case.html",

@@ -13,6 +13,8 @@ from exhibit.web.assets import asset_url
 AnyRequest = Request[Any, Any, Any]
 FLASH = "flash"
 FORCE_NAME = "force_name"
+DISPOSALS_WAITING = "disposals_waiting"
+"""The request state's count of disposals awaiting a decision, for the menu (see ``menu``)."""
 # GOV.UK Frontend's components for the officer app, built by web-assets/ (officer.scss).
 STYLESHEET = "officer.css"
 SCRIPT = "officer.js"
@@ -51,6 +53,7 @@ def page(request: AnyRequest, name: str, *, status_code: int = 200, **context: A
         "flash": request.session.pop(FLASH, None) if signed_in else None,
         "force_name": request.session.get(FORCE_NAME, "") if signed_in else "",
         "current_path": request.url.path,
+        "disposals_waiting": request.state.get(DISPOSALS_WAITING),
         "may": may,
         "Permission": Permission,
         "when": when,

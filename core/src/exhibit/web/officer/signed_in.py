@@ -21,6 +21,7 @@ from exhibit.accounts.passwords import password_stamp
 from exhibit.accounts.permissions import require_declared
 from exhibit.forces.models import Force
 from exhibit.platform import Platform
+from exhibit.web.officer.menu import count_for_menu
 from exhibit.web.officer.pages import FORCE_NAME, AnyRequest
 from exhibit.web.session_config import ABSOLUTE_SECONDS, rotate_session
 
@@ -92,7 +93,8 @@ def has_session(request: AnyRequest) -> bool:
 
 
 async def signed_in_user(request: AnyRequest, platform: NamedDependency[Platform]) -> User:
-    """The active user of this session, if their role grants what the route declares.
+    """The active user of this session, if their role grants what the route declares (and
+    what the menu counts for them, noted on the request).
 
     ``NotAuthorizedException`` sends them to sign in; a role without the route's declared
     permission (or a route that declares none) gets ``PermissionDeniedException`` (403).
@@ -106,9 +108,12 @@ async def signed_in_user(request: AnyRequest, platform: NamedDependency[Platform
         raise NotAuthorizedException("your session has ended; sign in again")
     async with platform.force_session(force_id) as db:
         user = await db.get(User, user_id)
-    stale = user is not None and session.get(PASSWORD_STAMP) != password_stamp(user.password_hash)
-    if user is None or not user.active or stale:
-        end_session(request)
-        raise NotAuthorizedException("sign in to continue")
-    require_declared(user, request.route_handler)
+        stale = user is not None and session.get(PASSWORD_STAMP) != password_stamp(
+            user.password_hash
+        )
+        if user is None or not user.active or stale:
+            end_session(request)
+            raise NotAuthorizedException("sign in to continue")
+        require_declared(user, request.route_handler)
+        await count_for_menu(request, db, user)
     return user
