@@ -20,7 +20,7 @@ async def test_without_a_token_set_there_is_no_metrics_endpoint(settings: Settin
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get("/metrics", headers=BEARER)
     assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"].startswith("application/json")  # no page, no metric
     assert "exhibit_" not in response.text
 
 

@@ -10,6 +10,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware import ASGIMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,11 +32,9 @@ from exhibit.web.csrf import ForgetStaleCsrfCookie, csrf_config, csrf_secret
 from exhibit.web.errors import EXCEPTION_HANDLERS
 from exhibit.web.force_logo import force_logo
 from exhibit.web.health import healthz, readiness_endpoint
-from exhibit.web.metrics import metrics_endpoint
 from exhibit.web.officer import officer_router
 from exhibit.web.plugin_routes import plugin_routers
 from exhibit.web.request_guard import guard_request
-from exhibit.web.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from exhibit.web.security import add_security_headers
 from exhibit.web.session_config import session_config
 from exhibit.web.sessions import DatabaseStore
@@ -45,7 +45,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
     """Build the app for ``settings`` with ``plugins`` (default: every installed plugin)."""
     platform = Platform(settings, plugins or load_plugins())
-    request_metrics = RequestMetrics()
+    metrics_handlers, metrics_middleware = _metrics(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,7 +71,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
             healthz,
             force_logo,
             readiness_endpoint(SchemaCheck(platform.plugins)),
-            metrics_endpoint(request_metrics),
+            *metrics_handlers,
             api_router(),
             TusController,
             CitizenPages,
@@ -83,7 +83,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         before_request=guard_request,
         before_send=[add_security_headers],
         middleware=[
-            RequestMetricsMiddleware(request_metrics),
+            *metrics_middleware,
             ForgetStaleCsrfCookie(csrf_secret(settings)),
             session_config(settings).middleware,
         ],
@@ -109,6 +109,19 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
         ),
         state=State({"platform": platform}),
     )
+
+
+def _metrics(settings: Settings) -> tuple[list[HTTPRouteHandler], list[ASGIMiddleware]]:
+    """``GET /metrics`` and the middleware counting requests, when the operator set a metrics
+    token; nothing otherwise (``/metrics`` is then a 404, and prometheus_client, ~10 MiB in
+    every process, is not even imported)."""
+    if settings.metrics_token is None:
+        return [], []
+    from exhibit.web.metrics import metrics_endpoint
+    from exhibit.web.request_metrics import RequestMetrics, RequestMetricsMiddleware
+
+    request_metrics = RequestMetrics()
+    return [metrics_endpoint(request_metrics)], [RequestMetricsMiddleware(request_metrics)]
 
 
 def _template_engine(plugins: Plugins) -> JinjaTemplateEngine:

@@ -1,9 +1,9 @@
 """Which answer an error gets: Litestar's JSON for programs, a page for people.
 
-The API, the tus server, the schema and the forces' logos keep Litestar's JSON answers;
-the witness's pages (``/u/...``) get the citizen problem page in the witness's language;
-every other address is the officer app's (or a plugin's page), and gets its error page or
-the sign-in page.
+The API, the tus server, the schema, the forces' logos and the metrics keep Litestar's JSON
+answers; the witness's pages (``/u/...``) get the citizen problem page in the witness's
+language; every other address is the officer app's (or a plugin's page), and gets its error
+page or the sign-in page.
 
 One handler for every exception at the app level, so that errors raised before any route
 is chosen (an unknown address, a wrong method, a path parameter of the wrong type) are
@@ -27,7 +27,7 @@ from exhibit.web.officer.errors import officer_error_page
 
 log = logging.getLogger(__name__)
 
-MACHINE_PATHS = ("/api", "/uploads", "/schema", "/forces")
+MACHINE_PATHS = ("/api", "/uploads", "/schema", "/forces", "/metrics")
 CITIZEN_PATHS = ("/u",)
 
 
