@@ -30,7 +30,7 @@ async def test_migrated_database_has_every_table_and_no_pending_revision(
 def test_the_core_has_one_head_for_the_next_revision_to_build_on() -> None:
     script = ScriptDirectory.from_config(alembic_config(load_builtin_plugins()))
 
-    assert script.get_heads() == ["0018"]
+    assert script.get_heads() == ["0019"]
 
 
 @pytest.mark.parametrize("plugins", [load_builtin_plugins(), load_plugins()], ids=["core", "all"])
@@ -45,10 +45,10 @@ async def test_a_database_behind_the_newest_revision_is_reported(platform: Platf
     heads = head_revisions(version_dirs(platform.plugins))
     async with platform.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE alembic_version SET version_num = '0017' WHERE version_num = '0018'")
+            text("UPDATE alembic_version SET version_num = '0018' WHERE version_num = '0019'")
         )
 
-    assert "0018" in await pending_heads(platform.engine, platform.plugins)
+    assert "0019" in await pending_heads(platform.engine, platform.plugins)
     assert await pending_heads(platform.engine, platform.plugins) <= heads
 
 
@@ -66,7 +66,7 @@ async def test_force_file_size_defaults_become_decimal_megabytes(platform: Platf
     the old default of 10 GiB becomes 10 GB, and a size in bytes (from the API) stays."""
     async with platform.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE alembic_version SET version_num = '0013' WHERE version_num = '0018'")
+            text("UPDATE alembic_version SET version_num = '0013' WHERE version_num = '0019'")
         )
     async with platform.system_session() as session:
         for slug, size in [

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned
@@ -18,7 +18,11 @@ class AuditEvent(ForceOwned, Base):
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("force_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("force_id", "seq"),
+        # A continuity history (an item's, a case's) asks for the events about given objects.
+        Index("ix_audit_event_force_object", "force_id", "object_type", "object_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
