@@ -156,3 +156,28 @@ async def test_a_decline_without_a_reason_is_explained_by_the_error_summary(
         await summary.locator('a[href="#decline-reason"]').click()
         assert (await page.evaluate(FOCUSED))["id"] == "decline-reason"
         assert "Give a reason to decline" in await page.inner_text("#decline-reason-error")
+
+
+async def test_a_revoke_without_a_reason_reaches_the_server_and_leads_to_its_field(
+    settings: Settings, platform: Platform, builtin_plugins: Plugins, chromium: Any
+) -> None:
+    """The reason sits in a closed "Manage link" in the case's table: the page that comes
+    back opens it, so that the summary's link can take focus to the field."""
+    scene = await make_scene(platform)
+    field = f"revoke-reason-{scene.request_id}"
+    with serving(settings, builtin_plugins) as server:
+        page = await (await chromium.new_context()).new_page()
+        await submit_password(page, server.url, "officer@kent.test")
+        await page.goto(f"{server.url}/cases/{scene.case_id}")
+        row = page.locator(f"#request-{scene.request_id}")
+        await row.locator("summary", has_text="Manage link").click()
+        async with page.expect_navigation():
+            await row.locator("button", has_text="Revoke link").click()
+
+        summary = page.locator(".govuk-error-summary")
+        assert "A reason is required to revoke a request" in await summary.inner_text()
+        await page.wait_for_load_state()  # the deferred script has run
+        assert (await page.evaluate(FOCUSED))["summary"] is True
+        await summary.locator(f'a[href="#{field}"]').click()
+        assert (await page.evaluate(FOCUSED))["id"] == field
+        assert "A reason is required" in await page.inner_text(f"#{field}-error")

@@ -10,7 +10,13 @@ from sqlalchemy import select, update
 from exhibit.accounts.models import Role, User
 from exhibit.audit.verify import verify_force_chain
 from exhibit.evidence.disposal import DisposalRefused, approve_disposal, request_disposal
-from exhibit.evidence.models import Category, DisposalRequest, EvidenceItem, ReviewState
+from exhibit.evidence.models import (
+    Category,
+    DisposalRequest,
+    DisposalState,
+    EvidenceItem,
+    ReviewState,
+)
 from exhibit.evidence.review import decline
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
@@ -26,6 +32,7 @@ from tests.evidence.arrivals import DOCX, arrived, docx, png, with_derivative
 from tests.fixtures.cli import run_exhibit
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 OFFICER = "officer@kent.test"
 
@@ -400,6 +407,48 @@ async def test_a_pending_disposal_freezes_the_review_until_it_is_decided(
         accepted = await submit(client, f"/items/{item_id}/accept", {})
         assert "Accepted as exhibit T/1." in accepted.text
     assert await _stored(platform, scene, (await _item(platform, scene, item_id)).storage_key)
+
+
+async def test_asking_or_refusing_without_a_reason_comes_back_by_the_field(
+    settings: Settings, platform: Platform
+) -> None:
+    """The server, not the browser's bubble, refuses a blank reason: the item page again
+    (400), the summary leading to the field, the field keeping what was typed."""
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    await _declined(platform, scene, item_id)
+    supervisor = await make_user(platform, "kent", Role.SUPERVISOR)
+    too_long = "Duplicate " * 201
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{item_id}")
+        blank = await submit(client, f"/items/{item_id}/disposal", {"reason": "  "})
+        assert_refused_by_field(blank, "disposal-reason", "Give a reason for disposal", "  ")
+        assert '<details class="govuk-details" open>' in blank.text  # the field is in view
+        long = await submit(client, f"/items/{item_id}/disposal", {"reason": too_long})
+        message = "A reason is at most 2000 characters"
+        assert_refused_by_field(long, "disposal-reason", message, too_long)
+        async with platform.force_session(scene.force_id) as session:
+            assert list(await session.scalars(select(DisposalRequest))) == []
+        await submit(client, f"/items/{item_id}/disposal", {"reason": "Duplicate"})
+
+    async with platform.force_session(scene.force_id) as session:
+        disposal = await session.scalar(select(DisposalRequest))
+    assert disposal is not None
+    async with browser(settings) as client:
+        await sign_in(client, supervisor.email)
+        await client.get(f"/items/{item_id}")
+        refuse = f"/disposals/{disposal.id}/refuse"
+        blank = await submit(client, refuse, {"note": " "})
+        assert_refused_by_field(blank, "refuse-note", "Give a reason to refuse", " ")
+        assert f'action="{refuse}"' in blank.text
+    async with platform.force_session(scene.force_id) as session:
+        found = await session.get(DisposalRequest, disposal.id)
+        assert found is not None
+        assert (found.state, found.decided_by) == (DisposalState.PENDING, None)
+    assert await audit_events(platform, scene.force_id, "item.disposal_refused") == []
+    assert len(await audit_events(platform, scene.force_id, "item.disposal_requested")) == 1
+    assert (await _item(platform, scene, item_id)).review_state == ReviewState.DECLINED
 
 
 async def test_the_disposals_list_names_the_case_and_links_straight_to_approval(

@@ -2,15 +2,17 @@
 
 import os
 
-from httpx import Headers, Response
+from httpx import Headers
 
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.evidence.arrivals import arrived, png, with_derivative
 from tests.fixtures.officer import audit_events, browser, sign_in
 from tests.fixtures.witness import make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 OFFICER = "officer@kent.test"
+SAY_WHY = "Say why you are downloading this"
 
 
 def _inert(headers: Headers) -> None:
@@ -80,14 +82,15 @@ async def test_downloads_need_a_reason_and_are_audited(
     async with browser(settings) as client:
         await sign_in(client, OFFICER)
         refused = await client.get(url, follow_redirects=False)
-        assert _back_to_item_page(refused, item_id)
+        assert_refused_by_field(refused, "download-reason", SAY_WHY, "")
         got = await client.get(url, params={"reason": "For the CPS file"})
         assert got.status_code == 200
         assert got.content == data
         assert got.headers["content-disposition"].startswith('attachment; filename="call.mp3"')
         _inert(got.headers)
         unexplained = await client.get(url, headers={"Range": "bytes=1-"}, follow_redirects=False)
-        assert _back_to_item_page(unexplained, item_id)  # a resumed download is one too
+        # A resumed download is one too.
+        assert_refused_by_field(unexplained, "download-reason", SAY_WHY, "")
         rest = await client.get(url, params={"reason": "Resuming"}, headers={"Range": "bytes=100-"})
         assert rest.status_code == 206
         assert rest.content == data[100:]
@@ -96,26 +99,23 @@ async def test_downloads_need_a_reason_and_are_audited(
     assert (resumed.reason, resumed.details["bytes"]) == ("Resuming", [100, len(data)])
 
 
-async def test_a_blank_reason_shows_the_item_page_with_its_download_form_and_the_error(
+async def test_a_blank_reason_shows_the_item_page_again_with_the_error_by_its_field(
     settings: Settings, platform: Platform
 ) -> None:
     scene = await make_scene(platform)
     item_id = await arrived(platform, scene, png())
     made = await with_derivative(platform, scene, item_id, png(8, 8))
+    too_long = "For the CPS " * 42
     async with browser(settings) as client:
         await sign_in(client, OFFICER)
         for url in (f"/items/{item_id}/download", f"/derivatives/{made.id}/download"):
             blank = await client.get(url, params={"reason": "  "}, follow_redirects=False)
-            assert _back_to_item_page(blank, item_id), url
-            shown = await client.get(blank.headers["location"])
-            assert shown.status_code == 200
-            assert "Say why you are downloading this." in shown.text
-            assert f'action="/items/{item_id}/download"' in shown.text
+            assert_refused_by_field(blank, "download-reason", SAY_WHY, "  ")
+            assert f'action="/items/{item_id}/download"' in blank.text, url
+        long = await client.get(f"/items/{item_id}/download", params={"reason": too_long})
+        message = "A reason is at most 500 characters"
+        assert_refused_by_field(long, "download-reason", message, too_long)
     assert await audit_events(platform, scene.force_id, "item.downloaded") == []
-
-
-def _back_to_item_page(response: Response, item_id: int) -> bool:
-    return response.status_code == 303 and response.headers["location"] == f"/items/{item_id}"
 
 
 async def test_an_uploaded_page_or_svg_is_never_served_as_one(

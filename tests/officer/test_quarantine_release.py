@@ -22,6 +22,7 @@ from exhibit.settings import Settings
 from tests.evidence.arrivals import DOCX, arrived, docx, png, with_derivative
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 OFFICER = "officer@kent.test"
 
@@ -64,10 +65,14 @@ async def test_a_supervisor_releases_a_quarantined_document_into_review(
         page = await client.get(f"/items/{item_id}")
         assert f'action="{url}"' in page.text
         blank = await submit(client, url, {"reason": "  "})
-        assert blank.status_code == 400
-        assert 'href="#release-reason"' in blank.text
-        assert "Say why the item may be released from quarantine" in blank.text
+        message = "Say why the item may be released from quarantine"
+        assert_refused_by_field(blank, "release-reason", message, "  ")
+        too_long = "Opened it " * 201
+        refused = await submit(client, url, {"reason": too_long})
+        message = "A reason is at most 2000 characters"
+        assert_refused_by_field(refused, "release-reason", message, too_long)
         assert (await _item(platform, scene, item_id)).review_state == ReviewState.QUARANTINED
+        assert await audit_events(platform, scene.force_id, "item.quarantine_released") == []
 
         reason = "Opened in a sandbox: a statement the witness typed"
         released = await submit(client, url, {"reason": reason})

@@ -22,6 +22,7 @@ from tests.fixtures.officer import (
     submit,
 )
 from tests.fixtures.witness import make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000/u/([A-Za-z0-9_-]+)")
 
@@ -197,7 +198,16 @@ async def test_extending_and_revoking_are_audited(settings: Settings, platform: 
         assert "The link now works until 7 days from now." in extended.text
 
         no_reason = await submit(client, f"/requests/{scene.request_id}/revoke", {"reason": " "})
-        assert "A reason is required to revoke a request" in no_reason.text
+        field = f"revoke-reason-{scene.request_id}"
+        message = "A reason is required to revoke a request"
+        assert_refused_by_field(no_reason, field, message, " ")
+        # The case page again, its "Manage link" open where the field is.
+        assert '<details class="govuk-details govuk-!-margin-bottom-0" open>' in no_reason.text
+        async with platform.force_session(scene.force_id) as session:
+            request = await session.get(EvidenceRequest, scene.request_id)
+            assert request is not None
+            assert request.state != RequestState.REVOKED
+        assert await audit_events(platform, scene.force_id, "request.revoked") == []
         revoked = await submit(
             client, f"/requests/{scene.request_id}/revoke", {"reason": "Sent to the wrong number"}
         )

@@ -72,7 +72,7 @@ async def test_an_evidence_request_through_the_web_app(
             assert refused.status_code == 400, change
             assert "characters" in refused.text
         revoked = await submit(client, f"/requests/{scene.request_id}/revoke", {"reason": TOO_LONG})
-        assert revoked.status_code == 200  # back on the case page, which says why
+        assert revoked.status_code == 400  # the case page again, which says why
         assert "at most 2,000 characters" in revoked.text
     assert await _requests(platform, scene.force_id) == before
 

@@ -14,6 +14,7 @@ from exhibit.web.officer.admin_user_access import ADMIN_ACCESS_HANDLERS
 from exhibit.web.officer.admin_users import ADMIN_USER_HANDLERS
 from exhibit.web.officer.audit_search import audit_chain, audit_csv, audit_page, audit_verify
 from exhibit.web.officer.case_closure import CASE_CLOSURE_HANDLERS
+from exhibit.web.officer.case_continuity import CASE_CONTINUITY_HANDLERS
 from exhibit.web.officer.case_details import CASE_DETAIL_HANDLERS
 from exhibit.web.officer.cases import case_page, cases_page, open_case_submit
 from exhibit.web.officer.categories import add_category_submit, categories_page, change_category
@@ -105,6 +106,7 @@ def officer_router() -> Router:
             refuse,
             continuity_page,
             continuity_csv,
+            *CASE_CONTINUITY_HANDLERS,
             *SHARE_HANDLERS,
             categories_page,
             add_category_submit,

@@ -23,6 +23,8 @@ from exhibit.accounts.models import Role, User
 from exhibit.accounts.passwords import MIN_PASSWORD_LENGTH
 from exhibit.accounts.permissions import Permission
 from exhibit.accounts.service import create_user
+from exhibit.evidence.fixity import FIXITY_CHECKED
+from exhibit.evidence.fixity_status import latest_fixity_check
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.web.officer.forms import FieldError
@@ -39,9 +41,14 @@ ROLE_NAMES = {
 
 
 @get("/admin", include_in_schema=False, opt=ADMIN)
-async def admin_page(request: AnyRequest, user: NamedDependency[User]) -> Template:
-    """What a force admin can look after."""
-    return page(request, "admin.html", user=user)
+async def admin_page(
+    request: AnyRequest, platform: NamedDependency[Platform], user: NamedDependency[User]
+) -> Template:
+    """What a force admin can look after, and what the latest check of the evidence store
+    found."""
+    async with platform.force_session(user.force_id) as session:
+        fixity = await latest_fixity_check(session, user.force_id)
+    return page(request, "admin.html", user=user, fixity=fixity, fixity_action=FIXITY_CHECKED)
 
 
 @get("/admin/users", include_in_schema=False, opt=ADMIN)

@@ -148,9 +148,10 @@ async def show_case(
     case_id: int,
     bulk: BulkChoice,
     error: FieldError | None = None,
+    typed: str = "",
 ) -> Template:
     """The case page at ``bulk.page`` of its items, the bulk form filled in as ``bulk`` says;
-    with ``error``, a 400 saying what to put right.
+    with ``error``, a 400 saying what to put right, ``typed`` still in the field it names.
 
     Shown plainly at its first page, it is the user opening the case: the visit is recorded
     and what arrived since the last one is marked new. Its other pages, and the page shown
@@ -181,6 +182,7 @@ async def show_case(
         counts=items.counts,
         bulk=bulk,
         errors=[error] if error else [],
+        typed={error.field: typed} if error else {},
         can_act=may(user, Permission.MANAGE_REQUESTS),
         can_review=may(user, Permission.REVIEW_EVIDENCE),
         can_share=sharing_offered and may(user, Permission.SHARE_EVIDENCE),

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from litestar import Response, get
@@ -100,27 +101,41 @@ async def continuity_csv(
 ) -> Response[bytes]:
     """The continuity history as CSV, one row per step, oldest first."""
     _, steps = await _history(platform, user, item_id, "csv")
+    return csv_download(
+        CSV_COLUMNS, [step_cells(step) for step in steps], f"item-{item_id}-continuity.csv"
+    )
+
+
+def step_cells(step: Step) -> list[object]:
+    """A step's cells in the order of ``CSV_COLUMNS``."""
+    return [
+        step_time_utc(step.at),
+        step.action,
+        step.label,
+        step.who,
+        step.actor,
+        step.reason,
+        step.detail,
+        step.audit_seq or "",
+        step.audit_hash,
+    ]
+
+
+def csv_download(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+) -> Response[bytes]:
+    """A CSV attachment of ``rows`` under ``columns``, each cell safe to open in a
+    spreadsheet, not kept by the browser's cache."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for step in steps:
-        row = [
-            step_time_utc(step.at),
-            step.action,
-            step.label,
-            step.who,
-            step.actor,
-            step.reason,
-            step.detail,
-            step.audit_seq or "",
-            step.audit_hash,
-        ]
+    writer.writerow(columns)
+    for row in rows:
         writer.writerow([spreadsheet_cell(cell) for cell in row])
     return Response(
         out.getvalue().encode("utf-8"),
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={
-            "Content-Disposition": f'attachment; filename="item-{item_id}-continuity.csv"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
         },
     )

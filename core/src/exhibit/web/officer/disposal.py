@@ -13,7 +13,7 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,7 @@ from exhibit.platform import Platform
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import unrevoked_shares
 from exhibit.web.officer.forms import FieldError
+from exhibit.web.officer.items import act_on_field, show_item
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 
@@ -68,6 +69,9 @@ class ApprovalView:
 
 Decision = Callable[[ForceTransaction, DisposalRequest], Awaitable[None]]
 """Approving or refusing a disposal request, in a transaction."""
+
+Refused = Callable[[int, str], Awaitable[Response[Any]]]
+"""What the user sees when a decision is refused, given the item's id and why (a sentence)."""
 
 SHARED_ACKNOWLEDGED = "shared_acknowledged"
 """The form field (a tick) by which the approver confirms knowing the item was shared."""
@@ -101,33 +105,23 @@ async def ask_disposal(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     item_id: FromPath[int],
-) -> Redirect:
+) -> Response[Any]:
     """Ask for the item to be disposed of (done at once where the force needs no approval,
-    which an item shared with a partner needs the requester's tick for)."""
+    which an item shared with a partner needs the requester's tick for); a refusal shows the
+    item page again (400) with the error by the reason."""
     form = await request.form()
     reason = str(form.get("reason", ""))
     acknowledged = form.get(SHARED_ACKNOWLEDGED) == "yes"
-    try:
-        async with force_transaction(platform, user.force_id) as tx:
-            item = await tx.session.get(EvidenceItem, item_id, with_for_update=True)
-            if item is None:
-                raise NotFoundException(f"no item {item_id}")
-            disposal = await request_disposal(
-                platform, tx, item, user, reason, shared_acknowledged=acknowledged
-            )
-    except HTTPException:
-        raise
-    except ValueError as exc:
-        flash(request, _sentence(str(exc)), error=True)
-    else:
-        done = disposal.state == DisposalState.DONE
-        flash(
-            request,
-            "Disposed of: the stored file is destroyed; the record remains."
-            if done
-            else "Disposal requested. A supervisor or evidence manager must approve it.",
+
+    async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
+        disposal = await request_disposal(
+            platform, tx, item, user, reason, shared_acknowledged=acknowledged
         )
-    return see_other(f"/items/{item_id}")
+        if disposal.state == DisposalState.DONE:
+            return "Disposed of: the stored file is destroyed; the record remains."
+        return "Disposal requested. A supervisor or evidence manager must approve it."
+
+    return await act_on_field(request, platform, user, item_id, action, "disposal-reason", reason)
 
 
 @get("/disposals", include_in_schema=False, opt={"permission": Permission.APPROVE_DISPOSAL})
@@ -204,8 +198,12 @@ async def approve(
             platform, tx, disposal, user, reason, shared_acknowledged=acknowledged
         )
 
+    async def back_to_item(item_id: int, problem: str) -> Response[Any]:
+        flash(request, problem, error=True)
+        return see_other(f"/items/{item_id}")
+
     done = "Disposal approved: the stored file is destroyed; the record remains."
-    return await _decide(request, platform, user, disposal_id, approving, done)
+    return await _decide(request, platform, user, disposal_id, approving, done, back_to_item)
 
 
 def _approval_errors(view: ApprovalView, typed: str, *, acknowledged: bool) -> list[FieldError]:
@@ -265,14 +263,21 @@ async def refuse(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     disposal_id: FromPath[int],
-) -> Redirect:
-    """Refuse another user's request, saying why."""
+) -> Response[Any]:
+    """Refuse another user's request, saying why; if it cannot be refused (no note, already
+    decided, one's own), the item page comes back (400) with the error by the note."""
     note = str((await request.form()).get("note", ""))
 
     async def refusing(tx: ForceTransaction, disposal: DisposalRequest) -> None:
         await refuse_disposal(tx, disposal, user, note)
 
-    return await _decide(request, platform, user, disposal_id, refusing, "Disposal refused.")
+    async def by_the_note(item_id: int, problem: str) -> Response[Any]:
+        error = FieldError("refuse-note", problem)
+        return await show_item(request, platform, user, item_id, error, note)
+
+    return await _decide(
+        request, platform, user, disposal_id, refusing, "Disposal refused.", by_the_note
+    )
 
 
 async def _decide(
@@ -282,7 +287,8 @@ async def _decide(
     disposal_id: int,
     decision: Decision,
     done: str,
-) -> Redirect:
+    refused: Refused,
+) -> Response[Any]:
     item_id = None
     try:
         async with force_transaction(platform, user.force_id) as tx:
@@ -294,9 +300,9 @@ async def _decide(
     except HTTPException:
         raise
     except ValueError as exc:
-        flash(request, _sentence(str(exc)), error=True)
-    else:
-        flash(request, done)
+        assert item_id is not None
+        return await refused(item_id, _sentence(str(exc)))
+    flash(request, done)
     return see_other(f"/items/{item_id}")
 
 

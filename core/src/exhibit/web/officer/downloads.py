@@ -5,7 +5,7 @@ sandbox`` and ``nosniff``, and a Content-Type from a short list of safe media ty
 ``application/octet-stream``): an uploaded HTML or SVG file can never execute as a page of
 the app. ``<img>``, ``<video>`` and ``<audio>`` elements still show attachment responses.
 Opening a preview (a request from byte 0) and every download are audited; a download
-without a reason goes back to the item's page, which says why.
+without a reason shows the item's page again (400), the error by its download form's reason.
 """
 
 from collections.abc import AsyncIterator, Awaitable
@@ -27,6 +27,7 @@ from exhibit.evidence.review import actor_of
 from exhibit.forces.transaction import force_info, force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.context import ForceInfo
+from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.item_queries import (
     SAFE_TYPES,
     StoredFile,
@@ -35,7 +36,8 @@ from exhibit.web.officer.item_queries import (
     find_item,
     original_file,
 )
-from exhibit.web.officer.pages import AnyRequest, flash, see_other
+from exhibit.web.officer.items import show_item
+from exhibit.web.officer.pages import AnyRequest
 from exhibit.web.officer.ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 MAX_REASON = 500
@@ -132,14 +134,20 @@ def _reason(reason: str) -> str:
 
 
 async def _or_back_to_item(
-    request: AnyRequest, item_id: int, download: Awaitable[Response[Any]]
+    request: AnyRequest,
+    platform: Platform,
+    user: User,
+    item_id: int,
+    reason: str,
+    download: Awaitable[Response[Any]],
 ) -> Response[Any]:
-    """``download``, or the item's page (where its download form is) saying what is missing."""
+    """``download``, or the item's page (where its download form is) again (400), saying
+    by the reason what is missing."""
     try:
         return await download
     except ReasonRefused as exc:
-        flash(request, exc.problem[:1].upper() + exc.problem[1:] + ".", error=True)
-        return see_other(f"/items/{item_id}")
+        error = FieldError("download-reason", exc.problem[:1].upper() + exc.problem[1:])
+        return await show_item(request, platform, user, item_id, error, reason)
 
 
 async def _audit_access(
@@ -214,7 +222,10 @@ async def download_original(
     file = original_file(item)
     return await _or_back_to_item(
         request,
+        platform,
+        user,
         item.id,
+        reason,
         download_file(request, platform, user, item, file, reason, derivative=None),
     )
 
@@ -242,7 +253,10 @@ async def download_derivative(
     file = derivative_file(item, derivative)
     return await _or_back_to_item(
         request,
+        platform,
+        user,
         item.id,
+        reason,
         download_file(request, platform, user, item, file, reason, derivative=derivative.id),
     )
 

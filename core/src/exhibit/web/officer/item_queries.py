@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exhibit.accounts.models import User
 from exhibit.cases.models import Case
 from exhibit.evidence.actions import ItemAction, allowed_actions
+from exhibit.evidence.fixity_status import FixityStatus, latest_fixity_check
 from exhibit.evidence.models import (
     Category,
     Derivative,
@@ -81,6 +82,10 @@ class ItemView:
     processing: tuple[MediaProcessing, ...] = ()
     """Each run of a media processor on the item, oldest first: what succeeded, what failed
     and why (a file that could not be read gets no preview, and the officer is told so)."""
+    fixity: FixityStatus | None = None
+    """The force's latest check of its evidence store, if one has run."""
+    fixity_problems: tuple[str, ...] = ()
+    """What that check found wrong with the item's stored original or derivatives."""
 
     @property
     def processing_failed(self) -> bool:
@@ -209,6 +214,8 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
             .order_by(MediaProcessing.id)
         )
     )
+    fixity = await latest_fixity_check(session, item.force_id)
+    fixity_problems = fixity.item_problems(item.id, [d.id for d in derivatives]) if fixity else []
     return ItemView(
         item=item,
         case=case,
@@ -226,4 +233,6 @@ async def item_view(session: AsyncSession, item_id: int) -> ItemView:
         following=following,
         release=release,
         processing=processing,
+        fixity=fixity,
+        fixity_problems=tuple(fixity_problems),
     )

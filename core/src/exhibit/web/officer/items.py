@@ -79,7 +79,7 @@ async def _act(
     return await finish(request, platform, user, item_id, done)
 
 
-async def _act_on_field(
+async def act_on_field(
     request: AnyRequest,
     platform: Platform,
     user: User,
@@ -97,7 +97,7 @@ async def _act_on_field(
         raise
     except ValueError as exc:
         error = FieldError(field, _sentence(str(exc)))
-        return await _show_item(request, platform, user, item_id, error, typed)
+        return await show_item(request, platform, user, item_id, error, typed)
     return await finish(request, platform, user, item_id, done)
 
 
@@ -125,10 +125,10 @@ async def item_page(
     item_id: FromPath[int],
 ) -> Template:
     """The item: preview, metadata, the witness's words, provenance and actions."""
-    return await _show_item(request, platform, user, item_id)
+    return await show_item(request, platform, user, item_id)
 
 
-async def _show_item(
+async def show_item(
     request: AnyRequest,
     platform: Platform,
     user: User,
@@ -227,7 +227,7 @@ async def decline_item(
         await review.decline(tx, item, user, reason)
         return "Declined. The file is kept for the force's retention period."
 
-    return await _act_on_field(
+    return await act_on_field(
         request, platform, user, item_id, action, "decline-reason", reason, _on_to_next_waiting
     )
 
@@ -250,7 +250,7 @@ async def tag_item(
         await review.set_tags(tx, item, user, typed.split(","))
         return "Tags saved."
 
-    return await _act_on_field(request, platform, user, item_id, action, "tags", typed)
+    return await act_on_field(request, platform, user, item_id, action, "tags", typed)
 
 
 @post(
@@ -334,7 +334,7 @@ async def release_item(
         await quarantine.release(platform, tx, item, user, reason)
         return "Released from quarantine: the item is waiting for review."
 
-    return await _act_on_field(request, platform, user, item_id, action, "release-reason", reason)
+    return await act_on_field(request, platform, user, item_id, action, "release-reason", reason)
 
 
 @post(

@@ -1,9 +1,9 @@
 """Managing a sent link: resend it (a new link), extend it by a week, or revoke it."""
 
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from litestar import post
+from litestar import Response, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
@@ -15,7 +15,10 @@ from exhibit.forces.transaction import ForceTransaction, force_transaction
 from exhibit.platform import Platform
 from exhibit.uploads.models import EvidenceRequest
 from exhibit.uploads.requests import extend_request, resend_request, revoke_request
+from exhibit.web.officer.bulk_form import BulkChoice
 from exhibit.web.officer.case_queries import own_force
+from exhibit.web.officer.cases import show_case
+from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, see_other
 
 EXTEND_DAYS = 7
@@ -31,11 +34,15 @@ class Outcome(NamedTuple):
     def page(self, request: AnyRequest, done: str) -> Redirect:
         """Back to the case, saying what happened."""
         message = self.refusal or done
-        flash(request, message[:1].upper() + message[1:], error=self.refusal is not None)
+        flash(request, _sentence(message), error=self.refusal is not None)
         return see_other(f"/cases/{self.case_id}#request-{self.request_id}")
 
 
 Action = Callable[[ForceTransaction, EvidenceRequest], Awaitable[None]]
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
 
 
 async def _act(platform: Platform, user: User, request_id: int, action: Action) -> Outcome:
@@ -114,12 +121,16 @@ async def revoke(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     request_id: FromPath[int],
-) -> Redirect:
-    """Stop the link at once, with the officer's reason."""
+) -> Response[Any]:
+    """Stop the link at once, with the officer's reason; without one, the case page comes
+    back (400) with the error by the request's reason field."""
     reason = str((await request.form()).get("reason", ""))
 
     async def action(tx: ForceTransaction, found: EvidenceRequest) -> None:
         await revoke_request(tx.session, found, reason=reason, actor=f"user:{user.id}")
 
     outcome = await _act(platform, user, request_id, action)
-    return outcome.page(request, "The link was revoked and no longer works.")
+    if outcome.refusal is None:
+        return outcome.page(request, "The link was revoked and no longer works.")
+    error = FieldError(f"revoke-reason-{request_id}", _sentence(outcome.refusal))
+    return await show_case(request, platform, user, outcome.case_id, BulkChoice(), error, reason)
