@@ -170,30 +170,34 @@ async def test_each_kind_of_damage_in_s3_is_reported_and_audited(
     assert full_details["orphan_keys"] == ["derivatives/77/stray.png"]
 
 
-async def test_an_unreachable_store_gives_status_2_and_a_clear_message(
-    settings: Settings, s3_platform: Platform, s3_scene: tuple[Scene, Config]
-) -> None:
-    scene, config = s3_scene
-    await arrived(s3_platform, scene, png())
-    nobody = f"http://127.0.0.1:{free_port()}"
-    async with force_transaction(s3_platform, scene.force_id) as tx:
+async def point_at_nothing(platform: Platform, scene: Scene, config: Config) -> None:
+    """Point the force's S3 settings at a port where nothing answers (one attempt a call)."""
+    async with force_transaction(platform, scene.force_id) as tx:
         await configure_plugin(
             tx.session,
-            s3_platform.plugins,
-            s3_platform.secret_box,
+            platform.plugins,
+            platform.secret_box,
             scene.force_id,
             "storage_s3",
             enabled=True,
             config={
                 "bucket": config.bucket,
                 "prefix": config.prefix,
-                "endpoint_url": nobody,
+                "endpoint_url": f"http://127.0.0.1:{free_port()}",
                 "access_key_id": ACCESS_KEY,
                 "secret_access_key": {"value": SECRET_KEY},
                 "max_attempts": 1,
             },
             actor="test",
         )
+
+
+async def test_an_unreachable_store_gives_status_2_and_a_clear_message(
+    settings: Settings, s3_platform: Platform, s3_scene: tuple[Scene, Config]
+) -> None:
+    scene, config = s3_scene
+    await arrived(s3_platform, scene, png())
+    await point_at_nothing(s3_platform, scene, config)
 
     result = verify(settings)
 

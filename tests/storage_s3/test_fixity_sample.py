@@ -11,16 +11,13 @@ from exhibit.db.base import utcnow
 from exhibit.evidence.fixity import Slice
 from exhibit.evidence.models import EvidenceItem
 from exhibit.evidence.routine_fixity import SAMPLE_JOB, queue_samples
-from exhibit.forces.plugin_settings import configure_plugin
-from exhibit.forces.transaction import force_transaction
 from exhibit.jobs.models import Job, JobStatus
 from exhibit.jobs.worker import Worker
 from exhibit.platform import Platform
 from exhibit_storage_s3.config import Config
 from tests.evidence.arrivals import png
 from tests.fixtures.witness import Scene
-from tests.storage_s3.conftest import ACCESS_KEY, SECRET_KEY, free_port
-from tests.storage_s3.test_fixity import arrived, checks, s3_platform
+from tests.storage_s3.test_fixity import arrived, checks, point_at_nothing, s3_platform
 
 pytestmark = pytest.mark.asyncio
 __all__ = ["s3_platform"]
@@ -68,24 +65,7 @@ async def test_an_unreachable_s3_fails_the_sample_for_a_retry_without_a_finding(
 ) -> None:
     scene, config = s3_scene
     await one_in_todays_slice(s3_platform, scene)
-    async with force_transaction(s3_platform, scene.force_id) as tx:
-        await configure_plugin(
-            tx.session,
-            s3_platform.plugins,
-            s3_platform.secret_box,
-            scene.force_id,
-            "storage_s3",
-            enabled=True,
-            config={
-                "bucket": config.bucket,
-                "prefix": config.prefix,
-                "endpoint_url": f"http://127.0.0.1:{free_port()}",
-                "access_key_id": ACCESS_KEY,
-                "secret_access_key": {"value": SECRET_KEY},
-                "max_attempts": 1,
-            },
-            actor="test",
-        )
+    await point_at_nothing(s3_platform, scene, config)
 
     job = await run_todays_samples(s3_platform)
 
