@@ -99,6 +99,15 @@ class Problem(enum.StrEnum):
     ORPHAN = "orphan"
 
 
+COUNT_KEYS = {
+    Problem.MISSING: "missing",
+    Problem.CHANGED: "changed",
+    Problem.NOT_DISPOSED: "not_disposed",
+    Problem.ORPHAN: "orphans",
+}
+"""The key of each problem's count in the details of the ``evidence.fixity_checked`` event."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem: the object's key, what is wrong, and the item it belongs to (if any)."""
@@ -172,10 +181,7 @@ class FixityReport:
             "derivatives": self.derivatives,
             "tombstones": self.tombstones,
             "bytes_read": self.progress.bytes_read,
-            "missing": self.counts[Problem.MISSING],
-            "changed": self.counts[Problem.CHANGED],
-            "not_disposed": self.counts[Problem.NOT_DISPOSED],
-            "orphans": self.counts[Problem.ORPHAN],
+            **{key: self.counts[problem] for problem, key in COUNT_KEYS.items()},
             "orphans_not_searched_in": list(self.unlisted),
             **{kind: list(ids) for kind, ids in sorted(self.ids.items())},
         }

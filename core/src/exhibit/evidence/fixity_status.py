@@ -15,15 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exhibit.audit.models import AuditEvent
-from exhibit.evidence.fixity import FIXITY_CHECKED
+from exhibit.evidence.fixity import COUNT_KEYS, FIXITY_CHECKED, Problem
 
-PROBLEM_COUNTS = (
-    ("missing", "missing"),
-    ("changed", "changed"),
-    ("not_disposed", "left after disposal"),
-    ("orphans", "orphaned"),
-)
-"""Each count in the audit event's details, and how the admin page words it."""
+PROBLEM_WORDS = {
+    Problem.MISSING: "missing",
+    Problem.CHANGED: "changed",
+    Problem.NOT_DISPOSED: "left after disposal",
+    Problem.ORPHAN: "orphaned",
+}
+"""How the admin page words each kind of problem."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,10 @@ class FixityStatus:
     @property
     def problems(self) -> list[tuple[int, str]]:
         """Each kind of problem found, with its count (empty: no problem found)."""
-        counts = ((int(self.details.get(key) or 0), label) for key, label in PROBLEM_COUNTS)
+        counts = (
+            (int(self.details.get(COUNT_KEYS[problem]) or 0), words)
+            for problem, words in PROBLEM_WORDS.items()
+        )
         return [(count, label) for count, label in counts if count]
 
     def item_problems(self, item_id: int, derivative_ids: Iterable[int]) -> list[str]:

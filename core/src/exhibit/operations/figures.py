@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from exhibit.audit.models import AuditEvent
-from exhibit.evidence.fixity import FIXITY_CHECKED
+from exhibit.evidence.fixity import COUNT_KEYS, FIXITY_CHECKED
 from exhibit.evidence.models import DisposalRequest, DisposalState, EvidenceItem
 from exhibit.forces.models import Force, PluginFailure
 from exhibit.jobs.models import Job, JobStatus
@@ -31,12 +31,7 @@ from exhibit.uploads.models import Upload
 Labels = tuple[str, ...]
 JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED)
 """The job states worth watching; succeeded jobs are history."""
-FIXITY_PROBLEMS = {
-    "missing": "missing",
-    "changed": "changed",
-    "not_disposed": "not_disposed",
-    "orphan": "orphans",
-}
+FIXITY_PROBLEMS = {problem.name.lower(): key for problem, key in COUNT_KEYS.items()}
 """Each kind of fixity problem, as labelled, and the key of its count in the audit event."""
 
 
