@@ -12,7 +12,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from tests.evidence.arrivals import png
 from tests.fixtures.browser import open_case_and_ask, submit_password
-from tests.fixtures.officer import deliver_messages
+from tests.fixtures.officer import run_queued_jobs
 from tests.fixtures.tus_client import create_upload, patch_chunk, serving
 from tests.fixtures.two_factor import make_enrolled_user, next_code
 
@@ -60,7 +60,7 @@ async def test_an_officer_reviews_evidence_and_prints_its_continuity(
             phone="07911 123456",
         )
         case_url = page.url
-        await deliver_messages(platform)
+        await run_queued_jobs(platform)
         await page.goto(f"{server.url}/outbox")
         found = re.search(r"/u/([A-Za-z0-9_-]{32,})", await page.inner_text("main"))
         assert found, "the outbox shows no upload link"

@@ -14,7 +14,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.uploads.models import Upload
 from tests.fixtures.browser import open_case_and_ask, submit_password, wait_for_part_of
-from tests.fixtures.officer import deliver_messages, make_user
+from tests.fixtures.officer import make_user, run_queued_jobs
 from tests.fixtures.tus_client import serving
 from tests.fixtures.witness import sha256
 
@@ -73,7 +73,7 @@ async def test_an_officer_asks_and_a_witness_sends_through_a_broken_connection(
         desk = await (await chromium.new_context()).new_page()
         await _officer_asks_for_evidence(desk, server.url, officer.email)
         case_url = desk.url
-        await deliver_messages(platform)
+        await run_queued_jobs(platform)
         token = await _link_from_outbox(desk, server.url)
 
         phone_context = await chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)

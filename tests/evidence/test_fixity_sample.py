@@ -10,10 +10,10 @@ from exhibit.evidence.fixity import CYCLE_DAYS, Finding, Slice, check_sample
 from exhibit.evidence.routine_fixity import SAMPLE_JOB, queue_samples
 from exhibit.forces.models import Force
 from exhibit.jobs.models import Job, JobStatus
-from exhibit.jobs.worker import Worker
 from exhibit.platform import Platform
 from tests.evidence.arrivals import arrived, png
 from tests.evidence.test_fixity import checks
+from tests.fixtures.officer import run_queued_jobs
 from tests.fixtures.witness import Scene, make_scene
 
 
@@ -84,9 +84,7 @@ async def test_a_store_that_cannot_be_used_fails_the_job_for_a_retry_with_nothin
         await session.commit()
     await queue_samples(platform, utcnow().date())
 
-    worker = Worker(platform)
-    while await worker.run_once():  # the sample, and the request's message to the witness
-        pass
+    await run_queued_jobs(platform)  # the sample, and the request's message to the witness
 
     async with platform.system_session() as session:
         job = await session.scalar(select(Job).where(Job.kind == SAMPLE_JOB))

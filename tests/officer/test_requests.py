@@ -16,8 +16,8 @@ from exhibit.uploads.models import EvidenceRequest, RequestState
 from tests.fixtures.officer import (
     audit_events,
     browser,
-    deliver_messages,
     make_user,
+    run_queued_jobs,
     sign_in,
     submit,
 )
@@ -61,7 +61,7 @@ async def test_an_officer_asks_for_evidence_and_the_outbox_holds_the_link(
         assert sent.url.path == f"/cases/{case_id}"
         assert "Evidence request sent to Sam Witness." in sent.text
 
-        await deliver_messages(platform)
+        await run_queued_jobs(platform)
         outbox = await client.get("/outbox")
         assert outbox.status_code == 200
         assert "+447911123456" in outbox.text
@@ -167,14 +167,14 @@ async def test_resending_sends_a_new_link_and_kills_the_old_one(
     settings: Settings, platform: Platform
 ) -> None:
     scene = await make_scene(platform)
-    await deliver_messages(platform)  # the first link went (one still waiting is never sent)
+    await run_queued_jobs(platform)  # the first link went (one still waiting is never sent)
     async with browser(settings) as client:
         await sign_in(client, "officer@kent.test")
         await client.get(f"/cases/{scene.case_id}")
         page = await submit(client, f"/requests/{scene.request_id}/resend", {})
         assert page.url.path == f"/cases/{scene.case_id}"
         assert "A new link was sent. The old link no longer works." in page.text
-        await deliver_messages(platform)
+        await run_queued_jobs(platform)
         outbox = await client.get("/outbox")
 
     new_tokens = set(re.findall(r"https?://[^/\s]+/u/([A-Za-z0-9_-]+)", outbox.text))

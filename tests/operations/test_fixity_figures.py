@@ -11,12 +11,13 @@ from exhibit.db.base import utcnow
 from exhibit.evidence.fixity import Finding, Mode, Slice, check_force, check_sample
 from exhibit.evidence.routine_fixity import QUEUE_SAMPLES_JOB, queue_samples
 from exhibit.jobs.periodic import schedule_periodic
-from exhibit.jobs.worker import PERIODIC_JOBS, Worker
+from exhibit.jobs.worker import PERIODIC_JOBS
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.evidence.arrivals import with_derivative
 from tests.evidence.test_fixity import checks, item_key, object_path
 from tests.evidence.test_fixity_sample import inside_and_outside
+from tests.fixtures.officer import run_queued_jobs
 from tests.fixtures.witness import make_scene
 from tests.operations.test_figures import of, scrape
 
@@ -29,9 +30,7 @@ async def run_the_daily_samples(platform: Platform) -> None:
     assert QUEUE_SAMPLES_JOB in await schedule_periodic(
         platform.sessions, {QUEUE_SAMPLES_JOB: PERIODIC_JOBS[QUEUE_SAMPLES_JOB]}
     )
-    worker = Worker(platform)
-    while await worker.run_once():
-        pass
+    await run_queued_jobs(platform)
 
 
 async def test_the_workers_daily_sample_finds_a_deleted_original_in_todays_slice_only(

@@ -12,10 +12,10 @@ from exhibit.evidence.fixity import Slice
 from exhibit.evidence.models import EvidenceItem
 from exhibit.evidence.routine_fixity import SAMPLE_JOB, queue_samples
 from exhibit.jobs.models import Job, JobStatus
-from exhibit.jobs.worker import Worker
 from exhibit.platform import Platform
 from exhibit_storage_s3.config import Config
 from tests.evidence.arrivals import png
+from tests.fixtures.officer import run_queued_jobs
 from tests.fixtures.witness import Scene
 from tests.storage_s3.test_fixity import arrived, checks, point_at_nothing, s3_platform
 
@@ -36,9 +36,7 @@ async def one_in_todays_slice(platform: Platform, scene: Scene) -> EvidenceItem:
 async def run_todays_samples(platform: Platform) -> Job:
     """Queue today's samples and let a real worker run what is due; the kent sample's job."""
     await queue_samples(platform, utcnow().date())
-    worker = Worker(platform)
-    while await worker.run_once():
-        pass
+    await run_queued_jobs(platform)
     async with platform.system_session() as session:
         job = await session.scalar(select(Job).where(Job.kind == SAMPLE_JOB))
     assert job is not None

@@ -10,13 +10,12 @@ from sqlalchemy import select
 from exhibit.accounts.models import Role
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
-from exhibit.jobs.worker import Worker
 from exhibit.notifications.service import MessageContent, queue_message
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
 from tests.evidence.arrivals import arrived, png
-from tests.fixtures.officer import browser, make_user
+from tests.fixtures.officer import browser, make_user, run_queued_jobs
 from tests.fixtures.witness import make_scene
 from tests.officer.test_items_api import _officer, _token
 from tests.share_cps.world import cps_plugins, make_world
@@ -128,8 +127,7 @@ async def test_the_outbox_comes_a_page_at_a_time(settings: Settings, platform: P
                 content=MessageContent(subject=f"Message {n}", body="Upload here"),
                 purpose="upload_link",
             )
-    while await Worker(platform).run_once():
-        pass
+    await run_queued_jobs(platform)
     auth = await _officer(platform, scene)
     async with browser(settings) as client:
         everything = await client.get("/api/v1/outbox", headers=auth)
