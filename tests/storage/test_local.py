@@ -29,6 +29,7 @@ from exhibit.testing.storage_contract import (
     StreamBroken,
     breaking_stream,
     chunks_of,
+    completed,
     read_all,
     sample_bytes,
     store,
@@ -287,7 +288,7 @@ async def test_abort_and_complete_refused_while_an_append_runs(backend: LocalDis
     finally:
         release.set()
     assert await task == (11, state)
-    assert await backend.complete("k", state) == stored("k", b"firstsecond")
+    assert completed(await backend.complete("k", state), "k", b"firstsecond")
 
 
 async def test_complete_finishes_after_a_crash_between_link_and_unlink(
@@ -298,7 +299,7 @@ async def test_complete_finishes_after_a_crash_between_link_and_unlink(
     partial = storage_dir / "demo" / "partial" / state["partial"]
     (storage_dir / "demo" / "objects").mkdir(mode=0o700)
     os.link(partial, storage_dir / "demo" / "objects" / "k")  # as if complete died here
-    assert await backend.complete("k", state) == stored("k", b"evidence")
+    assert completed(await backend.complete("k", state), "k", b"evidence")
     assert not partial.exists()
 
 
@@ -308,8 +309,8 @@ async def test_complete_repeated_after_publishing_returns_the_object(
     """A process that published the object and died before recording the item retries."""
     state = await backend.begin("k")
     await backend.append("k", state, 0, chunks_of(b"evidence"))
-    assert await backend.complete("k", state) == stored("k", b"evidence")
-    assert await backend.complete("k", state) == stored("k", b"evidence")
+    assert completed(await backend.complete("k", state), "k", b"evidence")
+    assert completed(await backend.complete("k", state), "k", b"evidence")
 
 
 async def test_complete_of_a_discarded_upload_is_refused_though_another_took_its_key(

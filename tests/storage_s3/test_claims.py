@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from exhibit.storage.backend import OffsetMismatch, UploadBusy
-from exhibit.testing.storage_contract import MiB, chunks_of, read_all, sample_bytes, stored
+from exhibit.testing.storage_contract import (
+    MiB,
+    chunks_of,
+    completed,
+    read_all,
+    sample_bytes,
+)
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.staging import _released, staging_folder
@@ -50,7 +56,7 @@ async def test_a_stale_memory_of_the_manifest_is_never_trusted(
     size, state = await here.append(key, state, len(first + second), chunks_of(third))
     assert size == len(first + second + third)
     data = first + second + third
-    assert await here.complete(key, state) == stored(key, data)
+    assert completed(await here.complete(key, state), key, data)
     assert await read_all(here, key) == data
 
 
@@ -86,4 +92,4 @@ async def test_a_live_claim_refuses_and_a_dead_one_is_taken_over(
     assert size == len(data)
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
     assert (manifest["holder"], manifest["size"]) == ("", len(data))
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ConnectionClosedError
 
 from exhibit.storage.backend import StorageError
-from exhibit.testing.storage_contract import MiB, chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import MiB, chunks_of, completed, sample_bytes
 from exhibit_storage_s3 import hashes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
@@ -58,7 +58,7 @@ async def test_dropped_connections_are_retried(flaky_store: tuple[S3Storage, Dro
     size, state = await store.append("originals/1/flaky", state, 0, chunks_of(data, MiB))
     assert faults.dropped == 2
     assert size == len(data)
-    assert await store.complete("originals/1/flaky", state) == stored("originals/1/flaky", data)
+    assert completed(await store.complete("originals/1/flaky", state), "originals/1/flaky", data)
 
 
 async def test_a_failure_past_the_retries_leaves_the_upload_resumable(
@@ -77,7 +77,7 @@ async def test_a_failure_past_the_retries_leaves_the_upload_resumable(
     faults.count = 0
     size, state = await store.append(key, state, kept, chunks_of(data[kept:], 3 * MiB))
     assert size == len(data)
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
 
 
 async def test_parts_are_whole_whatever_the_chunking(
@@ -100,4 +100,4 @@ async def test_parts_are_whole_whatever_the_chunking(
     assert state["size"] == len(data)
     # Another process has no running hash: complete reads the object back to hash it.
     monkeypatch.setattr(hashes, "running", hashes.RunningHashes())
-    assert await make_backend(make_config(bucket)).complete(key, state) == stored(key, data)
+    assert completed(await make_backend(make_config(bucket)).complete(key, state), key, data)

@@ -9,7 +9,13 @@ from botocore.exceptions import ClientError
 
 from exhibit.storage.backend import ObjectNotFound, RetentionActive, put_object
 from exhibit.storage.capabilities import LegalHolds, PresignedDownloads, RetentionQuery
-from exhibit.testing.storage_contract import MiB, chunks_of, read_all, sample_bytes, stored
+from exhibit.testing.storage_contract import (
+    MiB,
+    chunks_of,
+    completed,
+    read_all,
+    sample_bytes,
+)
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 
@@ -32,7 +38,7 @@ async def test_original_is_retained_and_cannot_be_deleted(
 ) -> None:
     key = f"originals/17/upload-{size}"
     data = sample_bytes(size, seed=size)
-    assert await put_object(locked_store, key, chunks_of(data, MiB)) == stored(key, data)
+    assert completed(await put_object(locked_store, key, chunks_of(data, MiB)), key, data)
 
     retention = await locked_store.retention(key)
     assert retention.mode == "COMPLIANCE"

@@ -17,7 +17,13 @@ import pytest
 from botocore.exceptions import ConnectionClosedError
 
 from exhibit.storage.backend import OffsetMismatch, StorageError, UploadBusy
-from exhibit.testing.storage_contract import MiB, chunks_of, read_all, sample_bytes, stored
+from exhibit.testing.storage_contract import (
+    MiB,
+    chunks_of,
+    completed,
+    read_all,
+    sample_bytes,
+)
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.staging import staging_folder
@@ -96,7 +102,7 @@ async def test_an_aligned_append_answers_before_its_parts_land(
     assert await store.size(key, state) == len(data)
     manifest = _manifest(s3, bucket, store.config, state)
     assert (manifest["size"], manifest["holder"], len(manifest["parts"])) == (len(data), "", 2)
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
     assert await read_all(store, key) == data
 
 
@@ -112,7 +118,7 @@ async def test_size_and_complete_wait_for_the_parts_in_flight(
     assert not sizing.done()  # the parts have not landed
     slow.gate.set()
     assert await asyncio.wait_for(sizing, 30) == len(data)
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
 
 
 async def test_another_event_loop_is_busy_until_the_parts_are_recorded(
@@ -131,7 +137,7 @@ async def test_another_event_loop_is_busy_until_the_parts_are_recorded(
         await asyncio.to_thread(elsewhere)
     slow.gate.set()
     size, state = await store.append(key, state, size, chunks_of(data[5 * MiB :]))
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
 
 
 async def test_a_part_lost_after_the_answer_is_sent_again_from_the_recorded_size(
@@ -157,4 +163,4 @@ async def test_a_part_lost_after_the_answer_is_sent_again_from_the_recorded_size
     assert kept == 10 * MiB  # parts 1 and 2; nothing after the lost part
     size, state = await store.append(key, state, kept, chunks_of(data[kept:]))
     assert size == len(data)
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from exhibit.testing.storage_contract import MiB, chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import MiB, chunks_of, completed, sample_bytes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 
@@ -74,7 +74,7 @@ async def test_object_bodies_carry_a_signed_sha256_and_skip_payload_hashing(
     state = await store.begin(key)
     size, state = await store.append(key, state, 0, chunks_of(data[: 7 * MiB], MiB))
     size, state = await store.append(key, state, size, chunks_of(data[size:], MiB))
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
 
     operations = {operation for operation, _, _ in sent.requests}
     assert {"UploadPart", "PutObject"} <= operations

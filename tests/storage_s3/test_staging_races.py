@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from exhibit.testing.storage_contract import chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import chunks_of, completed, sample_bytes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.staging import Manifest, _decoder, staging_folder
@@ -90,8 +90,8 @@ async def test_complete_repeated_after_the_staging_area_went_returns_the_object(
     store = make_backend(config)
     state = await store.begin(key)
     _, state = await store.append(key, state, 0, chunks_of(data))
-    assert await store.complete(key, state) == stored(key, data)
-    assert await make_backend(config).complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
+    assert completed(await make_backend(config).complete(key, state), key, data)
 
 
 async def test_complete_of_a_discarded_upload_is_still_refused(
@@ -157,7 +157,7 @@ async def test_a_complete_cut_short_after_the_object_was_written_leaves_no_uploa
     state = await store.begin(key)
     _, state = await store.append(key, state, 0, chunks_of(data))
     store._put_whole(key, state["token"], data, hashlib.sha256(data).hexdigest())
-    assert await make_backend(config).complete(key, state) == stored(key, data)
+    assert completed(await make_backend(config).complete(key, state), key, data)
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=config.prefix + ".exhibit-staging/")
     assert listed.get("KeyCount") == 0

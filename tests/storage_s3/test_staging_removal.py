@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from exhibit.testing.storage_contract import MiB, chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import MiB, chunks_of, completed, sample_bytes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 
@@ -40,5 +40,5 @@ async def test_complete_removes_every_staging_object_and_version(
     for start, end in [(0, 2 * MiB), (2 * MiB, 6 * MiB), (6 * MiB, len(data))]:
         _, state = await store.append(key, state, start, chunks_of(data[start:end]))
     assert _staged_versions(s3, bucket, config.prefix)  # the manifest and segments
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
     assert _staged_versions(s3, bucket, config.prefix) == []

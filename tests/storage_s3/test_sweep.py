@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from exhibit.storage.backend import ObjectNotFound
-from exhibit.testing.storage_contract import MiB, chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import MiB, chunks_of, completed, sample_bytes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.sweep import sweep_store
@@ -58,6 +58,6 @@ async def test_abandoned_parts_are_aborted_and_known_uploads_kept(
     with pytest.raises(ObjectNotFound):
         await store.size("originals/1/abandoned", abandoned)
     # The known upload is untouched and completes.
-    assert await store.complete("originals/1/known", known) == stored("originals/1/known", data)
+    assert completed(await store.complete("originals/1/known", known), "originals/1/known", data)
     assert _uploads(s3, bucket) == set()
     assert _staged(s3, bucket) == []

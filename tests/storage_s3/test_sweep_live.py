@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from exhibit.testing.storage_contract import chunks_of, sample_bytes, stored
+from exhibit.testing.storage_contract import chunks_of, completed, sample_bytes
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 from exhibit_storage_s3.staging import _released, staging_folder
@@ -54,7 +54,7 @@ async def test_a_claimed_upload_is_not_swept(
     # Its holder gives it up: a later append and complete find everything in place.
     _rewrite_manifest(s3, bucket, folder + "manifest", holder="", until=0.0)
     _released.drop(folder)
-    assert await store.complete(key, state) == stored(key, data)
+    assert completed(await store.complete(key, state), key, data)
 
 
 async def test_a_lapsed_claim_does_not_keep_an_old_upload(

@@ -4,7 +4,13 @@ from collections.abc import Callable
 
 import pytest
 
-from exhibit.testing.storage_contract import MiB, chunks_of, read_all, sample_bytes, stored
+from exhibit.testing.storage_contract import (
+    MiB,
+    chunks_of,
+    completed,
+    read_all,
+    sample_bytes,
+)
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 
@@ -30,5 +36,5 @@ async def test_repeated_truncates_never_revive_refused_bytes(
     assert await store.size(key, state) == len(kept)
     size, state = await store.append(key, state, len(kept), chunks_of(rest))
     assert size == len(kept + rest)
-    assert await store.complete(key, state) == stored(key, kept + rest)
+    assert completed(await store.complete(key, state), key, kept + rest)
     assert await read_all(store, key) == kept + rest

@@ -38,12 +38,13 @@ from exhibit.plugins.context import (
 )
 from exhibit.secrets import Secret
 from exhibit.sharing.target import DeliveryReport, ShareTarget
-from exhibit.storage.backend import StorageBackend, StoredObject
+from exhibit.storage.backend import HEAD_BYTES, StorageBackend, StoredObject
 
 hookimpl = pluggy.HookimplMarker("exhibit")
 """Marks a function as the implementation of an Exhibit hook."""
 
 __all__ = [
+    "HEAD_BYTES",
     "AuditEventInfo",
     "DeliveryFailed",
     "DeliveryReport",

@@ -13,13 +13,26 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import msgspec
 
+HEAD_BYTES = 64 * 1024
+"""How many of an object's first bytes the core reads to tell its type."""
+
 
 class StoredObject(msgspec.Struct, frozen=True):
-    """A completed object: its key, size in bytes and the SHA-256 of the stored bytes."""
+    """A completed object: its key, size in bytes and the SHA-256 of the stored bytes.
+
+    ``head`` is the object's first ``min(size, HEAD_BYTES)`` bytes when the store has them at
+    hand from writing it (saving the caller a read), else empty; a ``head`` of any other
+    length is ignored.
+    """
 
     key: str
     size: int
     sha256: str
+    head: bytes = b""
+
+    def known_head(self) -> bytes | None:
+        """The object's first bytes as the store reported them, or None if it did not."""
+        return self.head if len(self.head) == min(self.size, HEAD_BYTES) else None
 
 
 class StorageError(Exception):
@@ -109,7 +122,10 @@ class StorageBackend(Protocol):
         ...
 
     async def complete(self, object_key: str, state: dict[str, Any]) -> StoredObject:
-        """Make the object visible under its key and return its size and SHA-256."""
+        """Make the object visible under its key and return its size and SHA-256.
+
+        A store that saw the upload's first bytes go by may return them too (``head``).
+        """
         ...
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exhibit.plugins.context import ForceInfo, ItemInfo, SubmissionInfo, UploadCandidate
-from exhibit.uploads.ingest import SNIFF_BYTES, sniff_type
+from exhibit.storage.backend import HEAD_BYTES
+from exhibit.uploads.ingest import sniff_type
 
 DEMO_FORCE = ForceInfo(id=1, slug="demo", name="Demo")
 """The force hooks are called for unless a test names another."""
@@ -46,7 +47,7 @@ def upload_candidate(
     return UploadCandidate(
         filename=filename,
         declared_type=declared_type,
-        sniffed_type=sniff_type(data[:SNIFF_BYTES]),
+        sniffed_type=sniff_type(data[:HEAD_BYTES]),
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         open=byte_stream(data, chunk_size),
@@ -62,7 +63,7 @@ def item_info(data: bytes = b"", **fields: Any) -> ItemInfo:
         "original_filename": "photo.jpg",
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
-        "sniffed_type": sniff_type(data[:SNIFF_BYTES]),
+        "sniffed_type": sniff_type(data[:HEAD_BYTES]),
         "review_state": "pending",
         "exhibit_reference": None,
         "received_at": datetime.now(UTC),

@@ -23,14 +23,13 @@ from exhibit.media.pipeline import enqueue_processing
 from exhibit.platform import Platform
 from exhibit.plugins import events
 from exhibit.plugins.context import UploadCandidate
-from exhibit.storage.backend import StorageBackend
+from exhibit.storage.backend import HEAD_BYTES, StorageBackend
 from exhibit.uploads.arrivals import queue_arrival_note
 from exhibit.uploads.models import EvidenceRequest, RequestState, Upload
 from exhibit.uploads.submissions import item_info
 
 log = logging.getLogger(__name__)
 
-SNIFF_BYTES = 64 * 1024
 
 # What a witness may send: photos, video, audio and documents, by their real type.
 ACCEPTED_TYPES = frozenset(
@@ -122,7 +121,7 @@ def sniff_type(head: bytes) -> str:
 
 
 async def _read_head(backend: StorageBackend, key: str, size: int) -> bytes:
-    parts = [chunk async for chunk in backend.read(key, 0, min(size, SNIFF_BYTES))]
+    parts = [chunk async for chunk in backend.read(key, 0, min(size, HEAD_BYTES))]
     return b"".join(parts)
 
 
@@ -147,7 +146,10 @@ async def ingest_upload(platform: Platform, force_id: int, upload_id: int) -> Ev
         enabled = await enabled_plugins(session, platform.plugins, platform.secret_box, force_id)
         backend = await platform.force_storage(session, force, upload.storage_backend)
         stored = await backend.complete(upload.storage_key, upload.storage_state)
-        sniffed = sniff_type(await _read_head(backend, upload.storage_key, stored.size))
+        head = stored.known_head()
+        if head is None:
+            head = await _read_head(backend, upload.storage_key, stored.size)
+        sniffed = sniff_type(head)
 
     storage_key = upload.storage_key
     problems = []

@@ -28,6 +28,7 @@ from typing import IO, Any, ClassVar, TypeVar
 
 from exhibit.plugins.context import ProviderContext
 from exhibit.storage.backend import (
+    HEAD_BYTES,
     InvalidRange,
     ObjectExists,
     ObjectNotFound,
@@ -126,7 +127,7 @@ class S3Storage:
         token = self._token(object_key, state)
         await writer.settled(self, token)
         try:
-            size, digest = await self._locked(token, self._complete, token, object_key)
+            return await self._locked(token, self._complete, token, object_key)
         except ObjectNotFound:
             # The staging area is gone: an earlier call may have completed the object and
             # tidied up, and its caller died before recording it. That object is the answer.
@@ -134,7 +135,7 @@ class S3Storage:
             if done is None:
                 raise
             size, digest = done
-        return StoredObject(key=object_key, size=size, sha256=digest)
+            return StoredObject(key=object_key, size=size, sha256=digest)
 
     async def abort(self, object_key: str, state: dict[str, Any]) -> None:
         """Abort the multipart upload and remove the staging objects (gone already: fine)."""
@@ -449,15 +450,16 @@ class S3Storage:
         staging.commit(manifest)
         return manifest
 
-    def _complete(self, staging: Staging, token: str, object_key: str) -> tuple[int, str]:
+    def _complete(self, staging: Staging, token: str, object_key: str) -> StoredObject:
         manifest = _claimed(staging)
         version = staging.claimed_from
         try:
-            head = self._head(object_key)
+            found = self._head(object_key)
         except ObjectNotFound:
-            head = None
-        if head is not None:
-            if head.get("Metadata", {}).get(UPLOAD_TAG) != token:
+            found = None
+        first_bytes = b""
+        if found is not None:
+            if found.get("Metadata", {}).get(UPLOAD_TAG) != token:
                 raise ObjectExists(f"an object already exists under {object_key!r}")
             # An earlier call completed it and stopped before tidying up: finish the job
             # (a small object was written whole: its multipart upload may still be open).
@@ -469,19 +471,21 @@ class S3Storage:
                 size, digest = len(tail), hashlib.sha256(tail).hexdigest()
                 self._put_whole(object_key, token, tail, digest)
                 self._abort_multipart(manifest.key, manifest.upload_id)
+                first_bytes = tail[:HEAD_BYTES]
             else:
                 self._complete_multipart(manifest, tail)
                 size = manifest.size
-                hasher = hashes.running.take(token, size, version)
-                digest = (
-                    hasher.hexdigest() if hasher is not None else self._hash_object(object_key)[1]
-                )
+                running = hashes.running.take(token, size, version)
+                if running is not None:
+                    digest, first_bytes = running.hexdigest(), running.head
+                else:
+                    digest = self._hash_object(object_key)[1]
             if size != manifest.size:
                 raise StorageError(f"{object_key!r} holds {size} bytes, the upload {manifest.size}")
         self._ensure_retention(object_key)
         hashes.running.drop(token)
         staging.remove_all()
-        return size, digest
+        return StoredObject(key=object_key, size=size, sha256=digest, head=first_bytes)
 
     def _completed_earlier(self, token: str, object_key: str) -> tuple[int, str] | None:
         """Size and SHA-256 of ``object_key`` if upload ``token`` wrote it, else None."""

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import AsyncIterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import msgspec
 
@@ -154,7 +154,7 @@ class _Spool:
         self._put(data)
         self.staged = len(data)
 
-    def write(self, pieces: list[bytes], running: Any | None) -> None:
+    def write(self, pieces: list[bytes], running: hashes.Running | None) -> None:
         """Add new bytes, hashed into the part's SHA-256 and the upload's ``running`` one."""
         for piece in pieces:
             self._put(piece)
@@ -205,7 +205,7 @@ class OpenUpload:
         token: str,
         staging: Staging,
         manifest: Manifest,
-        running: Any | None,
+        running: hashes.Running | None,
     ) -> None:
         self.store = store
         self.token = token
