@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from exhibit.log_redaction import RedactUploadLinks, redact
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from exhibit.web.log_redaction import RedactUploadLinks, redact
 from tests.fixtures.cli import exhibit_serving
 from tests.fixtures.witness import make_scene
 
@@ -69,6 +69,22 @@ def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> No
     assert "link /u/[link] opened" in result.stderr
     assert "s3cr3t" not in result.stderr + result.stdout
     assert "An0ther" not in result.stderr + result.stdout
+
+
+def test_records_of_every_other_command_are_redacted() -> None:
+    # What the ``exhibit`` group runs before any command (the worker's included).
+    script = (
+        "import logging\n"
+        "from exhibit.cli.main import cli\n"
+        "cli.callback()\n"
+        "logging.getLogger('exhibit.jobs').warning('job failed: %s', 'sent /u/W0rker-t0ken')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert "job failed: sent /u/[link]" in result.stderr
+    assert "W0rker" not in result.stderr + result.stdout
 
 
 def _serve_and_visit(settings: Settings, paths: list[str], log_path: Path) -> list[int]:

@@ -1,5 +1,6 @@
 """Messages go through the force's own notifier, or the outbox; failures are recorded."""
 
+import logging
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -52,6 +53,8 @@ class Pager:
             raise DeliveryFailed("provider answered 503", permanent=False)
         if outcome == "invalid":
             raise DeliveryFailed("invalid number", permanent=True)
+        if outcome == "echo":  # a provider whose error repeats the message it refused
+            raise DeliveryFailed(f"provider answered 400 for {message.body!r}", permanent=False)
         received.append((self.context.force.slug, message.recipient, message.body))
         return SendResult(Outcome.SENT, reference="pager-1")
 
@@ -191,6 +194,33 @@ async def test_a_temporary_failure_is_retried_and_then_sent(
         "sent",
     ]
     assert len(pager.received) == 1
+
+
+async def test_a_providers_error_that_repeats_the_link_is_stored_and_logged_without_it(
+    pager_platform: tuple[Platform, ModuleType], caplog: pytest.LogCaptureFixture
+) -> None:
+    platform, pager = pager_platform
+    kent = await _force(platform, "kent", pager=True)
+    pager.script[:] = ["echo"]
+    message = await _queue(platform, kent)
+
+    with caplog.at_level(logging.INFO):
+        assert await Worker(platform).run_once()
+
+    async with platform.force_session(kent) as session:
+        notification = await session.get(Notification, message)
+        details = await session.scalars(
+            select(NotificationStatusChange.detail).where(
+                NotificationStatusChange.notification_id == message
+            )
+        )
+        job = (await session.scalars(select(Job))).one()
+    assert notification is not None
+    assert notification.status_detail.startswith("provider answered 400 for")
+    assert "/u/[link]" in notification.status_detail
+    assert job.last_error is not None and "/u/[link]" in job.last_error
+    stored = [notification.status_detail, job.last_error, *details, caplog.text]
+    assert not [text for text in stored if "secret-token-123" in text]
 
 
 async def test_a_permanent_failure_is_recorded_once_and_not_retried(

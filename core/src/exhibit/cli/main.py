@@ -29,6 +29,7 @@ from exhibit.cli.verify import verify
 from exhibit.forces.plugin_settings import configure_plugin, set_plugin_enabled
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_by_slug, force_transaction
+from exhibit.log_redaction import redact_root_handlers
 from exhibit.platform import Platform
 from exhibit.plugins.manager import PluginError, load_plugins
 from exhibit.secrets import SecretBox
@@ -44,6 +45,7 @@ CLI_ACTOR = "cli"
 def cli() -> None:
     """The ``exhibit`` command group."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redact_root_handlers()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request's full URL at INFO; a plugin's URL may be its credential.
     logging.getLogger("httpx").setLevel(logging.WARNING)

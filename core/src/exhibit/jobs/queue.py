@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from exhibit.db.base import utcnow
 from exhibit.db.scoping import CrossForceWrite, scoped_force_id
 from exhibit.jobs.models import Job, JobStatus
+from exhibit.log_redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ async def fail(
             log.warning("worker %s no longer holds job %s; failure not recorded", worker_id, job_id)
             return None
         now = utcnow()
-        job.last_error = error[:MAX_ERROR_LENGTH]
+        job.last_error = redact(error)[:MAX_ERROR_LENGTH]
         job.locked_by = None
         job.locked_until = None
         if job.attempts < job.max_attempts:

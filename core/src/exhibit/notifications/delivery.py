@@ -21,6 +21,7 @@ from exhibit.db.base import utcnow
 from exhibit.forces.plugin_settings import UnknownPlugin, enabled_plugins
 from exhibit.forces.transaction import force_info
 from exhibit.jobs.handlers import JobContext
+from exhibit.log_redaction import redact
 from exhibit.notifications.models import DeliveryStatus, Notification, NotificationStatusChange
 from exhibit.notifications.notifier import DeliveryFailed, Notifier, OutboundMessage, SendResult
 from exhibit.notifications.reminders import LINK_PURPOSE, REMINDER_PURPOSE
@@ -192,7 +193,11 @@ async def fail_permanently(
 def set_status(
     session: AsyncSession, notification: Notification, status: DeliveryStatus, detail: str
 ) -> None:
-    """Move ``notification`` to ``status`` and add the step to its history."""
+    """Move ``notification`` to ``status`` and add the step to its history.
+
+    ``detail`` comes from a provider and may echo the message: any link in it is redacted.
+    """
+    detail = redact(detail)
     notification.status = status
     notification.status_detail = detail[:1000]
     session.add(
@@ -219,7 +224,7 @@ async def _failed(
         notification.id,
         notification.provider,
         "permanent" if failure.permanent else "temporary",
-        failure.reason,
+        redact(failure.reason),
     )
     down = not failure.permanent and attempt >= DOWN_AFTER_ATTEMPTS and route.fallback is not None
     out_of_attempts = not failure.permanent and attempt >= DELIVERY_ATTEMPTS
