@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from exhibit.accounts.models import PasswordSetup, Role, User
+from exhibit.accounts.service import MAX_NAME
 from exhibit.forces.models import Force
 from exhibit.forces.models import ForcePlugin as ForcePluginRow
 from exhibit.platform import Platform
@@ -17,6 +18,7 @@ from exhibit.web.app import create_app
 from tests.fixtures.officer import HOST, audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.third_party import installed_plugin
 from tests.fixtures.two_factor import EnrolledPerson, make_enrolled_user, sign_in_with_code
+from tests.officer.field_errors import assert_refused_by_field
 
 LINK = re.compile(r"<code class=\"exhibit-token\" data-link>[^<]*(/set-password/[^<]+)</code>")
 NEW_PASSWORD = "a brand new passphrase"
@@ -76,6 +78,38 @@ async def test_an_admin_adds_a_user_who_sets_a_password_with_a_one_time_link(
     assert len(await audit_events(platform, admin.force_id, "user.password_set")) == 1
 
 
+async def test_a_refused_new_user_comes_back_by_each_field_and_nobody_is_added(
+    settings: Settings, platform: Platform
+) -> None:
+    """Each problem in the error summary and by its field, which keeps what was typed; no
+    user is made and nothing is audited."""
+    admin = await _admin(platform)
+    long_name = "PC " + "Longname" * 25
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        await client.get("/admin/users")
+        bad = await submit(
+            client,
+            "/admin/users",
+            {"name": "  ", "email": "pc.new at kent", "role": "king", "how": "link"},
+        )
+        assert_refused_by_field(bad, "name", "Enter the person's name", "")
+        must = "Enter an email address, like name@force.police.uk"
+        assert_refused_by_field(bad, "email", must, "pc.new at kent")
+        assert_refused_by_field(bad, "role", "Choose a role", "")  # "king" is not offered
+        long = await submit(
+            client,
+            "/admin/users",
+            {"name": long_name, "email": "pc.long@kent.test", "role": "auditor", "how": "link"},
+        )
+        assert_refused_by_field(long, "name", f"Use {MAX_NAME} characters or fewer", long_name)
+        assert '<option value="auditor" selected>' in long.text
+    async with platform.force_session(admin.force_id) as session:
+        assert list(await session.scalars(select(User.email))) == [admin.email]
+    created = await audit_events(platform, admin.force_id, "user.created")
+    assert [event.actor for event in created] == ["test"]  # the admin, made by the test
+
+
 async def test_an_admin_changes_a_role_deactivates_and_resets_two_factor(
     settings: Settings, platform: Platform
 ) -> None:
@@ -89,7 +123,7 @@ async def test_an_admin_changes_a_role_deactivates_and_resets_two_factor(
             page = f"/admin/users/{officer.user_id}"
             assert (await submit(client, f"{page}/role", {"role": "supervisor"})).status_code == 200
             assert "Supervisor" in (await client.get(page)).text
-            assert (await submit(client, f"{page}/role", {"role": "king"})).status_code == 200
+            assert (await submit(client, f"{page}/role", {"role": "king"})).status_code == 400
             own = await submit(client, f"/admin/users/{admin.user_id}/role", {"role": "officer"})
             assert "cannot change your own role" in own.text
 

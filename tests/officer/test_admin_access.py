@@ -7,15 +7,19 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select, update
 
 from exhibit.accounts import lockout
+from exhibit.accounts.admin import MAX_REASON
 from exhibit.accounts.lockout import MAX_FAILURES
-from exhibit.accounts.models import Role, User
+from exhibit.accounts.models import PasswordSetup, Role, User
+from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from exhibit.web.officer.admin_users import sentence
 from tests.fixtures.officer import PASSWORD, audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.two_factor import EnrolledPerson, make_enrolled_user, sign_in_with_code
+from tests.officer.field_errors import assert_refused_by_field
 
 LINK = re.compile(r"<code class=\"exhibit-token\" data-link>[^<]*(/set-password/[^<]+)</code>")
 LOCKED = "Too many failed attempts"
@@ -173,6 +177,71 @@ async def test_choosing_the_role_a_user_has_changes_nothing(
         assert "Nothing changed: PC Same is already: Officer." in same.text
         assert "is now" not in same.text
     assert await audit_events(platform, admin.force_id, "user.role_changed") == []
+
+
+async def test_a_blank_or_over_long_reason_comes_back_by_its_field_as_typed(
+    settings: Settings, platform: Platform
+) -> None:
+    """Clearing a lock-out, a reset link, deactivating, reactivating: the page again (400),
+    the summary leading to the reason, which keeps what was typed; nothing changes."""
+    admin = await _admin(platform)
+    officer = await make_user(platform, name="PC Locked")
+    gone = await make_user(platform, role=Role.SUPERVISOR, name="PC Gone")
+    async with force_transaction(platform, admin.force_id) as tx:
+        await tx.session.execute(update(User).where(User.id == gone.user_id).values(active=False))
+    await _lock_out(settings, officer.email)
+    too_long = "Phoned; ID checked. " * 101
+    over = f"A reason is at most {MAX_REASON} characters"
+    forms = (
+        (officer, "clear-lockout", "lockout-reason", "Enter why they may try to sign in again now"),
+        (officer, "password-reset", "reset-reason", "Enter why they need a new password"),
+        (officer, "deactivate", "reason", "Enter why you are deactivating them"),
+        (gone, "reactivate", "reason", "Enter why you are reactivating them"),
+    )
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        await client.get("/admin/users")
+        for person, action, field, say_why in forms:
+            url = f"/admin/users/{person.user_id}/{action}"
+            blank = await submit(client, url, {"reason": "  "})
+            assert_refused_by_field(blank, field, say_why, "  ")
+            long = await submit(client, url, {"reason": too_long})
+            assert_refused_by_field(long, field, over, too_long)
+
+    async with platform.force_session(admin.force_id) as session:
+        assert await lockout.any_lock_until(session, officer.email) is not None
+        assert await session.scalar(select(PasswordSetup)) is None
+    assert (await _active(platform, officer.user_id), await _active(platform, gone.user_id)) == (
+        True,
+        False,
+    )
+    for done in ("lockout_cleared", "password_reset_link_issued", "deactivated", "reactivated"):
+        assert await audit_events(platform, admin.force_id, f"user.{done}") == [], done
+
+
+async def test_a_role_not_offered_comes_back_by_the_role_field_and_changes_nothing(
+    settings: Settings, platform: Platform
+) -> None:
+    """The user's page again (400), the summary leading to the role, which still shows the
+    role they have: a role not offered cannot be shown as chosen."""
+    admin = await _admin(platform)
+    officer = await make_user(platform, name="PC Kept")
+    page = f"/admin/users/{officer.user_id}"
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        await client.get(page)
+        for role in ("king", ""):
+            refused = await submit(client, f"{page}/role", {"role": role})
+            assert_refused_by_field(refused, "role", "Choose a role", "officer")
+    assert await _role(platform, officer.user_id) == Role.OFFICER
+    assert await audit_events(platform, admin.force_id, "user.role_changed") == []
+
+
+async def _role(platform: Platform, user_id: int) -> Role:
+    async with platform.system_session() as session:
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user.role
 
 
 async def test_every_admin_page_leads_back(settings: Settings, platform: Platform) -> None:

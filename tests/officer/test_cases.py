@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from exhibit.accounts.models import Role, User
 from exhibit.accounts.service import create_api_token
+from exhibit.cases.closure import MAX_REASON
 from exhibit.cases.models import Case, CaseStatus
 from exhibit.db.base import utcnow
 from exhibit.evidence.models import EvidenceItem, ReviewState
@@ -17,6 +18,7 @@ from exhibit.web.officer.case_queries import CASES_PER_PAGE, ITEMS_PER_PAGE
 from tests.evidence.arrivals import arrived, png
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 TO = "\N{EN DASH}"  # as in "Showing 1 to 50 of 205", written with a dash
 
@@ -484,6 +486,36 @@ async def test_a_closed_case_is_reopened_with_a_reason(
             assert (await client.get(f"/cases/{scene.case_id}/{path}")).status_code == 403
             refused = await submit(client, f"/cases/{scene.case_id}/{path}", {"reason": "x"})
             assert refused.status_code == 403
+
+
+async def test_a_blank_or_over_long_reason_to_close_or_reopen_comes_back_by_its_field(
+    settings: Settings, platform: Platform
+) -> None:
+    """The confirmation again (400), the summary leading to the reason, which keeps what was
+    typed (trimmed); the case and its link stay as they were, and nothing is audited."""
+    scene = await make_scene(platform)  # one live link
+    too_long = "No further action. " * 60
+    over = f"A reason is at most {MAX_REASON} characters"
+    before = await _state(platform, scene)
+    async with browser(settings) as client:
+        await sign_in(client, "officer@kent.test")
+        close = f"/cases/{scene.case_id}/close"
+        await client.get(close)
+        blank = await submit(client, close, {"reason": "  ", "revoking": "1"})
+        assert_refused_by_field(blank, "reason", "A reason is required to close a case", "")
+        long = await submit(client, close, {"reason": too_long, "revoking": "1"})
+        assert_refused_by_field(long, "reason", over, too_long.strip())
+        assert await _state(platform, scene) == before
+        assert await audit_events(platform, scene.force_id, "case.closed") == []
+
+        await submit(client, close, {"reason": "NFA", "revoking": "1"})
+        reopen = f"/cases/{scene.case_id}/reopen"
+        blank = await submit(client, reopen, {"reason": ""})
+        assert_refused_by_field(blank, "reason", "A reason is required to reopen a case", "")
+        long = await submit(client, reopen, {"reason": too_long})
+        assert_refused_by_field(long, "reason", over, too_long.strip())
+    assert await _state(platform, scene) == (CaseStatus.CLOSED, RequestState.REVOKED)
+    assert await audit_events(platform, scene.force_id, "case.reopened") == []
 
 
 async def _state(platform: Platform, scene: Scene) -> tuple[CaseStatus, RequestState]:

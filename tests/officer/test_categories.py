@@ -1,16 +1,19 @@
 """Force-defined categories with retention periods, managed by the force admin."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from exhibit.accounts.models import Role
-from exhibit.evidence.categories import CategoryRefused, add_category
+from exhibit.evidence.categories import MAX_RETENTION_DAYS, CategoryRefused, add_category
 from exhibit.evidence.models import Category
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.two_factor import make_enrolled_user, sign_in_with_code
+from tests.officer.field_errors import assert_refused_by_field
 
 
 async def test_a_force_admin_defines_categories_and_an_officer_cannot(
@@ -85,3 +88,32 @@ async def test_a_refused_category_keeps_what_was_typed_and_names_ignore_capitals
             )
     async with platform.force_session(admin.force_id) as session:
         assert list(await session.scalars(select(Category.name))) == ["CCTV"]
+
+
+async def test_a_refused_retention_change_comes_back_by_its_field_and_changes_nothing(
+    settings: Settings, platform: Platform
+) -> None:
+    """The page again (400), the summary leading to that category's field, which keeps what
+    was typed while the other categories show their own periods."""
+    admin = await make_enrolled_user(platform, "kent", Role.FORCE_ADMIN)
+    async with force_transaction(platform, admin.force_id) as tx:
+        for name, days in (("CCTV", 30), ("Dashcam", 365)):
+            await add_category(
+                tx.session, admin.force_id, name=name, retention_days=days, actor="test"
+            )
+    async with platform.force_session(admin.force_id) as session:
+        cctv, dashcam = await session.scalars(select(Category).order_by(Category.name))
+    field = f"retention-{dashcam.id}"
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        await client.get("/admin/categories")
+        url = f"/admin/categories/{dashcam.id}"
+        words = await submit(client, url, {"retention_days": "a year"})
+        assert_refused_by_field(words, field, "Retention is a whole number of days", "a year")
+        assert re.search(rf'id="retention-{cctv.id}"[^>]*value="30"', words.text)
+        none = await submit(client, url, {"retention_days": "0"})
+        assert_refused_by_field(none, field, f"Retention is 1 to {MAX_RETENTION_DAYS} days", "0")
+    async with platform.force_session(admin.force_id) as session:
+        kept = list(await session.scalars(select(Category.retention_days).order_by(Category.name)))
+    assert kept == [30, 365]
+    assert await audit_events(platform, admin.force_id, "category.retention_changed") == []

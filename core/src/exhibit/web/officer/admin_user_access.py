@@ -109,14 +109,14 @@ async def clear_lockout_submit(
     field = "lockout-reason"
     if not reason.strip():
         error = FieldError(field, "Enter why they may try to sign in again now")
-        return await show_user(request, platform, user, user_id, errors=[error])
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
     try:
         async with force_transaction(platform, user.force_id) as tx:
             target = await find_user(tx.session, user_id)
             cleared = await clear_lockout(tx.session, target, by=user, reason=reason)
     except ReasonRefused as exc:
         error = FieldError(field, sentence(str(exc)))
-        return await show_user(request, platform, user, user_id, errors=[error])
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
     if cleared:
         flash(request, f"{target.name} can try to sign in again now.")
     else:
@@ -136,14 +136,14 @@ async def password_reset_submit(
     field = "reset-reason"
     if not reason.strip():
         error = FieldError(field, "Enter why they need a new password")
-        return await show_user(request, platform, user, user_id, errors=[error])
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
     try:
         async with force_transaction(platform, user.force_id) as tx:
             target = await find_user(tx.session, user_id)
             token = await _reset_link(tx.session, target, user, reason)
     except ReasonRefused as exc:
         error = FieldError(field, sentence(str(exc)))
-        return await show_user(request, platform, user, user_id, errors=[error])
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
     if token is None:
         flash(request, f"Reactivate {target.name} before resetting their password.", error=True)
         return see_other(f"/admin/users/{user_id}")
@@ -166,6 +166,7 @@ async def _confirmation(
     change: AccessChange,
     *,
     error: str = "",
+    typed: str = "",
 ) -> Response[Any]:
     async with platform.force_session(user.force_id) as session:
         target = await find_user(session, user_id)
@@ -185,6 +186,7 @@ async def _confirmation(
         verb=change.verb,
         errors=errors,
         error=error,
+        reason=typed,
     )
 
 
@@ -193,8 +195,9 @@ async def _submit(
 ) -> Response[Any]:
     reason = str((await request.form()).get("reason", ""))
     if not reason.strip():
+        say_why = f"Enter why you are {change.doing} them"
         return await _confirmation(
-            request, platform, user, user_id, change, error=f"Enter why you are {change.doing} them"
+            request, platform, user, user_id, change, error=say_why, typed=reason
         )
     try:
         async with force_transaction(platform, user.force_id) as tx:
@@ -205,7 +208,7 @@ async def _submit(
         return see_other(f"/admin/users/{user_id}")
     except ReasonRefused as exc:
         return await _confirmation(
-            request, platform, user, user_id, change, error=sentence(str(exc))
+            request, platform, user, user_id, change, error=sentence(str(exc)), typed=reason
         )
     if changed:
         flash(request, f"{target.name} was {change.done}.")

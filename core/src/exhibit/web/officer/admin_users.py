@@ -22,7 +22,7 @@ from exhibit.accounts.admin import SelfChange, change_role, issue_setup_link
 from exhibit.accounts.models import Role, User
 from exhibit.accounts.passwords import MIN_PASSWORD_LENGTH
 from exhibit.accounts.permissions import Permission
-from exhibit.accounts.service import create_user
+from exhibit.accounts.service import MAX_NAME, create_user
 from exhibit.evidence.fixity import FIXITY_CHECKED
 from exhibit.evidence.fixity_status import latest_fixity_check
 from exhibit.forces.transaction import force_transaction
@@ -70,6 +70,8 @@ async def create_user_submit(
     errors = []
     if not values["name"]:
         errors.append(FieldError("name", "Enter the person's name"))
+    elif len(values["name"]) > MAX_NAME:
+        errors.append(FieldError("name", f"Use {MAX_NAME} characters or fewer"))
     if "@" not in values["email"]:
         errors.append(FieldError("email", "Enter an email address, like name@force.police.uk"))
     if values["role"] not in {r.value for r in Role}:
@@ -89,7 +91,7 @@ async def create_user_submit(
                     tx.session,
                     user.force_id,
                     email=values["email"],
-                    name=values["name"][:200],
+                    name=values["name"],
                     role=Role(values["role"]),
                     password=initial,
                     actor=f"user:{user.id}",
@@ -125,13 +127,12 @@ async def change_role_submit(
     user: NamedDependency[User],
     user_id: FromPath[int],
 ) -> Response[Any]:
-    """Give the user another role."""
+    """Give the user another role; a role not offered shows the user's page again (400)
+    with the error by the role."""
     value = str((await request.form()).get("role", ""))
     if value not in {r.value for r in Role}:
-        async with platform.force_session(user.force_id) as session:
-            await find_user(session, user_id)  # another force's id is not found, whatever the form
-        flash(request, "Choose a role", error=True)
-        return see_other(f"/admin/users/{user_id}")
+        error = FieldError("role", "Choose a role")
+        return await show_user(request, platform, user, user_id, error=error)
     role = Role(value)
     try:
         async with force_transaction(platform, user.force_id) as tx:
@@ -168,25 +169,28 @@ async def show_user(
     user: User,
     user_id: int,
     *,
-    errors: list[FieldError] | None = None,
+    error: FieldError | None = None,
+    typed: str = "",
     reset_link: str | None = None,
 ) -> Template:
-    """The page of one user of the admin's force (404 otherwise), with any form errors and a
-    password reset link just made (shown this once)."""
+    """The page of one user of the admin's force (404 otherwise); with ``error``, a 400 that
+    keeps ``typed`` in the field the error names; with ``reset_link``, the password reset
+    link just made (shown this once)."""
     async with platform.force_session(user.force_id) as session:
         target = await find_user(session, user_id)
         locked_until = await lockout.any_lock_until(session, target.email)
     return page(
         request,
         "admin_user.html",
-        status_code=400 if errors else 200,
+        status_code=400 if error else 200,
         user=user,
         target=target,
         roles=ROLE_NAMES,
         enrolled=two_factor.is_enrolled(target),
         locked_until=locked_until,
-        errors=errors or [],
-        error_for={e.field: e.message for e in errors or []},
+        errors=[error] if error else [],
+        error_for={error.field: error.message} if error else {},
+        typed={error.field: typed} if error else {},
         reset_link=reset_link,
     )
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from exhibit.accounts.models import User
 from exhibit.accounts.permissions import Permission
@@ -54,6 +54,7 @@ async def _categories_page(
         categories=categories,
         values=values or dict.fromkeys(ADD_FIELDS, ""),
         errors=[error] if error else [],
+        retention_field=_retention_field,
     )
 
 
@@ -98,27 +99,29 @@ async def change_category(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     category_id: FromPath[int],
-) -> Redirect:
-    """Change a category's retention period."""
-    form = await request.form()
+) -> Response[Any]:
+    """Change a category's retention period; a refused one shows the page again (400), the
+    error by that category's field, with what was typed."""
+    typed = str((await request.form()).get("retention_days", ""))
     try:
         async with force_transaction(platform, user.force_id) as tx:
             category = await tx.session.get(Category, category_id)
             if category is None:
                 raise NotFoundException(f"no category {category_id}")
             await change_retention(
-                tx.session,
-                category,
-                retention_days=_days(form.get("retention_days")),
-                actor=actor_of(user),
+                tx.session, category, retention_days=_days(typed), actor=actor_of(user)
             )
-    except HTTPException:
-        raise
-    except ValueError as exc:
-        flash(request, _sentence(str(exc)), error=True)
-    else:
-        flash(request, f"Retention of {category.name} changed.")
+    except RetentionRefused as exc:
+        field = _retention_field(category_id)
+        values = dict.fromkeys(ADD_FIELDS, "") | {field: typed}
+        error = FieldError(field, _sentence(str(exc)))
+        return await _categories_page(request, platform, user, values, error)
+    flash(request, f"Retention of {category.name} changed.")
     return see_other(PAGE)
+
+
+def _retention_field(category_id: int) -> str:
+    return f"retention-{category_id}"
 
 
 def _sentence(message: str) -> str:
