@@ -206,6 +206,23 @@ async def test_a_refusal_is_kept_and_a_request_being_handled_is_409(
         assert "still being handled" in busy.json()["detail"]
         assert await _requests_and_messages(platform, scene) == counted
 
+        # Claimed long ago and never answered: its process stopped part way.
+        async with platform.force_session(scene.force_id) as session:
+            await session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.key == "busy")
+                .values(created_at=utcnow() - timedelta(minutes=11))
+            )
+            await session.commit()
+        abandoned = await client.post(
+            f"{case}/requests",
+            content=body,
+            headers={**auth, **_key("busy"), "Content-Type": "application/json"},
+        )
+        assert abandoned.status_code == 409, abandoned.text
+        assert "stopped before it was answered" in abandoned.json()["detail"]
+        assert await _requests_and_messages(platform, scene) == counted
+
 
 # PostgreSQL only: SQLite lets one writer at a time, so its requests cannot overlap there.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -21,6 +21,9 @@ from exhibit.db.base import utcnow
 from exhibit.platform import Platform
 
 KEPT_FOR = timedelta(hours=24)
+ABANDONED_AFTER = timedelta(minutes=10)
+"""No request is handled this long: a key claimed longer ago and still unanswered was
+claimed by a process that stopped part way, and what became of its request is unknown."""
 
 
 class KeyInUse(ClientException):
@@ -75,6 +78,13 @@ async def claim_key(platform: Platform, owner: KeyOwner, fingerprint: str) -> Ke
             raise KeyReused(
                 f"the Idempotency-Key {owner.key!r} was already used with a different request "
                 "(method, path or body); send a new key for a new request"
+            )
+        if held.status_code is None and held.created_at < utcnow() - ABANDONED_AFTER:
+            raise KeyInUse(
+                f"the first request with the Idempotency-Key {owner.key!r}, at "
+                f"{held.created_at:%Y-%m-%d %H:%M} UTC, stopped before it was answered and "
+                "may or may not have taken effect; look (a GET of what it would have made or "
+                "changed) before sending it again under a new key"
             )
         if held.status_code is None:
             raise KeyInUse(

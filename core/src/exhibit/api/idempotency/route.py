@@ -24,6 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from exhibit.accounts.permissions import require_declared
 from exhibit.api.idempotency.claims import (
+    ABANDONED_AFTER,
     KEPT_FOR,
     KeptAnswer,
     KeyInUse,
@@ -46,8 +47,10 @@ KEY_HELP = (
     f"(the answer then carries {REPLAYED}: true). Keys are your own (per user and force) and "
     f"kept for {KEPT_FOR // timedelta(hours=1)} hours. The same key with a different request "
     "(method, path or body) is refused with 422; a retry while the first request is still "
-    "being handled gets 409. An answer that was a server error (5xx) is not kept: retry "
-    "with the same key."
+    "being handled gets 409, and so does one whose first request stopped part way (no "
+    f"answer after {ABANDONED_AFTER // timedelta(minutes=1)} minutes: look whether it took "
+    "effect before sending it under a new key). An answer that was a server error (5xx) is "
+    "not kept: retry with the same key."
 )
 IdempotencyKeyHeader = Annotated[
     str | None,
