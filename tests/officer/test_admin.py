@@ -94,8 +94,19 @@ async def test_a_refused_new_user_comes_back_by_each_field_and_nobody_is_added(
             {"name": "  ", "email": "pc.new at kent", "role": "king", "how": "link"},
         )
         assert_refused_by_field(bad, "name", "Enter the person's name", "")
-        must = "Enter an email address, like name@force.police.uk"
+        must = "Enter an email address in the correct format, like name@force.police.uk"
         assert_refused_by_field(bad, "email", must, "pc.new at kent")
+        spaced = await submit(
+            client,
+            "/admin/users",
+            {"name": "PC Spaced", "email": "pc new@kent", "role": "officer", "how": "link"},
+        )
+        assert_refused_by_field(spaced, "email", must, "pc new@kent")
+        empty = await submit(
+            client, "/admin/users", {"name": "PC Empty", "role": "officer", "how": "link"}
+        )
+        empty_message = "Enter an email address, like name@force.police.uk"
+        assert_refused_by_field(empty, "email", empty_message, "")
         assert_refused_by_field(bad, "role", "Choose a role", "")  # "king" is not offered
         long = await submit(
             client,

@@ -11,6 +11,7 @@ from exhibit.accounts.models import ApiToken, Role, User
 from exhibit.accounts.passwords import hash_password
 from exhibit.audit import log as audit
 from exhibit.db.base import utcnow
+from exhibit.uploads.contacts import is_email_address
 
 TOKEN_PREFIX = "exh_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
 MAX_EMAIL = 320
@@ -35,7 +36,7 @@ async def create_user(
     email = email.strip().lower()
     if len(email) > MAX_EMAIL:
         raise ValueError(f"an email address is at most {MAX_EMAIL} characters")
-    if "@" not in email:
+    if not is_email_address(email):
         raise ValueError(f"{email!r} is not an email address")
     if len(name) > MAX_NAME:
         raise ValueError(f"a name is at most {MAX_NAME} characters")

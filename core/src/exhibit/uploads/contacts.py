@@ -32,9 +32,14 @@ def normalise_mobile(number: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_email_address(address: str) -> bool:
+    """Is ``address`` (trimmed) shaped like an email address?"""
+    address = address.strip()
+    return len(address) <= 320 and _EMAIL.match(address) is not None
+
+
 def normalise_email(address: str) -> str:
     """A trimmed email address, or ``InvalidContact``."""
-    address = address.strip()
-    if len(address) > 320 or not _EMAIL.match(address):
-        raise InvalidContact(f"{address!r} is not an email address")
-    return address
+    if not is_email_address(address):
+        raise InvalidContact(f"{address.strip()!r} is not an email address")
+    return address.strip()

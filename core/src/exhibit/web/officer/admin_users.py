@@ -27,6 +27,7 @@ from exhibit.evidence.fixity import FIXITY_CHECKED
 from exhibit.evidence.fixity_status import latest_fixity_check
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.uploads.contacts import is_email_address
 from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
@@ -72,8 +73,14 @@ async def create_user_submit(
         errors.append(FieldError("name", "Enter the person's name"))
     elif len(values["name"]) > MAX_NAME:
         errors.append(FieldError("name", f"Use {MAX_NAME} characters or fewer"))
-    if "@" not in values["email"]:
+    if not values["email"]:
         errors.append(FieldError("email", "Enter an email address, like name@force.police.uk"))
+    elif not is_email_address(values["email"]):
+        errors.append(
+            FieldError(
+                "email", "Enter an email address in the correct format, like name@force.police.uk"
+            )
+        )
     if values["role"] not in {r.value for r in Role}:
         errors.append(FieldError("role", "Choose a role"))
     if values["how"] not in ("link", "password"):
