@@ -3,27 +3,46 @@ shares, in order with hashes, as a page and as CSV; nothing of another case or f
 
 import csv
 import io
+import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from exhibit.accounts.models import Role
 from exhibit.accounts.permissions import ROLE_PERMISSIONS, Permission
+from exhibit.audit import log as audit
+from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
 from exhibit.cases.service import open_case
 from exhibit.db.base import utcnow
+from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
+from exhibit.notifications.models import Notification
 from exhibit.platform import Platform
 from exhibit.settings import Settings
+from exhibit.sharing.models import Share
 from exhibit.sharing.service import NewShare, create_share, revoke_share
+from exhibit.uploads.models import EvidenceRequest, Submission, Upload
 from exhibit.uploads.requests import NewRequest, create_request
-from tests.evidence.arrivals import arrived, png
+from tests.evidence.arrivals import arrived, png, with_derivative
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
 
 OFFICER = "officer@kent.test"
+PAGES = "exhibit.web.officer.case_continuity"
+_ROW = re.compile(
+    r'<tr class="govuk-table__row" data-action="([^"]+)" data-object="([^"]+)">(.*?)</tr>', re.S
+)
+_HASH = re.compile(r'data-hash="([0-9a-f]{64})"')
+_LINK = re.compile(r'href="(/cases/\d+/continuity\?(?:after|before)=\d+)" rel="(next|prev)"')
+Shown = tuple[str, str, str]
+"""A step as the page or the CSV shows it: action, object and hash ("" if not logged)."""
 
 
 async def another_case(platform: Platform, scene: Scene) -> Scene:
@@ -202,3 +221,176 @@ async def test_another_forces_case_is_not_found_and_a_role_without_view_is_refus
     assert page.status_code == download.status_code == 403
     assert "KENT/123/26" not in page.text
     assert await audit_events(platform, scene.force_id, "case.continuity_viewed") == []
+
+
+def shown_on(page: str) -> list[Shown]:
+    """The steps of a history page, in the order shown."""
+    found = []
+    for action, concerns, cells in _ROW.findall(page):
+        logged = _HASH.search(cells)
+        found.append((action, concerns, logged.group(1) if logged else ""))
+    return found
+
+
+def shown_in(csv_text: str) -> list[Shown]:
+    """The steps of the history's CSV, in the order written."""
+    return [(r["action"], r["object"], r["hash"]) for r in csv.DictReader(io.StringIO(csv_text))]
+
+
+async def walk(client: AsyncTestClient[Any], url: str, rel: str) -> list[tuple[str, list[Shown]]]:
+    """Each page from ``url`` on, following its ``rel`` link (next or prev): its address
+    and its steps."""
+    pages = []
+    for _ in range(50):
+        got = await client.get(url)
+        assert got.status_code == 200, (url, got.status_code)
+        pages.append((url, shown_on(got.text)))
+        links = {r: href for href, r in _LINK.findall(got.text)}
+        if rel not in links:
+            return pages
+        url = links[rel]
+    raise AssertionError(f"no end to the pages after {url}")
+
+
+async def case_chain(platform: Platform, scene: Scene) -> list[str]:
+    """The hashes of every event about the case and what is on it, in chain order: read
+    here without the code under test."""
+    async with platform.force_session(scene.force_id) as session:
+        requests = select(EvidenceRequest.id).where(EvidenceRequest.case_id == scene.case_id)
+        kinds: dict[str, Iterable[int]] = {
+            "case": [scene.case_id],
+            "request": await session.scalars(requests),
+            "notification": await session.scalars(
+                select(Notification.id).where(Notification.request_id.in_(requests))
+            ),
+            "submission": await session.scalars(
+                select(Submission.id).where(Submission.request_id.in_(requests))
+            ),
+            "upload": await session.scalars(
+                select(Upload.id).where(Upload.request_id.in_(requests))
+            ),
+            "item": await session.scalars(
+                select(EvidenceItem.id).where(EvidenceItem.case_id == scene.case_id)
+            ),
+            "share": await session.scalars(select(Share.id).where(Share.case_id == scene.case_id)),
+        }
+        about = {(kind, str(i)) for kind, ids in kinds.items() for i in ids}
+        chain = await session.scalars(select(AuditEvent).order_by(AuditEvent.seq))
+        return [e.hash for e in chain if (e.object_type, e.object_id) in about]
+
+
+async def test_paging_forwards_and_back_shows_every_step_once_in_chain_order(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{PAGES}.STEPS_PER_PAGE", 3)
+    monkeypatch.setattr(f"{PAGES}.CSV_BATCH", 2)
+    scene = await make_scene(platform)
+    other = await another_case(platform, scene)
+    first = await arrived(platform, scene, png())
+    elsewhere = await arrived(platform, other, png(colour=(0, 90, 0)))  # among the case's
+    await with_derivative(platform, scene, first, b"thumbnail")  # recorded in its table only
+    second = await arrived(platform, scene, png(colour=(0, 0, 90)))
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        for item_id in (first, second, first):
+            await client.get(f"/items/{item_id}")
+        forward = await walk(client, f"/cases/{scene.case_id}/continuity", "next")
+        backward = await walk(client, forward[-1][0], "prev")
+        got = await client.get(f"/cases/{scene.case_id}/continuity.csv")
+    assert len(forward) > 3
+    pages = [steps for _, steps in forward]
+    steps = [step for page in pages for step in page]
+    # Each page holds three audit events; the derivative known only from its table stands
+    # among them, where its time puts it, once.
+    assert all(len([s for s in page if s[2]]) == 3 for page in pages[:-1])
+    assert [s for s in steps if not s[2]] == [("derivative.created", f"item:{first}", "")]
+    received = [i for i, s in enumerate(steps) if s[0] == "evidence.received"]
+    assert received[0] < steps.index(("derivative.created", f"item:{first}", "")) < received[1]
+
+    # Nothing lost or repeated: every event of the case once, in chain order (with the views
+    # of the walk itself, each page recording one), and nothing of the other case.
+    hashes = [s[2] for s in steps if s[2]]
+    assert len(set(hashes)) == len(hashes)
+    chain = await case_chain(platform, scene)
+    assert hashes == chain[: len(hashes)]
+    viewed = await audit_events(platform, scene.force_id, "case.continuity_viewed")
+    assert set(chain[len(hashes) :]) <= {e.hash for e in viewed}
+    assert not {f"case:{other.case_id}", f"item:{elsewhere}"} & {s[1] for s in steps}
+
+    # "Earlier" from the last page goes back through the very same pages to the first.
+    assert [steps for _, steps in reversed(backward[1:])] == pages[:-1]
+
+    # The CSV, read and written two events at a time, holds the same steps in the same
+    # order, then the views since (the download's own last), and every event of the case.
+    assert got.status_code == 200
+    written = shown_in(got.text)
+    assert written[: len(steps)] == steps
+    assert {s[0] for s in written[len(steps) :]} == {"case.continuity_viewed"}
+    assert [s[2] for s in written if s[2]] == await case_chain(platform, scene)
+
+
+async def test_a_bad_cursor_is_refused_and_one_past_the_end_is_not_found(
+    settings: Settings, platform: Platform
+) -> None:
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    await with_derivative(platform, scene, item_id, b"thumbnail")  # shown by time, not seq
+    url = f"/cases/{scene.case_id}/continuity"
+    bad = [
+        {"after": "x"},
+        {"after": "-1"},
+        {"before": "1.5"},
+        {"after": str(2**31)},  # past what an int column holds: refused before any query
+        {"after": "1", "before": "9"},
+        {"page": "2", "after": "1"},
+    ]
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        refused = [await client.get(url, params=params) for params in bad]
+        beyond = await client.get(url, params={"after": 1_000_000})
+        start = await client.get(url, params={"before": 1})
+    assert [r.status_code for r in refused] == [400] * len(bad)
+    assert all("Internal Server Error" not in r.text for r in refused)
+    assert beyond.status_code == 404
+    assert start.status_code == 200 and 'data-action="case.opened"' in start.text
+    # Refused addresses record no view; the two pages asked for do.
+    assert len(await audit_events(platform, scene.force_id, "case.continuity_viewed")) == 2
+
+
+async def test_another_forces_events_never_appear_in_a_cases_history(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{PAGES}.STEPS_PER_PAGE", 2)
+    monkeypatch.setattr(f"{PAGES}.CSV_BATCH", 2)
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    essex = await make_scene(platform, "essex")
+    await arrived(platform, essex, png(colour=(0, 0, 90)))
+    # Essex's chain numbers its events from 1 as Kent's does, and here it even names Kent's
+    # case, request and item: none of it is Kent's history.
+    async with force_transaction(platform, essex.force_id) as tx:
+        for kind, object_id in (
+            ("case", scene.case_id),
+            ("request", scene.request_id),
+            ("item", item_id),
+        ):
+            await audit.record(
+                tx.session,
+                essex.force_id,
+                actor="test",
+                action="item.viewed",
+                object_type=kind,
+                object_id=object_id,
+                reason="Essex, not Kent",
+            )
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        pages = await walk(client, f"/cases/{scene.case_id}/continuity", "next")
+        got = await client.get(f"/cases/{scene.case_id}/continuity.csv")
+    shown = {s[2] for _, steps in pages for s in steps} | {s[2] for s in shown_in(got.text)}
+    async with platform.force_session(essex.force_id) as session:
+        essex_chain = set(await session.scalars(select(AuditEvent.hash)))
+    assert len(pages) > 2
+    assert shown - {""} == set(await case_chain(platform, scene))
+    assert not shown & essex_chain
+    assert "Essex, not Kent" not in got.text

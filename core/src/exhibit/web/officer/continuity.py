@@ -126,16 +126,25 @@ def csv_download(
 ) -> Response[bytes]:
     """A CSV attachment of ``rows`` under ``columns``, each cell safe to open in a
     spreadsheet, not kept by the browser's cache."""
+    return Response(
+        csv_rows([columns, *rows]),
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
+        headers=csv_headers(filename),
+    )
+
+
+def csv_rows(rows: Iterable[Sequence[object]]) -> bytes:
+    """``rows`` as CSV lines, each cell safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns)
     for row in rows:
         writer.writerow([spreadsheet_cell(cell) for cell in row])
-    return Response(
-        out.getvalue().encode("utf-8"),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return out.getvalue().encode("utf-8")
+
+
+def csv_headers(filename: str) -> dict[str, str]:
+    """The headers of a CSV attachment ``filename`` that the browser must not cache."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    }
