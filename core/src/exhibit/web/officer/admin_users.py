@@ -22,7 +22,7 @@ from exhibit.accounts.admin import SelfChange, change_role, issue_setup_link
 from exhibit.accounts.models import Role, User
 from exhibit.accounts.passwords import MIN_PASSWORD_LENGTH
 from exhibit.accounts.permissions import Permission
-from exhibit.accounts.service import MAX_NAME, create_user
+from exhibit.accounts.service import MAX_EMAIL, MAX_NAME, create_user
 from exhibit.evidence.fixity import FIXITY_CHECKED
 from exhibit.evidence.fixity_status import latest_fixity_check
 from exhibit.forces.transaction import force_transaction
@@ -75,6 +75,8 @@ async def create_user_submit(
         errors.append(FieldError("name", f"Use {MAX_NAME} characters or fewer"))
     if not values["email"]:
         errors.append(FieldError("email", "Enter an email address, like name@force.police.uk"))
+    elif len(values["email"]) > MAX_EMAIL:
+        errors.append(FieldError("email", f"An email address is at most {MAX_EMAIL} characters"))
     elif not is_email_address(values["email"]):
         errors.append(
             FieldError(
