@@ -14,7 +14,7 @@ from exhibit.audit.verify import ChainHead, verify_force_chain
 from exhibit.forces.service import create_force
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 
 
 async def _force(platform: Platform, slug: str = "kent") -> int:
@@ -169,27 +169,29 @@ async def test_exhibit_audit_verify_fails_naming_the_tampered_event(platform: Pl
     for n in range(3):
         await _record(platform, force_id, n, reason="routine review")
 
-    clean = await asyncio.to_thread(run_exhibit, platform.settings, "audit", "verify")
+    clean = await asyncio.to_thread(invoke_exhibit, platform.settings, "audit", "verify")
     assert clean.returncode == 0, clean.stderr
     head = str(await _head(platform, force_id))
     assert f"kent: ok (4 events; head {head})" in clean.stdout
     assert "essex: ok (1 events; head 1:" in clean.stdout
 
     noted = await asyncio.to_thread(
-        run_exhibit, platform.settings, "audit", "verify", "--force", "kent", "--head", head
+        invoke_exhibit, platform.settings, "audit", "verify", "--force", "kent", "--head", head
     )
     assert noted.returncode == 0, noted.stderr
     for wrong, message in [
         (["--head", head], "give --force too"),
         (["--force", "kent", "--head", "latest"], "SEQ:HASH"),
     ]:
-        refused = await asyncio.to_thread(run_exhibit, platform.settings, "audit", "verify", *wrong)
+        refused = await asyncio.to_thread(
+            invoke_exhibit, platform.settings, "audit", "verify", *wrong
+        )
         assert refused.returncode == 2
         assert message in refused.stderr
 
     await _tamper(platform, "UPDATE audit_event SET reason = 'edited' WHERE seq = 3")
     broken = await asyncio.to_thread(
-        run_exhibit, platform.settings, "audit", "verify", "--force", "kent"
+        invoke_exhibit, platform.settings, "audit", "verify", "--force", "kent"
     )
     assert broken.returncode == 1
     assert "kent: BROKEN at event 3" in broken.stderr

@@ -14,7 +14,7 @@ from exhibit.audit.verify import ChainHead
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.audit.test_audit_chain import _force, _head, _record
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import browser, make_user, sign_in
 
 
@@ -33,7 +33,7 @@ async def test_the_cli_exports_a_chain_that_checks_offline_and_finds_tampering(
     export = tmp_path / "kent.jsonl"
 
     written = await asyncio.to_thread(
-        run_exhibit,
+        invoke_exhibit,
         platform.settings,
         "audit",
         "export",
@@ -43,7 +43,7 @@ async def test_the_cli_exports_a_chain_that_checks_offline_and_finds_tampering(
         str(export),
     )
     again = await asyncio.to_thread(
-        run_exhibit,
+        invoke_exhibit,
         platform.settings,
         "audit",
         "export",
@@ -65,7 +65,7 @@ async def test_the_cli_exports_a_chain_that_checks_offline_and_finds_tampering(
         path.write_bytes(b"".join(data))
         # No database: it points nowhere.
         nowhere = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
-        done = run_exhibit(
+        done = invoke_exhibit(
             platform.settings, "audit", "check", str(path), *extra, EXHIBIT_DATABASE_URL=nowhere
         )
         return done.returncode, done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""The ``exhibit`` command as an operator uses it, run as a real subprocess."""
+"""The ``exhibit`` command as an operator uses it."""
 
 import asyncio
 import re
@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from exhibit.cli.main import cli
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit, run_exhibit
 
 COMMANDS = [
     "serve",
@@ -56,6 +56,11 @@ async def test_an_administrator_sets_up_a_force_from_the_command_line(platform: 
     settings = platform.settings
 
     async def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(invoke_exhibit, settings, *args)
+
+    async def run_in_a_process(*args: str) -> subprocess.CompletedProcess[str]:
+        # `exhibit user` has its real process here; the other commands have theirs in
+        # test_operator_errors.py.
         return await asyncio.to_thread(run_exhibit, settings, *args)
 
     created = await run("force", "create", "kent", "--name", "Kent Police")
@@ -65,7 +70,7 @@ async def test_an_administrator_sets_up_a_force_from_the_command_line(platform: 
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr
 
-    user = await run(
+    user = await run_in_a_process(
         "user",
         "create",
         "Admin@Kent.example",

@@ -2,6 +2,9 @@
 
 A database that is down or refuses us, one not migrated yet, a bad setting, a key that
 cannot read the stored secrets: every command, ``serve`` included, says so plainly.
+
+Where there is no database to set up, each command runs in a process of its own, as an
+operator runs it; elsewhere only ``serve`` and ``worker`` do, and the rest run in this one.
 """
 
 import asyncio
@@ -18,7 +21,7 @@ from exhibit.forces.models import ForcePlugin
 from exhibit.platform import Platform
 from exhibit.secrets import KEY_FILE_NAME, SecretBox
 from exhibit.settings import Settings
-from tests.fixtures.cli import free_port, run_exhibit
+from tests.fixtures.cli import RUN_UNTIL_STOPPED, free_port, invoke_exhibit, run_exhibit
 
 NO_SCHEMA = "the database has no Exhibit schema yet: run `exhibit migrate`"
 PASSWORD = "hunter2-not-shown"
@@ -38,6 +41,15 @@ def _commands() -> list[tuple[str, ...]]:
         ("worker",),
         ("serve", "--port", str(free_port())),
     ]
+
+
+def run_command(
+    settings: Settings, *args: str, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """``exhibit ARGS``: in a process of its own for the commands that serve until stopped
+    (they would serve here if they started), in this process for the others."""
+    run = run_exhibit if args[0] in RUN_UNTIL_STOPPED else invoke_exhibit
+    return run(settings, *args, **extra_env)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str) -> None:
@@ -68,7 +80,7 @@ def test_a_database_that_is_down_is_named_without_its_password(
 async def test_an_unmigrated_database_asks_for_exhibit_migrate(
     empty_settings: Settings, command: tuple[str, ...]
 ) -> None:
-    result = await asyncio.to_thread(run_exhibit, empty_settings, *command)
+    result = await asyncio.to_thread(run_command, empty_settings, *command)
     assert_one_line_error(result, NO_SCHEMA)
 
 
@@ -110,7 +122,7 @@ async def test_serve_refuses_a_key_that_cannot_read_the_stored_secrets(
     settings = platform.settings
 
     async def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-        return await asyncio.to_thread(run_exhibit, settings, *args)
+        return await asyncio.to_thread(run_command, settings, *args)
 
     for args in (
         ("migrate",),
@@ -136,7 +148,7 @@ async def test_serve_refuses_a_key_that_cannot_read_the_stored_secrets(
 
 async def test_disabling_or_enabling_a_plugin_keeps_its_configuration(platform: Platform) -> None:
     async def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return await asyncio.to_thread(run_exhibit, platform.settings, *args)
+        return await asyncio.to_thread(invoke_exhibit, platform.settings, *args)
 
     async def stored() -> tuple[bool, dict[str, object]]:
         async with platform.system_session() as session:
@@ -196,7 +208,7 @@ async def test_a_database_missing_a_newer_column_asks_for_exhibit_migrate(
         await connection.execute(text('ALTER TABLE "force" DROP COLUMN logo_sha256'))
 
     result = await asyncio.to_thread(
-        run_exhibit, settings, "force", "create", "kent", "--name", "Kent Police"
+        invoke_exhibit, settings, "force", "create", "kent", "--name", "Kent Police"
     )
     assert_one_line_error(
         result, "the database schema is not up to date: run `exhibit migrate` first"

@@ -1,4 +1,4 @@
-"""``exhibit token list`` and ``exhibit token revoke``, run as a real subprocess."""
+"""``exhibit token list`` and ``exhibit token revoke``, run by the real entry point."""
 
 import asyncio
 import subprocess
@@ -12,7 +12,7 @@ from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
 from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.web.app import create_app
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import make_user
 
 
@@ -24,7 +24,7 @@ async def test_an_operator_lists_and_revokes_a_token(platform: Platform) -> None
         row, token = await create_api_token(tx.session, user, name="nightly export", actor="test")
 
     async def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return await asyncio.to_thread(run_exhibit, platform.settings, *args)
+        return await asyncio.to_thread(invoke_exhibit, platform.settings, *args)
 
     listed = await run("token", "list", officer.email)
     assert listed.returncode == 0, listed.stderr

@@ -25,7 +25,7 @@ from exhibit.settings import Settings
 from exhibit.storage.backend import StorageBackend, put_object
 from exhibit.storage.local import LocalDiskStorage
 from tests.evidence.arrivals import arrived, docx, png, with_derivative
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import audit_events
 from tests.fixtures.witness import Scene, chunks, make_scene
 
@@ -34,7 +34,7 @@ CASE = "KENT/123/26"
 
 def verify(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real command against the test's database and store."""
-    return run_exhibit(settings, "evidence", "verify", *args)
+    return invoke_exhibit(settings, "evidence", "verify", *args)
 
 
 def object_path(settings: Settings, key: str, slug: str = "kent") -> Path:

@@ -9,7 +9,7 @@ import pytest
 from exhibit.forces.plugin_checks import check_plugin
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from tests.fixtures.cli import free_port, run_exhibit
+from tests.fixtures.cli import free_port, invoke_exhibit
 from tests.fixtures.notify_peers import (
     NOTIFY_EMAIL_TEMPLATE,
     NOTIFY_SERVICE_ID,
@@ -170,12 +170,12 @@ async def test_exhibit_force_check_reports_a_refused_token_and_exits_1(
     settings: Settings, sms_platform: Platform, twilio: HttpPeer
 ) -> None:
     await make_force(sms_platform, "kent", "notify_sms", twilio_config(twilio))
-    done = run_exhibit(settings, "force", "check", "kent", "notify_sms")
+    done = invoke_exhibit(settings, "force", "check", "kent", "notify_sms")
     assert done.returncode == 0, done.stderr
     assert "notify_sms: settings checked, no problem" in done.stdout
 
     twilio.fail_next((401, {"code": 20003, "message": "Authenticate", "status": 401}))
-    done = run_exhibit(settings, "force", "check", "kent", "notify_sms")
+    done = invoke_exhibit(settings, "force", "check", "kent", "notify_sms")
     assert done.returncode == 1
     assert (
         f"problem: notify_sms: Twilio refused the account SID {TWILIO_SID} with the auth token"

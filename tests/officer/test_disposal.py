@@ -29,7 +29,7 @@ from exhibit.storage.backend import ObjectNotFound, RetentionActive, StorageBack
 from exhibit.storage.capabilities import Retention
 from exhibit.storage.local import LocalDiskStorage
 from tests.evidence.arrivals import DOCX, arrived, docx, png, with_derivative
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import Scene, make_scene
 from tests.officer.field_errors import assert_refused_by_field
@@ -119,7 +119,7 @@ async def test_a_supervisor_approves_a_disposal_and_the_bytes_go(
     assert await audit_events(platform, scene.force_id, "evidence.received")  # trail remains
     async with platform.force_session(scene.force_id) as session:
         assert (await verify_force_chain(session, scene.force_id)).ok
-    verified = run_exhibit(settings, "audit", "verify", "--force", "kent")
+    verified = invoke_exhibit(settings, "audit", "verify", "--force", "kent")
     assert verified.returncode == 0, verified.stderr
     assert "kent: ok" in verified.stdout
 

@@ -17,7 +17,7 @@ from exhibit.forces.models import Force
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from exhibit.web.csrf import CSRF_COOKIE
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in
 from tests.fixtures.two_factor import make_enrolled_user, sign_in_with_code
 from tests.fixtures.witness import make_scene
@@ -168,14 +168,14 @@ async def test_the_cli_sets_and_removes_a_logo(
     not_a_picture.write_text("<svg/>")
 
     refused = await asyncio.to_thread(
-        run_exhibit, settings, "force", "logo", "kent", str(not_a_picture)
+        invoke_exhibit, settings, "force", "logo", "kent", str(not_a_picture)
     )
     assert refused.returncode == 1 and "an SVG cannot be used" in refused.stderr
-    done = await asyncio.to_thread(run_exhibit, settings, "force", "logo", "kent", str(picture))
+    done = await asyncio.to_thread(invoke_exhibit, settings, "force", "logo", "kent", str(picture))
     assert done.returncode == 0, done.stderr
     sha256 = await _stored_sha256(platform, admin.force_id)
     assert f"600x150 pixels, sha256 {sha256}" in done.stdout
-    removed = await asyncio.to_thread(run_exhibit, settings, "force", "logo", "kent", "--remove")
+    removed = await asyncio.to_thread(invoke_exhibit, settings, "force", "logo", "kent", "--remove")
     assert removed.returncode == 0, removed.stderr
     assert await _stored_sha256(platform, admin.force_id) == ""
     assert [

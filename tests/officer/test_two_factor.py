@@ -16,7 +16,7 @@ from exhibit.plugins.manager import Plugins
 from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from exhibit.web.session_config import SESSION_COOKIE
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import PASSWORD, audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.tus_client import serving
 from tests.fixtures.two_factor import make_enrolled_user, next_code, sign_in_with_code
@@ -224,7 +224,13 @@ async def test_a_changed_secret_key_is_explained_and_the_cli_resets_two_factor(
         assert (await client.get("/cases", follow_redirects=False)).status_code == 303
 
     reset = await asyncio.to_thread(
-        run_exhibit, other_key, "user", "reset-two-factor", admin.email.upper(), "--force", "kent"
+        invoke_exhibit,
+        other_key,
+        "user",
+        "reset-two-factor",
+        admin.email.upper(),
+        "--force",
+        "kent",
     )
     assert reset.returncode == 0, reset.stderr
     assert [
@@ -238,7 +244,7 @@ async def test_a_changed_secret_key_is_explained_and_the_cli_resets_two_factor(
         assert done.url.path == "/cases", done.text[:500]
 
     unknown = await asyncio.to_thread(
-        run_exhibit, other_key, "user", "reset-two-factor", "nobody@kent.test", "--force", "kent"
+        invoke_exhibit, other_key, "user", "reset-two-factor", "nobody@kent.test", "--force", "kent"
     )
     assert unknown.returncode == 1 and "no user nobody@kent.test in kent" in unknown.stderr
 

@@ -57,6 +57,7 @@ async def test_the_bundle_verifies_with_the_forces_public_key_and_names_each_tam
 ) -> None:
     world = await make_world(cps_platform)
     bundle = await _bundle(cps_platform, world, tmp_path)
+    # In a process of its own: the plugin's commands as `python -m exhibit` finds them.
     exported = run_exhibit(settings, "share_cps", "public-key", "--force", "kent")
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.startswith("-----BEGIN PUBLIC KEY-----")

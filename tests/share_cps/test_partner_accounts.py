@@ -12,7 +12,7 @@ from exhibit.audit.models import AuditEvent
 from exhibit.notifications.models import Notification
 from exhibit.notifications.service import unseal
 from exhibit.platform import Platform
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import form_token
 from tests.share_cps.helpers import PASSWORD, PROSECUTOR
 from tests.share_cps.test_partner_refusals import BASE, _enrolled, _post_sign_in, _sign_in
@@ -55,7 +55,7 @@ async def test_a_leavers_access_ends_at_once_and_a_lost_phone_gets_a_new_invitat
     assert (await client.get(f"{BASE}/", follow_redirects=False)).status_code == 200
 
     def cli(*args: str) -> tuple[int, str]:
-        done = run_exhibit(cps_platform.settings, "share_cps", *args)
+        done = invoke_exhibit(cps_platform.settings, "share_cps", *args)
         return done.returncode, done.stdout + done.stderr
 
     listed = await asyncio.to_thread(cli, "partners", "--force", "kent")

@@ -11,7 +11,7 @@ import pytest
 from exhibit.forces.plugin_checks import check_plugin
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from tests.fixtures.cli import free_port, run_exhibit
+from tests.fixtures.cli import free_port, invoke_exhibit
 from tests.fixtures.notify_peers import moto_checking_credentials
 from tests.notifications.helpers import enable, make_force
 from tests.share_cps.test_delivery import (  # the partner's servers, shared with delivery
@@ -156,13 +156,13 @@ async def test_exhibit_force_check_reports_an_untrusted_host_key_and_exits_1(
 ) -> None:
     kent = await make_force(cps_platform, "kent", "share_cps", {"drop": _sftp(sftp_peer)})
     # In a thread: the SFTP server runs on this test's event loop and must keep answering.
-    done = await asyncio.to_thread(run_exhibit, settings, "force", "check", "kent", "share_cps")
+    done = await asyncio.to_thread(invoke_exhibit, settings, "force", "check", "kent", "share_cps")
     assert done.returncode == 0, done.stderr
     assert "share_cps: settings checked, no problem" in done.stdout
 
     impostor = _new_key().export_public_key().decode().strip()
     await enable(cps_platform, kent, "share_cps", {"drop": _sftp(sftp_peer, host_key=impostor)})
-    done = await asyncio.to_thread(run_exhibit, settings, "force", "check", "kent", "share_cps")
+    done = await asyncio.to_thread(invoke_exhibit, settings, "force", "check", "kent", "share_cps")
     assert done.returncode == 1
     assert (
         f"problem: share_cps: the SFTP server at 127.0.0.1:{sftp_peer.port} did not prove it "

@@ -1,7 +1,7 @@
 """``exhibit evidence verify`` on a force that keeps its evidence in S3 (moto over HTTP).
 
 Objects are damaged behind Exhibit's back with a plain S3 client, as a bad replication or
-a careless script would, and the real command is run in its own process.
+a careless script would, and the real command is run.
 """
 
 import hashlib
@@ -23,7 +23,7 @@ from exhibit.uploads.models import EvidenceRequest, Upload
 from exhibit.uploads.submissions import open_submission
 from exhibit_storage_s3.config import Config
 from tests.evidence.arrivals import png
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit, run_exhibit
 from tests.fixtures.officer import audit_events
 from tests.fixtures.witness import Scene, chunks
 from tests.storage_s3.conftest import ACCESS_KEY, SECRET_KEY, free_port
@@ -83,7 +83,7 @@ async def dispose(platform: Platform, scene: Scene, item_id: int, *, destroy: bo
 
 
 def verify(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_exhibit(settings, "evidence", "verify", "--force", "kent", *args)
+    return invoke_exhibit(settings, "evidence", "verify", "--force", "kent", *args)
 
 
 async def checks(platform: Platform, force_id: int) -> list[dict[str, Any]]:
@@ -199,7 +199,8 @@ async def test_an_unreachable_store_gives_status_2_and_a_clear_message(
     await arrived(s3_platform, scene, png())
     await point_at_nothing(s3_platform, scene, config)
 
-    result = verify(settings)
+    # In a process of its own, as an operator runs it: a fresh interpreter loads the plugin.
+    result = run_exhibit(settings, "evidence", "verify", "--force", "kent")
 
     assert result.returncode == 2
     assert result.stdout == ""

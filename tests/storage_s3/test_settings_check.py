@@ -19,7 +19,7 @@ from exhibit.plugins.manager import Plugins, load_plugins
 from exhibit.settings import Settings
 from exhibit.web.app import create_app
 from exhibit_storage_s3.config import Config
-from tests.fixtures.cli import run_exhibit
+from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import HOST, make_user, submit
 from tests.fixtures.two_factor import make_enrolled_user, sign_in_with_code
 from tests.fixtures.witness import Scene
@@ -101,19 +101,19 @@ async def test_the_cli_checks_every_enabled_plugin_and_exits_1_on_a_problem(
     settings: Settings, s3_scene: tuple[Scene, Config], s3: Any
 ) -> None:
     _, config = s3_scene
-    done = run_exhibit(settings, "force", "check", "kent")
+    done = invoke_exhibit(settings, "force", "check", "kent")
     assert done.returncode == 0, done.stderr
     assert "storage_s3: settings checked, no problem" in done.stdout
 
     s3.delete_bucket(Bucket=config.bucket)
     try:
-        done = run_exhibit(settings, "force", "check", "kent", "storage_s3")
+        done = invoke_exhibit(settings, "force", "check", "kent", "storage_s3")
     finally:
         s3.create_bucket(Bucket=config.bucket)
     assert done.returncode == 1
     assert f"problem: storage_s3: bucket '{config.bucket}' does not exist" in done.stderr
 
-    refused = run_exhibit(settings, "force", "check", "kent", "media_tools")
+    refused = invoke_exhibit(settings, "force", "check", "kent", "media_tools")
     assert refused.returncode == 1
     assert "plugin 'media_tools' offers no check of its settings" in refused.stderr
 
