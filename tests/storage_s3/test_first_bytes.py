@@ -12,11 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from tusclient.client import TusClient
 
-from exhibit.evidence.models import EvidenceItem
-from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins
 from exhibit.settings import Settings
 from exhibit.storage.backend import HEAD_BYTES
@@ -27,6 +24,7 @@ from exhibit_storage_s3.client import s3_client
 from exhibit_storage_s3.config import Config
 from tests.fixtures.tus_client import TOKEN_HEADER, serving
 from tests.fixtures.witness import Scene
+from tests.storage_s3.test_tus import _item
 
 pytestmark = pytest.mark.asyncio
 
@@ -135,12 +133,6 @@ async def test_a_tus_upload_is_typed_without_reading_the_object_back(
         )
         await asyncio.to_thread(uploader.upload)
 
-    platform = Platform(settings, s3_plugins)
-    try:
-        async with platform.force_session(scene.force_id) as session:
-            item = await session.scalar(select(EvidenceItem))
-    finally:
-        await platform.close()
-    assert item is not None
+    item = await _item(settings, s3_plugins, scene.force_id)
     assert item.sniffed_type == "video/mp4"
     assert config.prefix + item.storage_key not in reads.keys

@@ -197,11 +197,8 @@ async def test_a_refusal_is_kept_and_a_request_being_handled_is_409(
         owner = KeyOwner(scene.force_id, scene.officer_id, "busy")
         assert await claim_key(platform, owner, handled) is None
         counted = await _requests_and_messages(platform, scene)
-        busy = await client.post(
-            f"{case}/requests",
-            content=body,
-            headers={**auth, **_key("busy"), "Content-Type": "application/json"},
-        )
+        headers = {**auth, **_key("busy"), "Content-Type": "application/json"}
+        busy = await client.post(f"{case}/requests", content=body, headers=headers)
         assert busy.status_code == 409, busy.text
         assert "still being handled" in busy.json()["detail"]
         assert await _requests_and_messages(platform, scene) == counted
@@ -214,11 +211,7 @@ async def test_a_refusal_is_kept_and_a_request_being_handled_is_409(
                 .values(created_at=utcnow() - timedelta(minutes=11))
             )
             await session.commit()
-        abandoned = await client.post(
-            f"{case}/requests",
-            content=body,
-            headers={**auth, **_key("busy"), "Content-Type": "application/json"},
-        )
+        abandoned = await client.post(f"{case}/requests", content=body, headers=headers)
         assert abandoned.status_code == 409, abandoned.text
         assert "stopped before it was answered" in abandoned.json()["detail"]
         assert await _requests_and_messages(platform, scene) == counted
