@@ -12,7 +12,7 @@ import httpx
 from exhibit.log_redaction import RedactUploadLinks, redact
 from exhibit.platform import Platform
 from exhibit.settings import Settings
-from tests.fixtures.cli import exhibit_serving
+from tests.fixtures.cli import exhibit_env, exhibit_serving
 from tests.fixtures.witness import make_scene
 
 
@@ -53,17 +53,30 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
     )
 
 
-def test_records_of_every_logger_are_redacted_by_the_serve_configuration() -> None:
+def test_records_of_every_logger_are_redacted_by_the_serve_configuration(
+    settings: Settings,
+) -> None:
+    # As ``exhibit serve`` does: the app is built, then uvicorn sets its logging up.
     script = (
-        "import logging, logging.config\n"
+        "import logging, logging.config, threading\n"
+        "from exhibit.settings import load_settings\n"
+        "from exhibit.web.app import create_app\n"
         "from exhibit.web.log_redaction import uvicorn_log_config\n"
+        "threads = threading.active_count()\n"
+        "create_app(load_settings())\n"
+        "assert threading.active_count() == threads, 'the app started a thread'\n"
         "logging.config.dictConfig(uvicorn_log_config())\n"
         "logging.getLogger('litestar').error('failed on %s', '/u/s3cr3t-Token_x/files')\n"
         "logging.getLogger('exhibit.uploads').warning('link /u/An0ther-t0ken opened')\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=exhibit_env(settings),
     )
+    assert result.returncode == 0, result.stderr
 
     assert "failed on /u/[link]/files" in result.stderr
     assert "link /u/[link] opened" in result.stderr

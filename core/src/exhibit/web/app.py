@@ -108,6 +108,11 @@ def create_app(settings: Settings, plugins: Plugins | None = None) -> Litestar:
             ),
         ),
         state=State({"platform": platform}),
+        # Litestar's own records go to the root logger like Exhibit's, through the handlers the
+        # process set up (``exhibit serve``'s redact links). Its default set-up would replace
+        # the root's handlers, give the "litestar" logger an unfiltered handler of its own, and
+        # start a queue-listener thread with every app.
+        logging_config=None,
     )
 
 
