@@ -15,6 +15,7 @@ from exhibit.uploads.models import Submission
 from tests.evidence.arrivals import arrived, png
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
 from tests.fixtures.witness import make_scene
+from tests.officer.field_errors import assert_refused_by_field
 
 OFFICER = "officer@kent.test"
 
@@ -163,6 +164,36 @@ async def test_a_refused_decline_or_tag_comes_back_as_a_400_with_what_was_typed(
     item = (await _items(platform, scene.force_id))[item_id]
     assert (item.tags, item.review_state) == (["van"], ReviewState.PENDING)
     assert await audit_events(platform, scene.force_id, "item.declined") == []
+
+
+async def test_a_category_the_select_does_not_offer_comes_back_by_the_select(
+    settings: Settings, platform: Platform
+) -> None:
+    """Only a tampered form sends one (none of the force's, another force's, not an id): the
+    item page again (400), the summary leading to the select, which still shows the saved
+    category; the item keeps it and no categorisation is audited."""
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    essex = await make_user(platform, "essex")
+    async with force_transaction(platform, scene.force_id) as tx:
+        cctv = Category(force_id=scene.force_id, name="CCTV", retention_days=30)
+        tx.session.add(cctv)
+    async with force_transaction(platform, essex.force_id) as tx:
+        theirs = Category(force_id=essex.force_id, name="Theirs", retention_days=10)
+        tx.session.add(theirs)
+    url = f"/items/{item_id}/category"
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        await client.get(f"/items/{item_id}")
+        assert "Category: CCTV." in (await submit(client, url, {"category_id": cctv.id})).text
+        for sent in ("999", str(theirs.id), "0", "-1", "²", "9" * 30, "CCTV"):
+            refused = await submit(client, url, {"category_id": sent})
+            must = "Choose one of your force's categories"
+            assert_refused_by_field(refused, "category_id", must, str(cctv.id))
+
+    item = (await _items(platform, scene.force_id))[item_id]
+    assert item.category_id == cctv.id
+    assert len(await audit_events(platform, scene.force_id, "item.categorised")) == 1
 
 
 async def test_bulk_actions_change_all_selected_items_or_none(

@@ -8,6 +8,7 @@ from exhibit.accounts.models import ApiToken, Role
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
+from tests.officer.field_errors import assert_refused_by_field
 
 TOKEN = re.compile(r"<code class=\"exhibit-token\" data-token>(exh_[^<]+)</code>")
 
@@ -58,10 +59,10 @@ async def test_a_token_needs_a_name_and_only_its_owner_revokes_it(
         await sign_in(client, officer.email)
         await client.get("/account/tokens")
         blank = await submit(client, "/account/tokens", {"name": "  "})
-        assert blank.status_code == 400
-        assert "Enter what the token is for" in blank.text
+        assert_refused_by_field(blank, "name", "Enter what the token is for", "")
         long = await submit(client, "/account/tokens", {"name": "x" * 201})
-        assert long.status_code == 400
+        # The box takes 200 characters (maxlength): it keeps as many as it can show.
+        assert_refused_by_field(long, "name", "Use 200 characters or fewer", "x" * 200)
         await submit(client, "/account/tokens", {"name": "mine"})
     async with browser(settings) as client:
         await sign_in(client, colleague.email)

@@ -263,8 +263,9 @@ async def categorise_item(
     platform: NamedDependency[Platform],
     user: NamedDependency[User],
     item_id: FromPath[int],
-) -> Redirect:
-    """Put the item in one of the force's categories (or none)."""
+) -> Response[Any]:
+    """Put the item in one of the force's categories (or none); a category the select does
+    not offer shows the item page again (400) with the error by the select."""
     chosen = _text(await request.form(), "category_id")
 
     async def action(tx: ForceTransaction, item: EvidenceItem) -> str:
@@ -277,7 +278,7 @@ async def categorise_item(
         await review.categorise(tx, item, user, category)
         return f"Category: {category.name}." if category else "Category removed."
 
-    return await _act(request, platform, user, item_id, action)
+    return await act_on_field(request, platform, user, item_id, action, "category_id", chosen)
 
 
 @post(

@@ -13,6 +13,7 @@ from exhibit.accounts.permissions import Permission
 from exhibit.accounts.service import create_api_token, list_api_tokens, revoke_api_token
 from exhibit.forces.transaction import force_transaction
 from exhibit.platform import Platform
+from exhibit.web.officer.forms import FieldError
 from exhibit.web.officer.pages import AnyRequest, flash, page, see_other
 
 OWN = {"permission": Permission.OWN_ACCOUNT}
@@ -34,7 +35,8 @@ async def create_token(
     """Create a token and show it this once; only its hash is kept."""
     name = str((await request.form()).get("name", "")).strip()
     if not name or len(name) > MAX_NAME:
-        error = "Enter what the token is for" if not name else "Use 200 characters or fewer"
+        message = "Enter what the token is for" if not name else f"Use {MAX_NAME} characters or fewer"
+        error = FieldError("name", message)
         return await _page(request, platform, user, error=error, name=name[:MAX_NAME])
     async with force_transaction(platform, user.force_id) as tx:
         _, secret = await create_api_token(tx.session, user, name=name, actor=f"user:{user.id}")
@@ -62,7 +64,7 @@ async def _page(
     platform: Platform,
     user: User,
     *,
-    error: str | None = None,
+    error: FieldError | None = None,
     name: str = "",
     new_token: str | None = None,
     new_name: str = "",
@@ -75,7 +77,7 @@ async def _page(
         status_code=400 if error else 200,
         user=user,
         tokens=tokens,
-        error=error,
+        errors=[error] if error else [],
         typed_name=name,
         new_token=new_token,
         new_name=new_name,
