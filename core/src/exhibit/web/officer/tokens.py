@@ -35,8 +35,8 @@ async def create_token(
     """Create a token and show it this once; only its hash is kept."""
     name = str((await request.form()).get("name", "")).strip()
     if not name or len(name) > MAX_NAME:
-        message = "Enter what the token is for" if not name else f"Use {MAX_NAME} characters or fewer"
-        error = FieldError("name", message)
+        too_long = f"Use {MAX_NAME} characters or fewer"
+        error = FieldError("name", too_long if name else "Enter what the token is for")
         return await _page(request, platform, user, error=error, name=name[:MAX_NAME])
     async with force_transaction(platform, user.force_id) as tx:
         _, secret = await create_api_token(tx.session, user, name=name, actor=f"user:{user.id}")
