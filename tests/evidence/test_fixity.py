@@ -5,15 +5,19 @@ back, as a bad restore or a failing disk would, and the real command is run.
 """
 
 import os
+import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import event, update
 
+from exhibit.db.base import utcnow
+from exhibit.evidence import fixity
 from exhibit.evidence.disposal import destroy_stored_objects, make_tombstone
-from exhibit.evidence.fixity import Finding, Mode, Problem, check_force
+from exhibit.evidence.fixity import EVIDENCE_PREFIXES, Finding, Mode, Problem, check_force
 from exhibit.evidence.models import Derivative, EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.plugin_settings import configure_plugin
@@ -24,10 +28,11 @@ from exhibit.plugins.manager import load_builtin_plugins
 from exhibit.settings import Settings
 from exhibit.storage.backend import StorageBackend, put_object
 from exhibit.storage.local import LocalDiskStorage
+from exhibit.uploads.models import Upload
 from tests.evidence.arrivals import arrived, docx, png, with_derivative
 from tests.fixtures.cli import invoke_exhibit
 from tests.fixtures.officer import audit_events
-from tests.fixtures.witness import Scene, chunks, make_scene
+from tests.fixtures.witness import Scene, chunks, make_scene, received_upload
 
 CASE = "KENT/123/26"
 
@@ -207,6 +212,97 @@ async def test_an_object_no_record_names_is_an_orphan(
     (details,) = await checks(platform, scene.force_id)
     assert details["orphans"] == 1
     assert details["orphan_keys"] == ["originals/999/left-behind"]
+
+
+async def completed_upload(
+    platform: Platform, scene: Scene, filename: str, *, terminated: bool = False
+) -> str:
+    """An upload whose last byte arrived and whose object is complete but not yet ingested
+    (or, ``terminated``, given up with its object left behind); return its key."""
+    upload_id = await received_upload(
+        platform, scene, png(), filename=filename, declared_type="image/png"
+    )
+    async with force_transaction(platform, scene.force_id) as tx:
+        upload = await tx.session.get(Upload, upload_id)
+        assert upload is not None
+        await platform.storage(tx.force, "local").complete(upload.storage_key, upload.storage_state)
+        if terminated:
+            upload.terminated_at = utcnow()
+        return upload.storage_key
+
+
+async def test_the_orphan_search_looks_keys_up_a_batch_at_a_time_within_the_force(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fixity, "KEYS_PER_LOOKUP", 2)
+    scene, _ = await kent_with_evidence(platform)
+    async with platform.force_session(scene.force_id) as session:
+        store = platform.storage(await force_info(session, scene.force_id), "local")
+    assert isinstance(store, LocalDiskStorage)
+    named = [key for prefix in EVIDENCE_PREFIXES async for key in store.list_objects(prefix)]
+    arriving = await completed_upload(platform, scene, "arriving.png")
+    given_up = await completed_upload(platform, scene, "given-up.png", terminated=True)
+    essex = await make_scene(platform, "essex")
+    theirs = await arrived(platform, essex, png(colour=(0, 0, 9)))
+    essex_keys = [
+        await item_key(platform, essex.force_id, theirs),
+        (await with_derivative(platform, essex, theirs, png(4, 4))).storage_key,
+        await completed_upload(platform, essex, "theirs.png"),
+    ]
+    strays = [f"originals/999/stray-{n}" for n in range(4)]
+    strays += [f"derivatives/998/stray-{n}" for n in range(3)]
+    # Copies of what essex's records name are still orphans in kent's store.
+    for key in strays + essex_keys:
+        await put_object(store, key, chunks(b"nobody here knows me"))
+    # What the search does, in order: a listing begun, a key listed, a lookup's SQL.
+    steps: list[str] = []
+    list_objects = LocalDiskStorage.list_objects
+
+    async def listing(self: LocalDiskStorage, prefix: str) -> AsyncIterator[str]:
+        steps.append("listing")
+        async for key in list_objects(self, prefix):
+            steps.append("key")
+            yield key
+
+    def lookup(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "storage_key IN" in statement:
+            steps.append(statement)
+
+    monkeypatch.setattr(LocalDiskStorage, "list_objects", listing)
+    event.listen(platform.engine.sync_engine, "before_cursor_execute", lookup)
+    found: list[Finding] = []
+    try:
+        report = await check_force(
+            platform, scene.force_id, Mode.QUICK, actor="test", on_finding=found.append
+        )
+    finally:
+        event.remove(platform.engine.sync_engine, "before_cursor_execute", lookup)
+
+    orphans = [f.key for f in found if f.problem is Problem.ORPHAN]
+    assert len(named) == 3
+    assert sorted(orphans) == sorted([given_up, *essex_keys, *strays])
+    assert report.counts[Problem.ORPHAN] == len(orphans) == 11
+    assert not {*named, arriving} & set(orphans)
+    (details,) = await checks(platform, scene.force_id)
+    assert sorted(details["orphan_keys"]) == sorted(orphans)
+    held = asked = batches = 0
+    for step in steps:
+        if step == "listing":
+            held = asked = 0
+        elif step == "key":
+            if asked:  # the keys held were looked up: the search let them go
+                held = asked = 0
+            held += 1
+            assert held <= 2, steps
+        else:
+            if not asked:
+                batches += 1
+            asked += 1
+            assert asked <= 3, steps  # one query per kind: uploads, items, derivatives
+            (in_list,) = re.findall(r"storage_key IN \(([^)]*)\)", step)
+            assert 1 <= len(in_list.split(",")) <= 2, step
+    # 10 keys under originals/ and 5 under derivatives/: 5 + 3 batches, each looked up.
+    assert batches == 8
 
 
 async def test_a_tombstone_whose_original_is_still_there_is_reported(

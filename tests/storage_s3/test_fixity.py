@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from exhibit.evidence import fixity
 from exhibit.evidence.disposal import destroy_stored_objects, make_tombstone
 from exhibit.evidence.models import EvidenceItem
 from exhibit.forces.plugin_settings import configure_plugin
@@ -168,6 +169,34 @@ async def test_each_kind_of_damage_in_s3_is_reported_and_audited(
     assert full_details["items_changed"] == [truncated.id, altered.id]
     assert full_details["items_not_disposed"] == [tombstone.id]
     assert full_details["orphan_keys"] == ["derivatives/77/stray.png"]
+
+
+async def test_orphans_in_s3_are_found_batch_by_batch_in_key_order(
+    settings: Settings,
+    s3_platform: Platform,
+    s3_scene: tuple[Scene, Config],
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fixity, "KEYS_PER_LOOKUP", 2)
+    scene, config = s3_scene
+    kept = [await arrived(s3_platform, scene, png(colour=(n, 5, 0))) for n in range(3)]
+    (request_id,) = {item.storage_key.split("/")[1] for item in kept}
+    # Beside the items' own keys, so that batches hold both named keys and orphans.
+    strays = [f"originals/{request_id}/{name}" for name in ("0-stray", "9-stray", "f-stray")]
+    strays += ["derivatives/7/stray.png", "originals/999/stray"]
+    for key in strays:
+        s3.put_object(Bucket=config.bucket, Key=config.prefix + key, Body=b"stray")
+
+    result = verify(settings)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        *(f"kent: ORPHAN {key}: no item or derivative names it (s3)" for key in sorted(strays)),
+        "kent: quick check of 3 items (3 originals, 0 derivatives, 0 disposed of): 5 orphaned",
+    ]
+    (details,) = await checks(s3_platform, scene.force_id)
+    assert details["orphan_keys"] == sorted(strays)
 
 
 async def point_at_nothing(platform: Platform, scene: Scene, config: Config) -> None:

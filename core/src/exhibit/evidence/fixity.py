@@ -9,7 +9,9 @@ drift apart. The check goes through every evidence item of a force, oldest first
 - a disposed item (a tombstone) must have no original and no derivative left;
 - nothing may sit under the force's evidence keys (``originals/``, ``derivatives/``) that
   no item, derivative or upload in progress names: an orphan. Only a store that can list
-  (``ObjectListing``) can be searched for orphans; the report says which could not.
+  (``ObjectListing``) can be searched for orphans; the report says which could not. The
+  search takes the listing ``KEYS_PER_LOOKUP`` keys at a time and asks the database which of
+  them are named, so it holds one batch of keys whatever the size of the force.
 
 A **sample** (``check_sample``, run daily for each force by ``exhibit.evidence.routine_fixity``)
 is the quick check of one ``Slice`` of the items and of their derivatives, with no orphan
@@ -25,7 +27,8 @@ A store that cannot be asked (unreachable, refusing, not enabled) stops the chec
 import asyncio
 import enum
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -50,6 +53,9 @@ EVIDENCE_PREFIXES = ("originals/", "derivatives/")
 ITEMS_PER_BATCH = 200
 CHECKS_AT_ONCE = 8
 """Objects asked about (or read) at the same time: a HEAD to S3 costs a round trip."""
+KEYS_PER_LOOKUP = 1000
+"""Keys of a store's listing looked up in the database at once in the orphan search (one
+``IN`` query per kind of record): all the search holds, whatever the size of the force."""
 IDS_IN_AUDIT = 1000
 """At most this many ids (or keys) of each kind go into the audit event; counts are exact."""
 CYCLE_DAYS = 30
@@ -267,11 +273,9 @@ async def _check(
             session, force_id, sample
         )
     if sample is None:
-        # Listed before the records are read: an object stored after the listing is not in
-        # it, and the record of one stored before it is committed by the time it is read.
-        unnamed = await _listings(stores, report)
+        listing = await _listing_stores(stores, report)
     else:
-        unnamed, report.unlisted = {}, sorted(stores)
+        listing, report.unlisted = {}, sorted(stores)
     tick = on_progress or (lambda _: None)
     after = 0
     while True:
@@ -285,8 +289,6 @@ async def _check(
         for item, case_reference in batch:
             targets = [_original(item, case_reference)]
             targets += [_derivative(d, case_reference) for d in derivatives.get(item.id, [])]
-            for target in targets:
-                unnamed.get(target.backend_key, set()).discard(target.key)
             if item.review_state is ReviewState.DISPOSED:
                 report.tombstones += 1
                 checks += [partial(_check_gone, stores[t.backend_key], t) for t in targets]
@@ -303,30 +305,103 @@ async def _check(
                 on_finding(finding)
         report.progress.items_done += len(batch)
         tick(report.progress)
-    if unnamed:
-        await _report_orphans(platform, force_id, unnamed, report, on_finding)
+    for backend_key, store in listing.items():
+        await _search_orphans(platform, force_id, backend_key, store, report, on_finding)
     await _record(platform, force_id, report, actor)
     return report
 
 
-async def _report_orphans(
+async def _listing_stores(
+    stores: dict[str, StorageBackend], report: FixityReport
+) -> dict[str, ObjectListing]:
+    """The stores that can list their objects (the others go in ``unlisted``).
+
+    Each is asked for its first key under every evidence prefix now, so that one that cannot
+    be listed stops the check before anything is checked or reported.
+    """
+    listing: dict[str, ObjectListing] = {}
+    for backend_key, store in stores.items():
+        if not isinstance(store, ObjectListing):
+            report.unlisted.append(backend_key)
+            continue
+        for prefix in EVIDENCE_PREFIXES:
+            async with aclosing(_listed(backend_key, store, prefix, 1)) as batches:
+                await anext(batches, None)
+        listing[backend_key] = store
+    return listing
+
+
+async def _search_orphans(
     platform: Platform,
     force_id: int,
-    unnamed: dict[str, set[str]],
+    backend_key: str,
+    store: ObjectListing,
     report: FixityReport,
     on_finding: Callable[[Finding], None],
 ) -> None:
-    """Report what no item or derivative named, less what uploads in progress name."""
-    async with platform.force_session(force_id) as session:
-        for backend_key, key in await _keys_of_uploads_in_progress(session, force_id):
-            unnamed.get(backend_key, set()).discard(key)
-    for backend_key in sorted(unnamed):
-        for key in sorted(unnamed[backend_key]):
-            finding = Finding(
-                Problem.ORPHAN, key, f"no item or derivative names it ({backend_key})"
-            )
-            report.add(finding)
-            on_finding(finding)
+    """Report each evidence key ``store`` lists that no record names, in batches of keys.
+
+    Each batch is looked up after it is listed: an object stored after that is not in it,
+    and the record of one stored before it is committed by the time it is looked up. The
+    prefixes are taken in key order and each batch's orphans reported sorted, so a store
+    that lists in key order (S3 does) has its orphans reported wholly in key order.
+    """
+    for prefix in sorted(EVIDENCE_PREFIXES):
+        async with aclosing(_listed(backend_key, store, prefix, KEYS_PER_LOOKUP)) as batches:
+            async for keys in batches:
+                async with platform.force_session(force_id) as session:
+                    named = await _named(session, force_id, backend_key, keys)
+                for key in sorted(set(keys) - named):
+                    finding = Finding(
+                        Problem.ORPHAN, key, f"no item or derivative names it ({backend_key})"
+                    )
+                    report.add(finding)
+                    on_finding(finding)
+
+
+async def _listed(
+    backend_key: str, store: ObjectListing, prefix: str, size: int
+) -> AsyncGenerator[list[str]]:
+    """The keys ``store`` lists under ``prefix``, in batches of up to ``size``."""
+    batch: list[str] = []
+    try:
+        async for key in store.list_objects(prefix):
+            batch.append(key)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except (StorageError, OSError) as exc:
+        raise FixityCheckFailed(f"store {backend_key!r} could not be listed: {exc}") from None
+    if batch:
+        yield batch
+
+
+async def _named(
+    session: AsyncSession, force_id: int, backend_key: str, keys: list[str]
+) -> set[str]:
+    """Those of ``keys`` (in store ``backend_key``) that an upload in progress, an item or a
+    derivative of the force names: one query per kind, for the keys still unnamed.
+
+    Uploads are asked first: one ingested meanwhile is an item by the time items are asked.
+    """
+    lookups = (
+        (Upload, (Upload.item_id.is_(None), Upload.terminated_at.is_(None))),
+        (EvidenceItem, ()),
+        (Derivative, ()),
+    )
+    named: set[str] = set()
+    for model, conditions in lookups:
+        unnamed = [key for key in keys if key not in named]
+        if not unnamed:
+            break
+        query = select(model.storage_key).where(
+            model.force_id == force_id,
+            model.storage_backend == backend_key,
+            model.storage_key.in_(unnamed),
+            *conditions,
+        )
+        named.update(await session.scalars(query))
+    return named
 
 
 async def _stores(
@@ -367,23 +442,6 @@ async def _totals(session: AsyncSession, force_id: int, sample: Slice | None) ->
     return int(items or 0), int(original_bytes or 0) + int(derivative_bytes or 0)
 
 
-async def _listings(stores: dict[str, StorageBackend], report: FixityReport) -> dict[str, set[str]]:
-    """The evidence keys each store that can list holds (the others go in ``unlisted``)."""
-    listed: dict[str, set[str]] = {}
-    for backend_key, store in stores.items():
-        if not isinstance(store, ObjectListing):
-            report.unlisted.append(backend_key)
-            continue
-        keys: set[str] = set()
-        try:
-            for prefix in EVIDENCE_PREFIXES:
-                keys.update([key async for key in store.list_objects(prefix)])
-        except (StorageError, OSError) as exc:
-            raise FixityCheckFailed(f"store {backend_key!r} could not be listed: {exc}") from None
-        listed[backend_key] = keys
-    return listed
-
-
 def _covered(sample: Slice | None) -> tuple[ColumnElement[bool], ...]:
     """The conditions an item meets to be checked: none, or being in the sample's slice."""
     return () if sample is None else (sample.holds(),)
@@ -414,16 +472,6 @@ async def _derivatives_of(
     for derivative in await session.scalars(query):
         found.setdefault(derivative.item_id, []).append(derivative)
     return found
-
-
-async def _keys_of_uploads_in_progress(
-    session: AsyncSession, force_id: int
-) -> Sequence[tuple[str, str]]:
-    """Objects an upload names that is not yet an item (completed, ingest still to come)."""
-    query = select(Upload.storage_backend, Upload.storage_key).where(
-        Upload.force_id == force_id, Upload.item_id.is_(None), Upload.terminated_at.is_(None)
-    )
-    return [(backend_key, key) for backend_key, key in (await session.execute(query)).all()]
 
 
 def _original(item: EvidenceItem, case_reference: str) -> _Target:

@@ -32,6 +32,8 @@ class EvidenceItem(ForceOwned, Base):
         UniqueConstraint("case_id", "exhibit_reference"),
         # The case page lists a case's items newest first in one indexed scan.
         Index("ix_evidence_item_case_received", "case_id", "received_at", "id"),
+        # The fixity check's orphan search asks which of a batch of a store's keys are named.
+        Index("ix_evidence_item_force_key", "force_id", "storage_backend", "storage_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +76,10 @@ class Derivative(ForceOwned, Base):
     """
 
     __tablename__ = "derivative"
+    __table_args__ = (
+        # The fixity check's orphan search asks which of a batch of a store's keys are named.
+        Index("ix_derivative_force_key", "force_id", "storage_backend", "storage_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)

@@ -85,7 +85,9 @@ class ObjectListing(Protocol):
 
         Uploads in progress and the store's own bookkeeping are not listed; anything else
         that sits where the force's objects do is, so that the fixity check can report what
-        no record names. Raises ``StorageError`` when the store cannot be listed.
+        no record names. Keys are yielded as the store gives them (a page at a time), never
+        gathered first: the check takes them a batch at a time, whatever the store's size.
+        Raises ``StorageError`` when the store cannot be listed.
         """
         ...
 

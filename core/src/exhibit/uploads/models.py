@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exhibit.db.base import Base, ForceOwned, utcnow
@@ -78,6 +78,10 @@ class Upload(ForceOwned, Base):
     """
 
     __tablename__ = "upload"
+    __table_args__ = (
+        # The fixity check's orphan search asks which of a batch of a store's keys are named.
+        Index("ix_upload_force_key", "force_id", "storage_backend", "storage_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
