@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from exhibit.audit.models import AuditEvent
 from exhibit.db.base import Base
 from exhibit.db.migrate import alembic_config
 from exhibit.db.revisions import head_revisions, pending_heads, unapplied_heads, version_dirs
@@ -30,7 +32,7 @@ async def test_migrated_database_has_every_table_and_no_pending_revision(
 def test_the_core_has_one_head_for_the_next_revision_to_build_on() -> None:
     script = ScriptDirectory.from_config(alembic_config(load_builtin_plugins()))
 
-    assert script.get_heads() == ["0019"]
+    assert script.get_heads() == ["0021"]
 
 
 @pytest.mark.parametrize("plugins", [load_builtin_plugins(), load_plugins()], ids=["core", "all"])
@@ -45,10 +47,10 @@ async def test_a_database_behind_the_newest_revision_is_reported(platform: Platf
     heads = head_revisions(version_dirs(platform.plugins))
     async with platform.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE alembic_version SET version_num = '0018' WHERE version_num = '0019'")
+            text("UPDATE alembic_version SET version_num = '0020' WHERE version_num = '0021'")
         )
 
-    assert "0019" in await pending_heads(platform.engine, platform.plugins)
+    assert "0021" in await pending_heads(platform.engine, platform.plugins)
     assert await pending_heads(platform.engine, platform.plugins) <= heads
 
 
@@ -66,7 +68,7 @@ async def test_force_file_size_defaults_become_decimal_megabytes(platform: Platf
     the old default of 10 GiB becomes 10 GB, and a size in bytes (from the API) stays."""
     async with platform.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE alembic_version SET version_num = '0013' WHERE version_num = '0019'")
+            text("UPDATE alembic_version SET version_num = '0013' WHERE version_num = '0021'")
         )
     async with platform.system_session() as session:
         for slug, size in [
@@ -96,6 +98,51 @@ async def _upgrade_to(platform: Platform, revision: str) -> None:
 
     async with platform.engine.begin() as connection:
         await connection.run_sync(upgrade)
+
+
+async def test_audit_events_are_indexed_by_object_in_chain_order(platform: Platform) -> None:
+    """0021: 0019's object index gains ``seq``, on a log that already holds events and
+    stays append-only (the indexes are built from the rows, which are never rewritten)."""
+    async with platform.system_session() as session:
+        await create_force(session, slug="kent", name="Kent Police", actor="test")
+        await session.commit()
+
+    await _downgrade_to(platform, "0020")
+    assert await _object_indexes(platform) == {
+        "ix_audit_event_force_object": ["force_id", "object_type", "object_id"]
+    }
+    await _upgrade_to(platform, "heads")
+
+    assert await _object_indexes(platform) == {
+        "ix_audit_event_force_object_seq": ["force_id", "object_type", "object_id", "seq"]
+    }
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with platform.engine.begin() as connection:
+            await connection.execute(text("DELETE FROM audit_event"))
+    async with platform.system_session() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+async def _object_indexes(platform: Platform) -> dict[str, list[str | None]]:
+    def read(connection: Connection) -> dict[str, list[str | None]]:
+        indexes = inspect(connection).get_indexes("audit_event")
+        return {
+            str(i["name"]): i["column_names"] for i in indexes if "object_id" in i["column_names"]
+        }
+
+    async with platform.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def _downgrade_to(platform: Platform, revision: str) -> None:
+    config = alembic_config(load_plugins())
+
+    def downgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with platform.engine.begin() as connection:
+        await connection.run_sync(downgrade)
 
 
 async def test_notify_email_settings_lose_the_frame_language(platform: Platform) -> None:

@@ -20,19 +20,22 @@ from exhibit.audit.models import AuditEvent
 from exhibit.cases.models import Case
 from exhibit.cases.service import open_case
 from exhibit.db.base import utcnow
-from exhibit.evidence.models import EvidenceItem
+from exhibit.evidence.models import Derivative, EvidenceItem
 from exhibit.forces.models import Force
 from exhibit.forces.transaction import force_transaction
+from exhibit.media.processor import DerivativeOutput
+from exhibit.media.records import Provenance, record_derivative
 from exhibit.notifications.models import Notification
 from exhibit.platform import Platform
 from exhibit.settings import Settings
 from exhibit.sharing.models import Share
 from exhibit.sharing.service import NewShare, create_share, revoke_share
+from exhibit.storage.backend import put_object
 from exhibit.uploads.models import EvidenceRequest, Submission, Upload
 from exhibit.uploads.requests import NewRequest, create_request
 from tests.evidence.arrivals import arrived, png, with_derivative
 from tests.fixtures.officer import audit_events, browser, make_user, sign_in, submit
-from tests.fixtures.witness import Scene, make_scene
+from tests.fixtures.witness import Scene, chunks, make_scene
 
 OFFICER = "officer@kent.test"
 PAGES = "exhibit.web.officer.case_continuity"
@@ -237,6 +240,34 @@ def shown_in(csv_text: str) -> list[Shown]:
     return [(r["action"], r["object"], r["hash"]) for r in csv.DictReader(io.StringIO(csv_text))]
 
 
+async def processed_derivative(platform: Platform, scene: Scene, item_id: int) -> Derivative:
+    """A preview of the item made as the media pipeline makes one: stored, then recorded
+    with its ``derivative.created`` event."""
+    async with force_transaction(platform, scene.force_id) as tx:
+        item = await tx.session.get(EvidenceItem, item_id)
+        assert item is not None
+        key = f"derivatives/{item_id}/preview"
+        stored = await put_object(platform.storage(tx.force, "local"), key, chunks(png(8, 6)))
+        return await record_derivative(
+            tx.session,
+            item,
+            DerivativeOutput(
+                kind="preview",
+                media_type="image/png",
+                data_path="preview.png",
+                tool="Pillow",
+                tool_version="test",
+                parameters={"width": 8},
+                reason="preview for review",
+            ),
+            stored,
+            backend="local",
+            provenance=Provenance(
+                processor="test", processor_version="1", input_sha256=item.sha256
+            ),
+        )
+
+
 async def walk(client: AsyncTestClient[Any], url: str, rel: str) -> list[tuple[str, list[Shown]]]:
     """Each page from ``url`` on, following its ``rel`` link (next or prev): its address
     and its steps."""
@@ -394,3 +425,44 @@ async def test_another_forces_events_never_appear_in_a_cases_history(
     assert shown - {""} == set(await case_chain(platform, scene))
     assert not shown & essex_chain
     assert "Essex, not Kent" not in got.text
+
+
+async def test_a_derivative_is_made_once_in_the_history_however_often_it_is_opened(
+    settings: Settings, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{PAGES}.STEPS_PER_PAGE", 2)
+    scene = await make_scene(platform)
+    item_id = await arrived(platform, scene, png())
+    table_only = await with_derivative(platform, scene, item_id, b"thumbnail")  # no event
+    audited = await processed_derivative(platform, scene, item_id)
+    async with browser(settings) as client:
+        await sign_in(client, OFFICER)
+        # Opening a derivative names it in the event; it does not record its making.
+        await client.get(f"/items/{item_id}/preview")
+        for made in (table_only, audited):
+            got = await client.get(f"/derivatives/{made.id}/download", params={"reason": "Court"})
+            assert got.status_code == 200
+        item_csv = await client.get(f"/items/{item_id}/continuity.csv")
+        pages = await walk(client, f"/cases/{scene.case_id}/continuity", "next")
+        case_csv = await client.get(f"/cases/{scene.case_id}/continuity.csv")
+
+    for text in (item_csv.text, case_csv.text):
+        rows = list(csv.DictReader(io.StringIO(text)))
+        downloads = [r["details"] for r in rows if r["action"] == "item.downloaded"]
+        assert [found.split("; ")[0] for found in downloads] == [
+            f"derivative={table_only.id}",
+            f"derivative={audited.id}",
+        ]
+        for made, logged in ((table_only, False), (audited, True)):
+            shown = [
+                row
+                for row in rows
+                if row["action"] == "derivative.created"
+                and f"output_sha256={made.output_sha256}" in row["details"]
+            ]
+            assert [bool(row["hash"]) for row in shown] == [logged], (made.kind, shown)
+    # Paged, the download is on another page than the making: still shown once.
+    steps = [step for _, page in pages for step in page]
+    making = [s for s in steps if s[0] == "derivative.created"]
+    assert len(pages) > 2
+    assert sorted(bool(s[2]) for s in making) == [False, True]

@@ -20,8 +20,9 @@ class AuditEvent(ForceOwned, Base):
     __tablename__ = "audit_event"
     __table_args__ = (
         UniqueConstraint("force_id", "seq"),
-        # A continuity history (an item's, a case's) asks for the events about given objects.
-        Index("ix_audit_event_force_object", "force_id", "object_type", "object_id"),
+        # A continuity history (an item's, a case's) asks for the events about given objects,
+        # a case's a page at a time: after or before a sequence number.
+        Index("ix_audit_event_force_object_seq", "force_id", "object_type", "object_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -380,11 +380,13 @@ def _unrecorded(table: Sequence[Step], events: Sequence[Event]) -> list[Step]:
 
     Derivatives and shares made by code that audits them are already in the log; those
     recorded only in their own tables (older rows, other writers) are shown from there.
+    Only the event of a derivative's making records it: a preview or download names the
+    derivative it served too.
     """
     recorded: set[tuple[str, object, str]] = set()
     for e in events:
-        if "derivative" in e.details:
-            recorded.add(("derivative.created", e.details["derivative"], ""))
+        if e.action == "derivative.created":
+            recorded.add(("derivative.created", e.details.get("derivative"), ""))
         if e.action == "item.shared":
             recorded.add(("share.created", e.details.get("share_id"), e.object_id))
     return [step for step in table if _recorded_as(step) not in recorded]

@@ -17,6 +17,7 @@ from datetime import timedelta
 from exhibit.accounts.housekeeping import CLEAN_JOB, clean_sign_in_state
 from exhibit.api.idempotency.sweep import SWEEP_JOB as KEYS_SWEEP_JOB
 from exhibit.api.idempotency.sweep import forget_idempotency_keys
+from exhibit.db.planner_statistics import ANALYZE_JOB, gather_planner_statistics_job
 from exhibit.evidence.retention import RETENTION_JOB, dispose_of_expired_declined_job
 from exhibit.evidence.routine_fixity import (
     QUEUE_SAMPLES_JOB,
@@ -67,6 +68,7 @@ CORE_JOB_HANDLERS: Mapping[str, JobHandler] = {
     KEYS_SWEEP_JOB: forget_idempotency_keys,
     QUEUE_SAMPLES_JOB: queue_samples_job,
     SAMPLE_JOB: check_sample_job,
+    ANALYZE_JOB: gather_planner_statistics_job,
 }
 # Kinds that wait longer than DEFAULT_BACKOFF between attempts: a message waits out a
 # provider's outage, a fixity sample a store's, where a media or sweep job's fault is worth
@@ -84,6 +86,7 @@ PERIODIC_JOBS: Mapping[str, timedelta] = {
     SETTLE_JOB: timedelta(minutes=15),
     KEYS_SWEEP_JOB: timedelta(hours=1),
     QUEUE_SAMPLES_JOB: timedelta(hours=1),
+    ANALYZE_JOB: timedelta(days=1),
 }
 SCHEDULE_EVERY = 60.0
 
