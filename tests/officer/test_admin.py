@@ -138,7 +138,7 @@ async def test_an_admin_changes_a_role_deactivates_and_resets_two_factor(
             own = await submit(client, f"/admin/users/{admin.user_id}/role", {"role": "officer"})
             assert "cannot change your own role" in own.text
 
-            await submit(client, f"{page}/reset-two-factor", {})
+            await submit(client, f"{page}/reset-two-factor", {"reason": "Lost phone"})
             await submit(client, f"{page}/deactivate", {"reason": "Left the force"})
             assert "Deactivated" in (await client.get(page)).text
         # Deactivation ends the officer's session at once.

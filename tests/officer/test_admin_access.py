@@ -182,10 +182,11 @@ async def test_choosing_the_role_a_user_has_changes_nothing(
 async def test_a_blank_or_over_long_reason_comes_back_by_its_field_as_typed(
     settings: Settings, platform: Platform
 ) -> None:
-    """Clearing a lock-out, a reset link, deactivating, reactivating: the page again (400),
-    the summary leading to the reason, which keeps what was typed; nothing changes."""
+    """Clearing a lock-out, a reset link, resetting two-factor, deactivating, reactivating: the
+    page again (400), the summary leading to the reason, which keeps what was typed; nothing
+    changes."""
     admin = await _admin(platform)
-    officer = await make_user(platform, name="PC Locked")
+    officer = await make_enrolled_user(platform, name="PC Locked")
     gone = await make_user(platform, role=Role.SUPERVISOR, name="PC Gone")
     async with force_transaction(platform, admin.force_id) as tx:
         await tx.session.execute(update(User).where(User.id == gone.user_id).values(active=False))
@@ -195,6 +196,12 @@ async def test_a_blank_or_over_long_reason_comes_back_by_its_field_as_typed(
     forms = (
         (officer, "clear-lockout", "lockout-reason", "Enter why they may try to sign in again now"),
         (officer, "password-reset", "reset-reason", "Enter why they need a new password"),
+        (
+            officer,
+            "reset-two-factor",
+            "two-factor-reason",
+            "Enter why they need a new authenticator",
+        ),
         (officer, "deactivate", "reason", "Enter why you are deactivating them"),
         (gone, "reactivate", "reason", "Enter why you are reactivating them"),
     )
@@ -215,8 +222,55 @@ async def test_a_blank_or_over_long_reason_comes_back_by_its_field_as_typed(
         True,
         False,
     )
-    for done in ("lockout_cleared", "password_reset_link_issued", "deactivated", "reactivated"):
+    async with platform.force_session(admin.force_id) as session:
+        phone = await session.get(User, officer.user_id)
+        assert phone is not None and phone.totp_confirmed_at is not None
+    for done in (
+        "lockout_cleared",
+        "password_reset_link_issued",
+        "two_factor_reset",
+        "deactivated",
+        "reactivated",
+    ):
         assert await audit_events(platform, admin.force_id, f"user.{done}") == [], done
+
+
+async def test_resetting_two_factor_asks_why_and_no_admin_resets_their_own(
+    settings: Settings, platform: Platform
+) -> None:
+    admin = await _admin(platform)
+    officer = await make_enrolled_user(platform, name="PC Phone")
+    page = f"/admin/users/{officer.user_id}"
+    async with browser(settings) as client:
+        await sign_in_with_code(client, admin)
+        shown = await client.get(page)
+        assert f'action="{page}/reset-two-factor"' in shown.text
+        assert 'id="two-factor-reason"' in shown.text
+
+        reset = await submit(client, f"{page}/reset-two-factor", {"reason": "Phone lost; ID seen"})
+        assert reset.status_code == 200
+        assert "PC Phone will set up two-factor sign-in again when they next sign in." in reset.text
+        assert '<dd class="govuk-summary-list__value" data-two-factor>Not set up' in reset.text
+        assert f'action="{page}/reset-two-factor"' not in reset.text
+        again = await submit(client, f"{page}/reset-two-factor", {"reason": "Twice"})
+        assert "Nothing changed: PC Phone has no two-factor sign-in set up." in again.text
+
+        mine = f"/admin/users/{admin.user_id}"
+        assert f'action="{mine}/reset-two-factor"' not in (await client.get(mine)).text
+        own = await submit(client, f"{mine}/reset-two-factor", {"reason": "Mine, please"})
+        assert "You cannot reset your own two-factor sign-in; ask another force admin" in own.text
+
+    [event] = await audit_events(platform, admin.force_id, "user.two_factor_reset")
+    assert (event.reason, event.actor) == ("Phone lost; ID seen", f"user:{admin.user_id}")
+    assert event.object_id == str(officer.user_id)
+    async with platform.force_session(admin.force_id) as session:
+        me = await session.get(User, admin.user_id)
+        assert me is not None and me.totp_confirmed_at is not None
+    async with browser(settings) as officer_browser:
+        # Their password still works, and no code is asked for: the authenticator is gone
+        # (Kent does not require one of officers; the set-up comes where a force does).
+        signed_in = await sign_in(officer_browser, officer.email)
+        assert signed_in.url.path == "/cases"
 
 
 async def test_a_role_not_offered_comes_back_by_the_role_field_and_changes_nothing(

@@ -1,9 +1,11 @@
-"""What a force admin does to the force's users: roles, deactivation, sign-in lock-outs and
-one-time password links (to set a first password, or to reset a forgotten one).
+"""What a force admin does to the force's users: roles, deactivation, sign-in lock-outs,
+two-factor resets and one-time password links (to set a first password, or to reset a
+forgotten one).
 
 Every change is audited in the caller's transaction; a request that changes nothing is not.
 An admin cannot change their own role or deactivate themselves, so a force is never left
-without the admin who made the change.
+without the admin who made the change; nor reset their own two-factor sign-in, which would
+let whoever holds their session (or password) enrol an authenticator of their own.
 """
 
 import hashlib
@@ -13,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exhibit.accounts import lockout
+from exhibit.accounts import lockout, two_factor
 from exhibit.accounts.models import PasswordSetup, Role, User
 from exhibit.accounts.passwords import hash_password
 from exhibit.audit import log as audit
@@ -90,6 +92,23 @@ async def clear_lockout(session: AsyncSession, target: User, *, by: User, reason
     await _audit(
         session, target, by, "user.lockout_cleared", {"locked_until": until.isoformat()}, reason
     )
+    return True
+
+
+async def reset_two_factor(session: AsyncSession, target: User, *, by: User, reason: str) -> bool:
+    """Forget ``target``'s authenticator (they set up a new one when they next sign in),
+    audited with ``reason``; False (and no event) if they have none.
+
+    Raises ``SelfChange`` for the admin's own account (another force admin resets it, or the
+    operator with ``exhibit user reset-two-factor``) and ``ReasonRefused``. Not committed.
+    """
+    if target.id == by.id:
+        raise SelfChange("you cannot reset your own two-factor sign-in; ask another force admin")
+    reason = _checked(reason)
+    if target.totp_secret is None:
+        return False
+    two_factor.forget(target)
+    await _audit(session, target, by, "user.two_factor_reset", {}, reason)
     return True
 
 

@@ -179,11 +179,16 @@ async def check_code(
 
 
 async def reset(session: AsyncSession, user: User, *, actor: str) -> None:
-    """Forget a user's authenticator: they set up a new one at their next sign-in. Not committed."""
+    """Forget a user's authenticator (``forget``), audited as ``actor``'s. Not committed."""
+    forget(user)
+    await _audit(session, user, "user.two_factor_reset", {}, actor=actor)
+
+
+def forget(user: User) -> None:
+    """Forget a user's authenticator, if any: they set up a new one at their next sign-in."""
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
-    await _audit(session, user, "user.two_factor_reset", {}, actor=actor)
 
 
 async def _record_failure(

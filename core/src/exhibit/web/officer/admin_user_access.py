@@ -1,9 +1,9 @@
 """``/admin/users/{id}/...``: what a force admin does about a user's access.
 
 Deactivating and reactivating go through a confirmation page that asks why (GOV.UK's
-pattern for a consequential action); clearing a sign-in lock-out and making a password
-reset link ask why on the user's page. Each reason goes into the audit log, and a request
-that would change nothing says so and records nothing.
+pattern for a consequential action); clearing a sign-in lock-out, resetting two-factor
+sign-in and making a password reset link ask why on the user's page. Each reason goes into
+the audit log, and a request that would change nothing says so and records nothing.
 """
 
 from collections.abc import Awaitable, Callable
@@ -22,6 +22,7 @@ from exhibit.accounts.admin import (
     deactivate,
     issue_reset_link,
     reactivate,
+    reset_two_factor,
 )
 from exhibit.accounts.models import User
 from exhibit.forces.transaction import force_transaction
@@ -124,6 +125,38 @@ async def clear_lockout_submit(
     return see_other(f"/admin/users/{user_id}")
 
 
+@post("/admin/users/{user_id:int}/reset-two-factor", include_in_schema=False, opt=ADMIN)
+async def reset_two_factor_submit(
+    request: AnyRequest,
+    platform: NamedDependency[Platform],
+    user: NamedDependency[User],
+    user_id: FromPath[int],
+) -> Response[Any]:
+    """Forget the user's authenticator; they set up a new one when they next sign in."""
+    reason = str((await request.form()).get("reason", ""))
+    field = "two-factor-reason"
+    if not reason.strip():
+        error = FieldError(field, "Enter why they need a new authenticator")
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
+    try:
+        async with force_transaction(platform, user.force_id) as tx:
+            target = await find_user(tx.session, user_id)
+            forgotten = await reset_two_factor(tx.session, target, by=user, reason=reason)
+    except SelfChange as exc:
+        flash(request, sentence(str(exc)), error=True)
+        return see_other(f"/admin/users/{user_id}")
+    except ReasonRefused as exc:
+        error = FieldError(field, sentence(str(exc)))
+        return await show_user(request, platform, user, user_id, error=error, typed=reason)
+    if forgotten:
+        flash(
+            request, f"{target.name} will set up two-factor sign-in again when they next sign in."
+        )
+    else:
+        flash(request, f"Nothing changed: {target.name} has no two-factor sign-in set up.")
+    return see_other(f"/admin/users/{user_id}")
+
+
 @post("/admin/users/{user_id:int}/password-reset", include_in_schema=False, opt=ADMIN)
 async def password_reset_submit(
     request: AnyRequest,
@@ -223,5 +256,6 @@ ADMIN_ACCESS_HANDLERS = [
     reactivate_form,
     reactivate_submit,
     clear_lockout_submit,
+    reset_two_factor_submit,
     password_reset_submit,
 ]

@@ -157,21 +157,6 @@ async def change_role_submit(
     return see_other(f"/admin/users/{user_id}")
 
 
-@post("/admin/users/{user_id:int}/reset-two-factor", include_in_schema=False, opt=ADMIN)
-async def reset_two_factor_submit(
-    request: AnyRequest,
-    platform: NamedDependency[Platform],
-    user: NamedDependency[User],
-    user_id: FromPath[int],
-) -> Response[Any]:
-    """Forget the user's authenticator; they set up a new one when they next sign in."""
-    async with force_transaction(platform, user.force_id) as tx:
-        target = await find_user(tx.session, user_id)
-        await two_factor.reset(tx.session, target, actor=f"user:{user.id}")
-    flash(request, f"{target.name} will set up two-factor sign-in again when they next sign in.")
-    return see_other(f"/admin/users/{user_id}")
-
-
 async def show_user(
     request: AnyRequest,
     platform: Platform,
@@ -257,5 +242,4 @@ ADMIN_USER_HANDLERS = [
     create_user_submit,
     user_page,
     change_role_submit,
-    reset_two_factor_submit,
 ]
