@@ -19,7 +19,10 @@ in the bucket. Each round uploads the same file twice, alternating which goes fi
 It prints MB/s for each, the per-round ratio Exhibit / boto3 (target 0.8 or better), the
 server process's RSS sampled while it receives and its high-water mark (VmHWM, target under
 150 MB for a 2 GB upload), the load average, and checks that Exhibit's evidence item carries
-the source's SHA-256. Objects are deleted after each upload (moto holds them in memory).
+the source's SHA-256. Each upload also prints the CPU it cost per MiB in each process:
+Exhibit's server, the client (tuspy, or boto3 for the direct side: this process) and the
+S3 server when the bench runs it: on a machine with fewer cores than busy processes, the
+ratio follows the sums. Objects are deleted after each upload (moto holds them in memory).
 
     uv run python bench/s3_upload.py                      # 2 GiB, the page's chunks, 3 rounds
     uv run python bench/s3_upload.py --size-mib 512 --rounds 2 --chunk-mib 8
@@ -122,8 +125,11 @@ def main() -> None:
             f" tus chunks of {chunk // MiB} MiB, parts of {args.part_mib} MiB",
             flush=True,
         )
-        exhibit = ExhibitSide(server, url, token, chunk, client)
-        direct = DirectSide(store_client(endpoint), args.part_mib * MiB, args.direct_threads)
+        s3_pid = processes[0].pid if args.endpoint is None else None
+        exhibit = ExhibitSide(server, url, token, chunk, client, s3_pid)
+        direct = DirectSide(
+            store_client(endpoint), args.part_mib * MiB, args.direct_threads, s3_pid
+        )
         exhibit.upload(warmup, "warm-up")
         direct.upload(warmup, "warm-up")
         for round_ in range(args.rounds):
@@ -146,15 +152,29 @@ def main() -> None:
 
 
 class Side:
-    """One way of uploading; ``results`` holds MB/s per measured round."""
+    """One way of uploading; ``results`` holds MB/s per measured round.
+
+    ``s3_pid`` is the S3 server's process when the bench runs it (moto), for its CPU.
+    """
 
     name = ""
 
-    def __init__(self) -> None:
+    def __init__(self, s3_pid: int | None) -> None:
         self.results: list[float] = []
+        self.s3_pid = s3_pid
 
     def upload(self, source: Path, label: str) -> float:
         raise NotImplementedError
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds so far of this process (the client) and of the S3 server (0 if not ours)."""
+        return time.process_time(), cpu_seconds(self.s3_pid) if self.s3_pid else 0.0
+
+    def cpu_note(self, before: tuple[float, float], size: int) -> str:
+        """CPU per MiB since ``before``: the client's, and the S3 server's when it is ours."""
+        client, s3 = (now - then for now, then in zip(self.cpu(), before, strict=True))
+        note = f"client CPU {1000 * client / (size / MiB):4.1f} ms/MiB"
+        return note + (f", S3 CPU {1000 * s3 / (size / MiB):4.1f} ms/MiB" if self.s3_pid else "")
 
 
 class ExhibitSide(Side):
@@ -163,9 +183,15 @@ class ExhibitSide(Side):
     name = "exhibit"
 
     def __init__(
-        self, server: subprocess.Popen[bytes], url: str, token: str, chunk: int, client: Any
+        self,
+        server: subprocess.Popen[bytes],
+        url: str,
+        token: str,
+        chunk: int,
+        client: Any,
+        s3_pid: int | None,
     ) -> None:
-        super().__init__()
+        super().__init__(s3_pid)
         self.server, self.url, self.token, self.chunk, self.client = (
             server,
             url,
@@ -178,7 +204,7 @@ class ExhibitSide(Side):
     def upload(self, source: Path, label: str) -> float:
         sampler = MemorySampler(self.server.pid)
         sampler.start()
-        cpu_before = cpu_seconds(self.server.pid)
+        cpu_before, others_before = cpu_seconds(self.server.pid), self.cpu()
         uploader = TusClient(self.url, headers={"Exhibit-Upload-Token": self.token}).uploader(
             file_path=str(source), chunk_size=self.chunk, metadata={"filename": source.name}
         )
@@ -193,6 +219,7 @@ class ExhibitSide(Side):
         print(
             f"  {self.name:8} {label:8} {size / MiB:5.0f} MiB in {seconds:6.2f} s ="
             f" {rate:5.1f} MB/s; server CPU {1000 * cpu / (size / MiB):4.1f} ms/MiB,"
+            f" {self.cpu_note(others_before, size)};"
             f" RSS {sampler.baseline / 1024:4.0f} MiB before, peak {peak / 1024:4.0f} MiB"
             f" (load {load_average()})",
             flush=True,
@@ -209,8 +236,8 @@ class DirectSide(Side):
 
     name = "boto3"
 
-    def __init__(self, client: Any, part: int, threads: int) -> None:
-        super().__init__()
+    def __init__(self, client: Any, part: int, threads: int, s3_pid: int | None) -> None:
+        super().__init__(s3_pid)
         self.client = client
         self.transfer = TransferConfig(
             multipart_threshold=part,
@@ -220,6 +247,7 @@ class DirectSide(Side):
         )
 
     def upload(self, source: Path, label: str) -> float:
+        cpu_before = self.cpu()
         started = time.perf_counter()
         with source.open("rb") as data, create_transfer_manager(self.client, self.transfer) as m:
             m.upload(
@@ -233,7 +261,7 @@ class DirectSide(Side):
         rate = size / MB / seconds
         print(
             f"  {self.name:8} {label:8} {size / MiB:5.0f} MiB in {seconds:6.2f} s ="
-            f" {rate:5.1f} MB/s (load {load_average()})",
+            f" {rate:5.1f} MB/s; {self.cpu_note(cpu_before, size)} (load {load_average()})",
             flush=True,
         )
         empty_bucket(self.client)
