@@ -1,10 +1,12 @@
 """Fixtures every test can use: databases on both engines, a platform, an app client."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
+from exhibit.accounts import passwords
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins, load_plugins
 from exhibit.secrets import SecretBox
@@ -13,6 +15,20 @@ from tests.fixtures.databases import DatabaseTemplates
 
 # Fixtures shared by several test folders.
 pytest_plugins = ["tests.fixtures.browser"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Passwords hashed in the test process cost ~1 ms instead of argon2id's ~125 ms.
+
+    The tests make users and sign in thousands of times, and what a hash costs is set by its
+    parameters, which no test here depends on. Processes the tests start (``exhibit serve``
+    and others) hash as production does, and test_sign_in checks those parameters.
+    """
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = real
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """Signing in and out: argon2 check, one message for every refusal, lock-out, audit."""
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -228,3 +230,18 @@ async def test_guesses_from_many_addresses_lock_the_email_everywhere(
         refused = await sign_in(own_desk, officer.email)
         assert refused.status_code == 429
         assert LOCKED in refused.text
+
+
+def test_a_process_of_exhibit_hashes_passwords_with_rfc_9106s_low_memory_profile() -> None:
+    # In its own process: the tests' own hashing is made cheap (tests/conftest.py).
+    script = (
+        "from exhibit.accounts.passwords import hash_password, verify_password\n"
+        "stored = hash_password('a long enough passphrase')\n"
+        "assert verify_password(stored, 'a long enough passphrase')\n"
+        "print(stored)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
