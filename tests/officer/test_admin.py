@@ -305,6 +305,25 @@ async def test_admin_pages_are_for_force_admins_only(
             assert (await client.get(path)).status_code == 403, path
 
 
+async def test_each_plugin_is_named_by_what_it_does(settings: Settings, platform: Platform) -> None:
+    admin = await make_enrolled_user(platform, role=Role.FORCE_ADMIN, name="Ada Admin")
+    app = create_app(settings, load_plugins())
+    async with AsyncTestClient(app=app, base_url=f"http://{HOST}") as client:
+        await sign_in_with_code(client, admin)
+        listing = (await client.get("/admin/plugins")).text
+        page = (await client.get("/admin/plugins/notify_sms")).text
+
+    # From each package's description, less "Exhibit plugin:" and the full stop.
+    for summary in (
+        "Evidence storage in a folder on this server",
+        "SMS delivery of upload links and receipts",
+        "Evidence storage in S3 and S3-compatible stores",
+    ):
+        assert f'<span class="govuk-body-s" data-summary>{summary}</span>' in listing
+    assert '<span class="govuk-caption-l">Plugin notify_sms</span>' in page
+    assert '<h1 class="govuk-heading-l">SMS delivery of upload links and receipts</h1>' in page
+
+
 FORM_PLUGIN = """
 from typing import Literal
 

@@ -18,7 +18,7 @@ from exhibit.platform import Platform
 from exhibit.plugins import Secret, events
 from exhibit.plugins.config import InvalidPluginConfig
 from exhibit.plugins.context import ForceInfo
-from exhibit.plugins.manager import PluginError, load_plugins
+from exhibit.plugins.manager import PluginError, load_plugins, summary
 from exhibit.settings import Settings
 from tests.fixtures.third_party import installed_plugin
 
@@ -122,6 +122,15 @@ async def test_a_third_party_plugin_is_found_through_its_entry_point(
     # The five plugins of this workspace are installed the same way.
     for plugin_id in ("notify_sms", "notify_email", "storage_s3", "share_cps", "media_tools"):
         assert not platform.plugins.installed[plugin_id].builtin
+
+
+def test_a_plugins_summary_is_its_package_description_in_a_few_words() -> None:
+    assert (
+        summary("Exhibit plugin: SMS delivery of upload links.") == "SMS delivery of upload links"
+    )
+    assert summary("  exhibit plugin:Redaction  ") == "Redaction"
+    assert summary("Body-worn video import for Exhibit") == "Body-worn video import for Exhibit"
+    assert summary("") == ""
 
 
 async def test_event_hooks_reach_only_the_forces_that_enabled_the_plugin(

@@ -34,10 +34,16 @@ K = TypeVar("K")
 PLUGIN_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Core behaviour that ships as plugins, registered exactly like third-party ones and always on.
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("local_storage", "exhibit.storage.local"),
-    ("outbox", "exhibit.notifications.outbox"),
+BUILTIN_PLUGINS: tuple[tuple[str, str, str], ...] = (
+    ("local_storage", "exhibit.storage.local", "Evidence storage in a folder on this server"),
+    (
+        "outbox",
+        "exhibit.notifications.outbox",
+        "Messages kept for the web app when no provider sends them",
+    ),
 )
+SUMMARY_PREFIX = "Exhibit plugin:"
+"""How a plugin's package description may begin (left out of its summary)."""
 
 
 class PluginError(Exception):
@@ -52,6 +58,8 @@ class InstalledPlugin:
     distribution: str
     version: str
     builtin: bool
+    summary: str = ""
+    """What it does, in a few words: its package's description (``Summary``), if any."""
 
 
 @dataclass(frozen=True)
@@ -127,12 +135,22 @@ def load_plugins(extra: Iterable[tuple[str, object]] = ()) -> Plugins:
                     distribution=dist.name if dist else "?",
                     version=dist.version if dist else "?",
                     builtin=False,
+                    summary=summary((dist.metadata.get_all("Summary") or [""])[0]) if dist else "",
                 ),
             )
         )
     for plugin_id, obj in extra:
         found.append((plugin_id, obj, InstalledPlugin(plugin_id, "(embedded)", "?", False)))
     return build_plugins(found)
+
+
+def summary(description: str) -> str:
+    """A package's one-line description as a plugin's summary: without ``SUMMARY_PREFIX`` or
+    a closing full stop ("Exhibit plugin: SMS delivery." becomes "SMS delivery")."""
+    text = description.strip()
+    if text.lower().startswith(SUMMARY_PREFIX.lower()):
+        text = text[len(SUMMARY_PREFIX) :].strip()
+    return text.removesuffix(".").strip()
 
 
 def load_builtin_plugins(extra: Iterable[tuple[str, object]] = ()) -> Plugins:
@@ -154,9 +172,9 @@ def build_plugins(found: Sequence[tuple[str, object, InstalledPlugin]]) -> Plugi
         (
             plugin_id,
             importlib.import_module(module),
-            InstalledPlugin(plugin_id, "exhibit", __version__, True),
+            InstalledPlugin(plugin_id, "exhibit", __version__, True, about),
         )
-        for plugin_id, module in BUILTIN_PLUGINS
+        for plugin_id, module, about in BUILTIN_PLUGINS
     ]
     for plugin_id, obj, info in [*builtins, *found]:
         _check_id(plugin_id)

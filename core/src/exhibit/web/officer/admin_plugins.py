@@ -376,6 +376,7 @@ async def plugins_page(
     installed = [
         {
             "id": p.id,
+            "summary": p.summary,
             "version": p.version,
             "builtin": p.builtin,
             "enabled": p.builtin or (p.id in rows and rows[p.id].enabled),
@@ -394,7 +395,7 @@ async def plugin_page(
 ) -> Template:
     """One plugin's settings as a form."""
     form = await _stored_form(platform, user.force_id, plugin_id)
-    return page(request, "admin_plugin.html", user=user, form=form)
+    return _plugin_page(request, platform, user, form)
 
 
 @post("/admin/plugins/{plugin_id:str}/check", include_in_schema=False, opt=ADMIN)
@@ -409,7 +410,19 @@ async def plugin_check(
     if not form.checkable:
         raise NotFoundException(f"no settings of {plugin_id} to check")
     form.problems = await check_plugin(platform, user.force_id, plugin_id)
-    return page(request, "admin_plugin.html", user=user, form=form)
+    return _plugin_page(request, platform, user, form)
+
+
+def _plugin_page(request: AnyRequest, platform: Platform, user: User, form: PluginForm) -> Template:
+    """The plugin's page with ``form``: a 400 when the form has errors."""
+    return page(
+        request,
+        "admin_plugin.html",
+        status_code=400 if form.errors else 200,
+        user=user,
+        form=form,
+        summary=platform.plugins.installed[form.plugin_id].summary,
+    )
 
 
 async def _stored_form(platform: Platform, force_id: int, plugin_id: str) -> PluginForm:
@@ -456,7 +469,7 @@ async def plugin_submit(
         except InvalidPluginConfig as exc:
             form.errors.append(plain_error(str(exc).split(": ", 1)[-1], fields))
     if form.errors:
-        return page(request, "admin_plugin.html", status_code=400, user=user, form=form)
+        return _plugin_page(request, platform, user, form)
     done = f"{plugin_id} is {'enabled' if form.enabled else 'disabled'}; settings saved."
     if unset:
         flash(
