@@ -98,6 +98,36 @@ async def reactivate_submit(
     return await _submit(request, platform, user, user_id, REACTIVATE)
 
 
+@dataclass(frozen=True)
+class PageChange:
+    """A change asked for on the user's page with a reason: what it needs and says."""
+
+    field: str
+    """The reason's field on the user's page."""
+    say_why: str
+    apply: Callable[..., Awaitable[bool]]
+    done: str
+    """What the admin is told once it is done (``{name}``: the user's name)."""
+    unchanged: str
+    """What the admin is told when there was nothing to change."""
+
+
+CLEAR_LOCKOUT = PageChange(
+    "lockout-reason",
+    "Enter why they may try to sign in again now",
+    clear_lockout,
+    "{name} can try to sign in again now.",
+    "Nothing changed: {name} was not locked out.",
+)
+RESET_TWO_FACTOR = PageChange(
+    "two-factor-reason",
+    "Enter why they need a new authenticator",
+    reset_two_factor,
+    "{name} will set up two-factor sign-in again when they next sign in.",
+    "Nothing changed: {name} has no two-factor sign-in set up.",
+)
+
+
 @post("/admin/users/{user_id:int}/clear-lockout", include_in_schema=False, opt=ADMIN)
 async def clear_lockout_submit(
     request: AnyRequest,
@@ -106,23 +136,7 @@ async def clear_lockout_submit(
     user_id: FromPath[int],
 ) -> Response[Any]:
     """End the lock-out of the user's address after wrong passwords or codes, now."""
-    reason = str((await request.form()).get("reason", ""))
-    field = "lockout-reason"
-    if not reason.strip():
-        error = FieldError(field, "Enter why they may try to sign in again now")
-        return await show_user(request, platform, user, user_id, error=error, typed=reason)
-    try:
-        async with force_transaction(platform, user.force_id) as tx:
-            target = await find_user(tx.session, user_id)
-            cleared = await clear_lockout(tx.session, target, by=user, reason=reason)
-    except ReasonRefused as exc:
-        error = FieldError(field, sentence(str(exc)))
-        return await show_user(request, platform, user, user_id, error=error, typed=reason)
-    if cleared:
-        flash(request, f"{target.name} can try to sign in again now.")
-    else:
-        flash(request, f"Nothing changed: {target.name} was not locked out.")
-    return see_other(f"/admin/users/{user_id}")
+    return await _change_on_page(request, platform, user, user_id, CLEAR_LOCKOUT)
 
 
 @post("/admin/users/{user_id:int}/reset-two-factor", include_in_schema=False, opt=ADMIN)
@@ -133,27 +147,27 @@ async def reset_two_factor_submit(
     user_id: FromPath[int],
 ) -> Response[Any]:
     """Forget the user's authenticator; they set up a new one when they next sign in."""
+    return await _change_on_page(request, platform, user, user_id, RESET_TWO_FACTOR)
+
+
+async def _change_on_page(
+    request: AnyRequest, platform: Platform, user: User, user_id: int, change: PageChange
+) -> Response[Any]:
     reason = str((await request.form()).get("reason", ""))
-    field = "two-factor-reason"
     if not reason.strip():
-        error = FieldError(field, "Enter why they need a new authenticator")
+        error = FieldError(change.field, change.say_why)
         return await show_user(request, platform, user, user_id, error=error, typed=reason)
     try:
         async with force_transaction(platform, user.force_id) as tx:
             target = await find_user(tx.session, user_id)
-            forgotten = await reset_two_factor(tx.session, target, by=user, reason=reason)
+            changed = await change.apply(tx.session, target, by=user, reason=reason)
     except SelfChange as exc:
         flash(request, sentence(str(exc)), error=True)
         return see_other(f"/admin/users/{user_id}")
     except ReasonRefused as exc:
-        error = FieldError(field, sentence(str(exc)))
+        error = FieldError(change.field, sentence(str(exc)))
         return await show_user(request, platform, user, user_id, error=error, typed=reason)
-    if forgotten:
-        flash(
-            request, f"{target.name} will set up two-factor sign-in again when they next sign in."
-        )
-    else:
-        flash(request, f"Nothing changed: {target.name} has no two-factor sign-in set up.")
+    flash(request, (change.done if changed else change.unchanged).format(name=target.name))
     return see_other(f"/admin/users/{user_id}")
 
 
