@@ -33,15 +33,21 @@ def test_plugins_list_shows_the_core_and_the_five_plugins_with_versions(tmp_path
     assert listing.returncode == 0, listing.stderr
     lines = listing.stdout.splitlines()
     assert re.match(r"exhibit \(core\)\s+0\.1\.0", lines[0])
-    for plugin_id, distribution in [
-        ("notify_sms", "exhibit-notify-sms"),
-        ("notify_email", "exhibit-notify-email"),
-        ("storage_s3", "exhibit-storage-s3"),
-        ("share_cps", "exhibit-share-cps"),
-        ("media_tools", "exhibit-media-tools"),
+    for plugin_id, distribution, summary in [
+        ("notify_sms", "exhibit-notify-sms", "SMS delivery of upload links and receipts"),
+        ("notify_email", "exhibit-notify-email", "Email delivery of upload links and receipts"),
+        ("storage_s3", "exhibit-storage-s3", "Evidence storage in S3 and S3-compatible stores"),
+        ("share_cps", "exhibit-share-cps", "Sharing evidence with the Crown Prosecution Service"),
+        (
+            "media_tools",
+            "exhibit-media-tools",
+            "Metadata, previews, originality checks and redaction",
+        ),
     ]:
-        assert any(re.match(rf"{plugin_id}\s+0\.1\.0\s+{distribution}$", line) for line in lines)
-    assert any(re.match(r"local_storage\s+0\.1\.0\s+built in$", line) for line in lines)
+        shape = rf"{plugin_id}\s+0\.1\.0\s+{distribution}\s+{summary}$"
+        assert any(re.match(shape, line) for line in lines), shape
+    local = r"local_storage\s+0\.1\.0\s+built in\s+Evidence storage in a folder on this server$"
+    assert any(re.match(local, line) for line in lines)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

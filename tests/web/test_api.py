@@ -104,6 +104,7 @@ async def test_installed_plugins_are_listed_with_versions(
         "media_tools",
     } <= set(listed)
     assert listed["notify_sms"]["version"] == "0.1.0"
+    assert listed["notify_sms"]["summary"] == "SMS delivery of upload links and receipts"
     assert listed["outbox"]["builtin"] is True
 
 

@@ -28,6 +28,8 @@ class InstalledPluginOut(msgspec.Struct):
     """A plugin installed in this deployment."""
 
     id: str
+    summary: str
+    """What it does, in a few words (from its package's description; may be empty)."""
     distribution: str
     version: str
     builtin: bool
@@ -86,10 +88,11 @@ class PluginsController(Controller):
     async def list_installed(
         self, platform: NamedDependency[Platform], user: NamedDependency[User]
     ) -> list[InstalledPluginOut]:
-        """Every installed plugin with its distribution and version."""
+        """Every installed plugin with what it does, its distribution and version."""
         return [
             InstalledPluginOut(
                 id=p.id,
+                summary=p.summary,
                 distribution=p.distribution,
                 version=p.version,
                 builtin=p.builtin,

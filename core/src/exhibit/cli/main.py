@@ -409,7 +409,7 @@ def plugins() -> None:
 
 @plugins.command("list")
 def plugins_list() -> None:
-    """List the core and every installed plugin with its version."""
+    """List the core and every installed plugin with its version and what it does."""
     try:
         found = load_plugins()
     except PluginError as exc:
@@ -417,7 +417,7 @@ def plugins_list() -> None:
     click.echo(f"{'exhibit (core)':<24} {__version__}")
     for info in found.installed.values():
         origin = "built in" if info.builtin else info.distribution
-        click.echo(f"{info.id:<24} {info.version:<10} {origin}")
+        click.echo(f"{info.id:<24} {info.version:<10} {origin:<22} {info.summary}".rstrip())
 
 
 cli.add_command(audit)
