@@ -11,6 +11,7 @@ import httpx
 
 from exhibit.log_redaction import RedactUploadLinks, redact
 from exhibit.platform import Platform
+from exhibit.secrets import SecretBox
 from exhibit.settings import Settings
 from tests.fixtures.cli import exhibit_env, exhibit_serving
 from tests.fixtures.witness import make_scene
@@ -53,10 +54,14 @@ def test_links_are_redacted_in_messages_and_arguments() -> None:
     )
 
 
-def test_records_of_every_logger_are_redacted_by_the_serve_configuration(
-    settings: Settings,
-) -> None:
-    # As ``exhibit serve`` does: the app is built, then uvicorn sets its logging up.
+def test_records_of_every_logger_are_redacted_by_the_serve_configuration(tmp_path: Path) -> None:
+    # As ``exhibit serve`` does: the app is built, then uvicorn sets its logging up. Building
+    # it opens no database, so one engine is enough.
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="sqlite+aiosqlite:///unused",
+        secret_key=SecretBox.generate_key(),
+    )
     script = (
         "import logging, logging.config, threading\n"
         "from exhibit.settings import load_settings\n"
