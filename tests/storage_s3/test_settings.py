@@ -55,8 +55,8 @@ async def test_sse_s3_applied(
     assert head["ServerSideEncryption"] == "AES256"
 
 
-@pytest.mark.parametrize(("part_mib", "chunk_mib"), [(5, 20), (8, 32), (20, 20), (100, 100)])
-def test_the_chunk_is_whole_parts_within_32_mib(
+@pytest.mark.parametrize(("part_mib", "chunk_mib"), [(5, 60), (8, 64), (20, 60), (100, 100)])
+def test_the_chunk_is_whole_parts_within_64_mib(
     part_mib: int, chunk_mib: int, make_config: Any, make_backend: Any, bucket: str
 ) -> None:
     store = make_backend(make_config(bucket, part_size_mib=part_mib))

@@ -253,12 +253,12 @@ async def test_the_database_keeps_the_upload_state(
 async def test_the_witness_page_sends_whole_parts_per_request(
     settings: Settings, s3_plugins: Plugins, s3_scene: tuple[Scene, Config]
 ) -> None:
-    """Requests end on part boundaries (answered while their parts travel): 4 parts of 8 MiB."""
+    """Requests end on part boundaries (answered while their parts travel): 8 parts of 8 MiB."""
     scene, config = s3_scene
     async with AsyncTestClient(app=create_app(settings, s3_plugins)) as client:
         page = await client.get(f"/u/{scene.token}")
     assert page.status_code == 200
-    assert script_config(page.text)["chunkSize"] == 4 * config.part_size == 32 * MiB
+    assert script_config(page.text)["chunkSize"] == 8 * config.part_size == 64 * MiB
 
 
 async def test_a_force_that_disables_its_store_gets_a_clear_503(

@@ -98,8 +98,12 @@ DEFAULT_UPLOAD_CHUNK = 32 * 1024 * 1024
 Every request costs the same fixed work whatever it carries (the link's check, the upload's
 lease taken and released in the database, an fsync), so a witness's browser sends large
 chunks; a request cut short keeps the bytes that arrived, so a flaky connection loses
-nothing by it. A reverse proxy in front of Exhibit must accept bodies of this size.
+nothing by it.
 """
+
+MAX_UPLOAD_CHUNK = 64 * 1024 * 1024
+"""The most a store should ask for per request (``UploadChunks``), unless one unit of its
+own is larger: a reverse proxy in front of Exhibit must accept bodies of this size."""
 
 
 @runtime_checkable
@@ -107,7 +111,8 @@ class UploadChunks(Protocol):
     """The store works best when each request of an upload brings a given number of bytes."""
 
     def upload_chunk_size(self) -> int:
-        """Bytes per request (the last request of a file brings what is left)."""
+        """Bytes per request (the last request of a file brings what is left), at most
+        ``MAX_UPLOAD_CHUNK`` unless the store cannot take less."""
         ...
 
 
