@@ -394,6 +394,16 @@ async def test_a_pending_disposal_freezes_the_review_until_it_is_decided(
         assert f'action="/items/{item_id}/tags"' in frozen.text  # still describable
         refused = await submit(client, f"/items/{item_id}/accept", {})
         assert "is awaiting a decision; its review can change again" in refused.text
+        # Posted from a page loaded before the freeze: the refusal is listed, and not linked
+        # to a field the page no longer has.
+        for action, form in (("category", {"category_id": ""}), ("decline", {"reason": "Dup"})):
+            late = await submit(client, f"/items/{item_id}/{action}", form)
+            assert late.status_code == 400
+            summary = late.text.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+            assert "is awaiting a decision; its review can change again" in summary
+            assert 'href="#' not in summary
+            assert 'name="category_id"' not in late.text
+            assert 'id="decline-reason"' not in late.text
     assert (await _item(platform, scene, item_id)).review_state == ReviewState.DECLINED
 
     async with platform.force_session(scene.force_id) as session:
