@@ -8,9 +8,11 @@ from typing import Any
 
 import exhibit_share_cps
 from exhibit.audit import log as audit
-from exhibit.evidence.models import Derivative, EvidenceItem, ReviewState
+from exhibit.evidence.models import EvidenceItem, ReviewState
 from exhibit.forces.plugin_settings import configure_plugin
 from exhibit.forces.transaction import force_transaction
+from exhibit.media.processor import DerivativeOutput
+from exhibit.media.records import Provenance, record_derivative
 from exhibit.platform import Platform
 from exhibit.plugins.manager import Plugins, load_builtin_plugins
 from exhibit.storage.backend import put_object
@@ -119,37 +121,29 @@ async def accept(
 
 
 async def add_derivative(platform: Platform, force_id: int, exhibit: Exhibit, kind: str) -> Exhibit:
-    """Store a derivative of ``kind`` for the exhibit, with full provenance."""
+    """Store a derivative of ``kind`` for the exhibit, recorded and audited as a processor's."""
     data = f"{kind} copy of {exhibit.reference}: ".encode() + os.urandom(1024)
     async with force_transaction(platform, force_id) as tx:
         backend = platform.storage(tx.force, "local")
         stored = await put_object(backend, f"derivatives/{exhibit.id}/{kind}", chunks(data))
-        derivative = Derivative(
-            force_id=force_id,
-            item_id=exhibit.id,
+        item = await tx.session.get(EvidenceItem, exhibit.id)
+        assert item is not None
+        output = DerivativeOutput(
             kind=kind,
-            storage_backend="local",
-            storage_key=stored.key,
             media_type="image/jpeg",
-            size=stored.size,
-            processor="test_redactor",
+            data_path=f"{kind}.jpg",
             tool="redact-faces",
             tool_version="1.2.3",
             parameters={"blur_radius": 12},
-            input_sha256=hashlib.sha256(exhibit.original).hexdigest(),
-            output_sha256=stored.sha256,
             reason="faces of bystanders",
         )
-        tx.session.add(derivative)
-        await tx.session.flush()
-        await audit.record(
-            tx.session,
-            force_id,
-            actor="system",
-            action="derivative.created",
-            object_type="derivative",
-            object_id=derivative.id,
-            details={"item_id": exhibit.id, "kind": kind, "sha256": stored.sha256},
+        provenance = Provenance(
+            processor="test_redactor",
+            processor_version="1.0",
+            input_sha256=hashlib.sha256(exhibit.original).hexdigest(),
+        )
+        derivative = await record_derivative(
+            tx.session, item, output, stored, backend="local", provenance=provenance
         )
         derivative_id = derivative.id
     if kind == "thumbnail":
