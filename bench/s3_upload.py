@@ -6,9 +6,8 @@ SQLite in a temporary folder) with one force that enables storage_s3 and keeps i
 in the bucket. Each round uploads the same file twice, alternating which goes first:
 
 - through Exhibit: tuspy to the tus server, in the chunks the citizen page sends to a force
-  on S3 (whole parts, as many as the store keeps in flight: 32 MiB with 8 MiB parts;
-  ``--chunk-mib`` to choose), which streams each PATCH into the force's S3 multipart upload
-  (parts of ``--part-mib``);
+  on S3 (whole parts within 64 MiB: eight of 8 MiB; ``--chunk-mib`` to choose), which
+  streams each PATCH into the force's S3 multipart upload (parts of ``--part-mib``);
 - directly: boto3's managed upload (s3transfer, as ``upload_fileobj``: multipart, parts of
   ``--part-mib``, 4 threads as the store's own limit of parts in flight,
   ``--direct-threads`` to change it, a SHA-256 checksum on every part as the store sends)
@@ -19,7 +18,9 @@ in the bucket. Each round uploads the same file twice, alternating which goes fi
 It prints MB/s for each, the per-round ratio Exhibit / boto3 (target 0.8 or better), the
 server process's RSS sampled while it receives and its high-water mark (VmHWM, target under
 150 MB for a 2 GB upload), the load average, and checks that Exhibit's evidence item carries
-the source's SHA-256. Each upload also prints the CPU it cost per MiB in each process:
+the source's SHA-256. Each side first uploads the file once as a warm-up (moto's process grows
+to the file's size on the first). Each upload also prints its parts phase apart from the
+rest (the last request, or the completion), and the CPU it cost per MiB in each process:
 Exhibit's server, the client (tuspy, or boto3 for the direct side: this process) and the
 S3 server when the bench runs it: on a machine with fewer cores than busy processes, the
 ratio follows the sums. Objects are deleted after each upload (moto holds them in memory).
@@ -404,8 +405,8 @@ def report(exhibit: ExhibitSide, direct: DirectSide, size_mib: int) -> None:
         f"ratio exhibit / boto3: median {statistics.median(ratios):.2f}"
         f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target 0.8 or better)"
     )
-    # The completion (moto joins the parts) costs both sides alike and varies by a third
-    # between uploads; the parts phase is where the sides differ.
+    # moto's completion (it joins the parts) varies by a third between uploads, and costs
+    # more after a slower parts phase (bench/README.md); the parts phase is each side's own.
     if all(exhibit.parts):  # else the file fits in one request: no parts phase
         part_ratios = [d / e for e, d in zip(exhibit.parts, direct.parts, strict=True)]
         print(
