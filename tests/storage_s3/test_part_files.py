@@ -5,7 +5,6 @@ later part to overwrite. A later part shorter than the file's last one must not 
 earlier bytes along: neither when sent as a part nor when staged as an upload's tail.
 """
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -15,9 +14,8 @@ from exhibit_storage_s3 import writer
 from exhibit_storage_s3.backend import S3Storage
 from exhibit_storage_s3.config import Config
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 async def test_a_spare_part_file_holds_only_the_new_bytes(
     bucket: str, make_config: Callable[..., Config], make_backend: Callable[[Config], S3Storage]
 ) -> None:
@@ -42,17 +40,19 @@ async def test_a_spare_part_file_holds_only_the_new_bytes(
     assert await read_all(store, first_key) == first
 
 
-async def test_spare_part_files_are_bounded(
-    bucket: str, make_config: Callable[..., Config], make_backend: Callable[[Config], S3Storage]
-) -> None:
-    store = make_backend(make_config(bucket))
-    data = sample_bytes(5 * MiB * (writer.SPARE_FILES + 4), seed=132)
-    keys = [f"originals/1/many-{n}" for n in range(3)]
-
-    async def upload(key: str) -> None:
-        state = await store.begin(key)
-        _, state = await store.append(key, state, 0, chunks_of(data))
-        assert completed(await store.complete(key, state), key, data)
-
-    await asyncio.gather(*(upload(key) for key in keys))
-    assert 0 < len(writer._spare_files) <= writer.SPARE_FILES
+def test_spare_part_files_are_bounded_and_never_shared() -> None:
+    spools = [writer._Spool() for _ in range(writer.SPARE_FILES + 3)]
+    files = [spool.file for spool in spools]
+    writer._spare_files.clear()
+    spools[0].close()
+    spools[0].close()  # a second close gives nothing back twice
+    for spool in spools[1:]:
+        spool.close()
+    assert writer._spare_files == files[: writer.SPARE_FILES]
+    assert all(file.closed for file in files[writer.SPARE_FILES :])
+    # Each spare goes to one spool only; once they are taken, a spool gets a new file.
+    taken = [writer._Spool() for _ in range(writer.SPARE_FILES + 1)]
+    assert {id(spool.file) for spool in taken[:-1]} == {id(file) for file in files[:-3]}
+    assert all(taken[-1].file is not file for file in files)
+    for spool in taken:
+        spool.close()

@@ -57,8 +57,8 @@ SPARE_FILES = 8
 """Part files kept open once their part has landed, for later parts to overwrite.
 
 Rewriting pages a file already has costs the kernel about half what filling a fresh file
-does (no pages to allocate, no blocks to reserve, nothing to free after): ~0.25 ms per MiB
-here, a tenth of the process's work on an upload.
+does (no pages to allocate, no blocks to reserve, nothing to free after): some 6% of the
+process's CPU on an upload (bench/README.md, stop 22).
 """
 
 
