@@ -41,9 +41,9 @@ async def test_a_spare_part_file_holds_only_the_new_bytes(
 
 
 def test_spare_part_files_are_bounded_and_never_shared() -> None:
+    # More spools than spares: they take every spare there was, so none is left over.
     spools = [writer._Spool() for _ in range(writer.SPARE_FILES + 3)]
     files = [spool.file for spool in spools]
-    writer._spare_files.clear()
     spools[0].close()
     spools[0].close()  # a second close gives nothing back twice
     for spool in spools[1:]:
